@@ -1,0 +1,28 @@
+"""imle: Implicit Maximum Likelihood Estimation for PyTorch.
+
+Gradients through combinatorial solvers (Niepert, Minervini, Franceschi, NeurIPS 2021).
+
+Example:
+    >>> import torch, imle
+    >>> layer = imle.imle(imle.solvers.top_k, nb_samples=2,
+    ...                   noise_distribution=imle.GumbelNoiseDistribution())
+    >>> y = layer(torch.randn(3, 5, requires_grad=True), 2)   # k = 2 reaches the solver
+    >>> y.shape
+    torch.Size([6, 5])
+"""
+from imle import solvers
+from imle.noise import BaseNoiseDistribution, GumbelNoiseDistribution, SumOfGammaNoiseDistribution
+from imle.target import BaseTargetDistribution, TargetDistribution
+from imle.wrapper import imle
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "imle",
+    "solvers",
+    "BaseNoiseDistribution",
+    "GumbelNoiseDistribution",
+    "SumOfGammaNoiseDistribution",
+    "BaseTargetDistribution",
+    "TargetDistribution",
+]

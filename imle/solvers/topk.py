@@ -1,0 +1,45 @@
+"""Top-k subset selection: the MAP solver of the k-subset distribution.
+
+Example:
+    >>> import torch
+    >>> from imle.solvers import top_k
+    >>> top_k(torch.tensor([[0.1, 3.0, 2.0, -1.0]]), k=2)
+    tensor([[0., 1., 1., 0.]])
+"""
+from __future__ import annotations
+
+import torch
+
+
+def top_k(scores: torch.Tensor, k: int) -> torch.Tensor:
+    """0/1 mask with exactly ``k`` ones per instance, at the ``k`` largest scores.
+
+    An instance is everything after the first (batch) dimension: scores [B, ...] give a mask of
+    the same shape whose every ``mask[b]`` sums to ``k``. Maximisation, the library's convention,
+    so it drops into ``imle(...)`` as it is. Ties go to the lower flat index (a stable sort), so
+    the result is deterministic.
+
+    Args:
+        scores: [B, ...] floating tensor, at least one value per instance.
+        k: number of entries to select, 0 <= k <= values per instance.
+
+    Returns:
+        Mask of ``scores``' shape, dtype and device.
+    """
+    if not isinstance(scores, torch.Tensor):
+        raise TypeError(f"scores must be a torch.Tensor, got {type(scores).__name__}")
+    if not scores.is_floating_point():
+        raise TypeError(f"scores must be a floating tensor, got dtype {scores.dtype}")
+    if scores.dim() < 2:
+        raise ValueError(f"scores must have shape [B, ...] with at least 2 dimensions, got {tuple(scores.shape)}")
+    if isinstance(k, bool) or not isinstance(k, int):
+        raise TypeError(f"k must be an int, got {type(k).__name__}")
+    flat = scores.detach().reshape(scores.shape[0], -1)
+    if not 0 <= k <= flat.shape[1]:
+        raise ValueError(f"k must be between 0 and {flat.shape[1]} (values per instance), got {k}")
+    if torch.isnan(flat).any():
+        raise ValueError("scores contains NaN; top-k needs comparable values")
+    order = torch.sort(flat, dim=1, descending=True, stable=True).indices[:, :k]
+    mask = torch.zeros_like(flat)
+    mask.scatter_(1, order, 1.0)
+    return mask.reshape(scores.shape)

@@ -1,0 +1,204 @@
+"""The I-MLE estimator: wrap a batched MAP solver into a differentiable layer.
+
+Compatible with torch-imle: ``imle(solver, target_distribution=..., noise_distribution=...,
+nb_samples=..., input_noise_temperature=..., target_noise_temperature=...)`` and the decorator
+form ``@imle(...)``.
+
+Semantics, for theta of shape [B, ...] and S = nb_samples:
+
+* forward: draw eps [B, S, ...] once; return y_s = solver(theta + tau_in * eps_s), stacked as
+  [B * S, ...] (instance-major: the S samples of instance 0 first);
+* backward, given dy [B * S, ...]: for each instance, the mean over s of
+  y_s - solver(target.params(theta, dy_s) + tau_t * eps_s), reusing the same eps_s; shaped like
+  theta. With the default target this is theta' = alpha * theta - beta * dy.
+
+Solvers maximise ``<theta, y>``. For a solver that minimises a cost (a shortest path on
+costs), pass ``minimize=True`` and feed it the costs: internally theta = -costs, so the forward
+pass solves costs - tau_in * eps, the target is alpha * costs + beta * dy - tau_t * eps, and the
+returned gradient is with respect to the costs. No negation by hand.
+
+Example:
+    >>> import torch
+    >>> from imle.wrapper import imle
+    >>> from imle.noise import SumOfGammaNoiseDistribution
+    >>> from imle.target import TargetDistribution
+    >>> from imle.solvers import grid_shortest_path
+    >>> costs = torch.ones(1, 5, 5, requires_grad=True)
+    >>> layer = imle(grid_shortest_path, target_distribution=TargetDistribution(beta=10.0),
+    ...              noise_distribution=SumOfGammaNoiseDistribution(k=5.0), nb_samples=4,
+    ...              minimize=True)
+    >>> paths = layer(costs)                      # [B * S, 5, 5] = [4, 5, 5]
+    >>> gold = torch.eye(5).expand(4, 5, 5)
+    >>> ((paths - gold) ** 2).sum().backward()  # Hamming loss against the diagonal
+    >>> costs.grad.shape
+    torch.Size([1, 5, 5])
+"""
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+import torch
+
+from imle.noise import BaseNoiseDistribution
+from imle.target import BaseTargetDistribution, TargetDistribution
+
+Solver = Callable[..., torch.Tensor]
+
+
+@dataclass(frozen=True)
+class _Config:
+    solver: Solver
+    target: BaseTargetDistribution
+    noise: Any  # anything with sample(shape); None for no noise
+    nb_samples: int
+    input_temperature: float
+    target_temperature: float
+    minimize: bool
+    generator: Optional[torch.Generator]
+
+
+def _sample_noise(config: _Config, theta: torch.Tensor) -> torch.Tensor:
+    """Noise [B, S, ...] on theta's device and dtype."""
+    shape = torch.Size((theta.shape[0], config.nb_samples) + tuple(theta.shape[1:]))
+    if config.noise is None:
+        return torch.zeros(shape, device=theta.device, dtype=theta.dtype)
+    if isinstance(config.noise, BaseNoiseDistribution):
+        eps = config.noise.sample(shape, device=theta.device, dtype=theta.dtype, generator=config.generator)
+    else:  # a user's distribution with only the seed's sample(shape)
+        eps = config.noise.sample(shape)
+    if not isinstance(eps, torch.Tensor) or eps.shape != shape:
+        got = tuple(eps.shape) if isinstance(eps, torch.Tensor) else type(eps).__name__
+        raise ValueError(f"noise_distribution.sample(shape) must return a tensor of shape {tuple(shape)}, got {got}")
+    return eps.to(device=theta.device, dtype=theta.dtype)
+
+
+def _solve(config: _Config, theta_max: torch.Tensor, args: tuple, kwargs: dict) -> torch.Tensor:
+    """Call the user's solver on maximisation parameters [N, ...]; check and place its output."""
+    y = config.solver(-theta_max if config.minimize else theta_max, *args, **kwargs)
+    if not isinstance(y, torch.Tensor):
+        raise ValueError(f"the solver must return a torch.Tensor of shape {tuple(theta_max.shape)}, "
+                         f"got {type(y).__name__}")
+    if y.shape != theta_max.shape:
+        raise ValueError(f"the solver must return a tensor of shape {tuple(theta_max.shape)} (its input's shape), "
+                         f"got {tuple(y.shape)}")
+    return y.detach().to(device=theta_max.device, dtype=theta_max.dtype)
+
+
+class _IMLEFunction(torch.autograd.Function):
+    """One autograd Function for every imle() layer; the layer's settings travel in _Config."""
+
+    @staticmethod
+    def forward(ctx, theta: torch.Tensor, config: _Config, args: tuple, kwargs: dict) -> torch.Tensor:
+        theta_max = -theta if config.minimize else theta
+        eps = _sample_noise(config, theta)
+        batch, samples = theta.shape[0], config.nb_samples
+        perturbed = theta_max.unsqueeze(1) + config.input_temperature * eps
+        y = _solve(config, perturbed.reshape((batch * samples,) + tuple(theta.shape[1:])), args, kwargs)
+        ctx.config, ctx.args, ctx.kwargs = config, args, kwargs
+        ctx.save_for_backward(theta, eps, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, dy: torch.Tensor):
+        theta, eps, y = ctx.saved_tensors
+        config: _Config = ctx.config
+        batch, samples = theta.shape[0], config.nb_samples
+        instance = tuple(theta.shape[1:])
+        theta_max = -theta if config.minimize else theta
+        repeated = theta_max.unsqueeze(1).expand((batch, samples) + instance).reshape((batch * samples,) + instance)
+        target = config.target.params(repeated, dy.reshape(y.shape).to(theta.dtype))
+        if not isinstance(target, torch.Tensor) or target.shape != y.shape:
+            got = tuple(target.shape) if isinstance(target, torch.Tensor) else type(target).__name__
+            raise ValueError(f"target_distribution.params must return a tensor of shape {tuple(y.shape)}, got {got}")
+        target = target + config.target_temperature * eps.reshape(y.shape)
+        y_target = _solve(config, target, ctx.args, ctx.kwargs)
+        grad = (y - y_target).view((batch, samples) + instance).mean(dim=1)
+        return (-grad if config.minimize else grad), None, None, None
+
+
+def _check_temperature(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def imle(function: Optional[Solver] = None,
+         target_distribution: Optional[BaseTargetDistribution] = None,
+         noise_distribution: Optional[BaseNoiseDistribution] = None,
+         nb_samples: int = 1,
+         input_noise_temperature: float = 1.0,
+         target_noise_temperature: float = 1.0,
+         *,
+         minimize: bool = False,
+         generator: Optional[torch.Generator] = None):
+    """Turn a batched MAP solver into a layer whose backward pass is the I-MLE gradient.
+
+    Args:
+        function: the solver, [N, ...] -> [N, ...] tensor; maximises <theta, y> (or minimises,
+            with ``minimize=True``). Extra positional and keyword arguments given to the layer
+            are passed to it unchanged, in both passes. Leave it out to use ``@imle(...)``.
+        target_distribution: gives theta' from (theta, dy); None means alpha = beta = 1.
+        noise_distribution: perturbation for perturb-and-MAP; None means no noise.
+        nb_samples: S, samples per instance, >= 1.
+        input_noise_temperature: tau_in, scale of the forward noise, >= 0.
+        target_noise_temperature: tau_t, scale of the noise at the target, >= 0.
+        minimize: the solver minimises a cost; theta is the cost and so is the gradient's sign.
+        generator: a ``torch.Generator`` for the noise (for ``imle.noise`` distributions).
+
+    Returns:
+        The layer ``f(theta, *args, **kwargs)``: theta [B, ...] -> solutions [B * S, ...] on
+        theta's device and dtype; or, without ``function``, a decorator that builds it.
+    """
+    if function is not None and not callable(function):
+        raise TypeError(f"function must be callable (the solver), got {type(function).__name__}")
+    if target_distribution is None:
+        target_distribution = TargetDistribution(alpha=1.0, beta=1.0)
+    if not callable(getattr(target_distribution, "params", None)):
+        raise TypeError("target_distribution must have a params(theta, dy) method, "
+                        f"got {type(target_distribution).__name__}")
+    if noise_distribution is not None and not callable(getattr(noise_distribution, "sample", None)):
+        raise TypeError(f"noise_distribution must have a sample(shape) method, got {type(noise_distribution).__name__}")
+    if isinstance(nb_samples, bool) or not isinstance(nb_samples, int):
+        raise TypeError(f"nb_samples must be an int, got {type(nb_samples).__name__}")
+    if nb_samples < 1:
+        raise ValueError(f"nb_samples must be >= 1, got {nb_samples}")
+    input_temperature = _check_temperature("input_noise_temperature", input_noise_temperature)
+    target_temperature = _check_temperature("target_noise_temperature", target_noise_temperature)
+    if not isinstance(minimize, bool):
+        raise TypeError(f"minimize must be True or False, got {minimize!r}")
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+
+    def build(solver: Solver) -> Callable[..., torch.Tensor]:
+        if not callable(solver):
+            raise TypeError(f"imle must decorate a callable solver, got {type(solver).__name__}")
+        config = _Config(
+            solver=solver,
+            target=target_distribution,
+            noise=noise_distribution,
+            nb_samples=nb_samples,
+            input_temperature=input_temperature,
+            target_temperature=target_temperature,
+            minimize=minimize,
+            generator=generator,
+        )
+
+        @functools.wraps(solver)
+        def layer(theta: torch.Tensor, *args, **kwargs) -> torch.Tensor:
+            if not isinstance(theta, torch.Tensor):
+                raise TypeError(f"theta must be a torch.Tensor of shape [B, ...], got {type(theta).__name__}")
+            if not theta.is_floating_point():
+                raise TypeError(f"theta must be a floating tensor, got dtype {theta.dtype}")
+            if theta.dim() < 1 or theta.shape[0] < 1:
+                raise ValueError(f"theta must have shape [B, ...] with B >= 1, got {tuple(theta.shape)}")
+            return _IMLEFunction.apply(theta, config, args, kwargs)
+
+        layer.imle_config = config
+        return layer
+
+    return build if function is None else build(function)

@@ -1,0 +1,145 @@
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from helpers import is_corner_path, optimal_cost
+from imle.solvers import grid_max_weight_path, grid_shortest_path
+from imle.solvers import grid as grid_module
+
+neighbourhoods = st.sampled_from([4, 8])
+
+
+@st.composite
+def positive_grids(draw, max_h=20, max_w=30):
+    h = draw(st.integers(1, max_h))
+    w = draw(st.integers(1, max_w))
+    return draw(arrays(np.float64, (h, w), elements=st.floats(0.01, 100.0)))
+
+
+@st.composite
+def tie_heavy_grids(draw, max_side=12):
+    """Small integer costs with zeros: ties everywhere, the hardest case for tie-breaking."""
+    h = draw(st.integers(1, max_side))
+    w = draw(st.integers(1, max_side))
+    return draw(arrays(np.float64, (h, w), elements=st.integers(0, 2).map(float)))
+
+
+@given(positive_grids(), neighbourhoods)
+def test_mask_is_a_cheapest_corner_path(cost, neighbourhood):
+    mask = grid_shortest_path(cost, neighbourhood)
+    assert set(np.unique(mask)) <= {0.0, 1.0}
+    assert is_corner_path(mask, neighbourhood)
+    assert (mask * cost).sum() == pytest.approx(optimal_cost(cost, neighbourhood), rel=1e-9)
+
+
+@given(tie_heavy_grids(), neighbourhoods)
+def test_compiled_and_python_backends_agree_mask_for_mask(cost, neighbourhood):
+    fast = grid_shortest_path(cost, neighbourhood, backend="c")
+    slow = grid_shortest_path(cost, neighbourhood, backend="python")
+    np.testing.assert_array_equal(fast, slow)
+
+
+@given(st.integers(1, 6), st.integers(1, 9), st.integers(1, 9), neighbourhoods, st.integers(0, 2**31 - 1))
+def test_batch_equals_per_instance(batch, h, w, neighbourhood, seed):
+    costs = torch.rand(batch, h, w, generator=torch.Generator().manual_seed(seed)) * 10 - 2
+    together = grid_shortest_path(costs, neighbourhood)
+    for b in range(batch):
+        torch.testing.assert_close(together[b], grid_shortest_path(costs[b], neighbourhood), rtol=0, atol=0)
+
+
+def test_known_path_avoids_the_wall():
+    costs = torch.tensor([[1.0, 9.0, 9.0], [1.0, 9.0, 9.0], [1.0, 1.0, 1.0]])
+    expected = torch.tensor([[1.0, 0, 0], [1, 0, 0], [1, 1, 1]])
+    assert torch.equal(grid_shortest_path(costs, neighbourhood=4), expected)
+    # with diagonal moves the corner cell (2, 0) can be skipped: 1 + 1 + 1 + 1
+    assert grid_shortest_path(costs, neighbourhood=8).sum() == 4
+
+
+def test_flat_square_grid_gives_the_diagonal():
+    assert torch.equal(grid_shortest_path(torch.ones(16, 16)), torch.eye(16))
+
+
+def test_tie_breaking_rule_on_a_flat_grid_with_four_neighbours():
+    # fewest cells first (all monotone paths tie), then the read-back prefers "up" over "left":
+    # from the bottom-right cell the path climbs the right column, then runs along the top row.
+    mask = grid_shortest_path(np.ones((3, 4)), neighbourhood=4)
+    expected = np.array([[1, 1, 1, 1], [0, 0, 0, 1], [0, 0, 0, 1]], dtype=float)
+    np.testing.assert_array_equal(mask, expected)
+
+
+@pytest.mark.parametrize("neighbourhood, cells", [(8, 7), (4, 11)])
+def test_fewest_cells_wins_among_equal_cost_paths(neighbourhood, cells):
+    # on a zero-cost plateau every path costs the same: the one with the fewest cells wins
+    mask = grid_shortest_path(np.zeros((5, 7)), neighbourhood)
+    assert mask.sum() == cells and is_corner_path(mask, neighbourhood)
+
+
+def test_negative_costs_are_clamped_to_zero():
+    cost = np.array([[1.0, -50.0, 1.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]])
+    clamped = np.maximum(cost, 0)
+    np.testing.assert_array_equal(grid_shortest_path(cost), grid_shortest_path(clamped))
+    # the result is a shortest path of the clamped grid, well defined even for huge negatives
+    mask = grid_shortest_path(np.full((5, 5), -1e9), neighbourhood=8)
+    assert is_corner_path(mask, 8) and mask.sum() == 5
+
+
+def test_single_cell_and_single_row_grids():
+    assert grid_shortest_path(np.array([[3.0]])).tolist() == [[1.0]]
+    np.testing.assert_array_equal(grid_shortest_path(np.ones((1, 5))), np.ones((1, 5)))
+    np.testing.assert_array_equal(grid_shortest_path(np.ones((4, 1))), np.ones((4, 1)))
+
+
+def test_max_weight_path_is_shortest_path_on_negated_weights():
+    theta = -torch.rand(3, 7, 5, generator=torch.Generator().manual_seed(1)) * 10
+    assert torch.equal(grid_max_weight_path(theta), grid_shortest_path(-theta))
+
+
+def test_output_keeps_type_dtype_and_leading_dimensions():
+    costs64 = torch.rand(2, 3, 4, 5, dtype=torch.float64)
+    out = grid_shortest_path(costs64)
+    assert out.shape == (2, 3, 4, 5) and out.dtype == torch.float64
+    assert grid_shortest_path(np.ones((4, 5), dtype=np.float32)).dtype == np.float32
+    assert grid_shortest_path(torch.ones(3, 3, dtype=torch.int64)).dtype == torch.get_default_dtype()
+
+
+def test_input_requiring_grad_is_accepted_and_not_tracked():
+    costs = torch.rand(2, 4, 4, requires_grad=True)
+    out = grid_shortest_path(costs)
+    assert not out.requires_grad
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_non_finite_costs_raise(bad):
+    cost = np.ones((3, 3))
+    cost[1, 2] = bad
+    with pytest.raises(ValueError, match="costs contains NaN or infinite"):
+        grid_shortest_path(cost)
+    with pytest.raises(ValueError, match="weights contains NaN or infinite"):
+        grid_max_weight_path(cost)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: grid_shortest_path([[1.0]]), TypeError, "costs must be a torch.Tensor or numpy.ndarray"),
+        (lambda: grid_shortest_path(np.ones(4)), ValueError, r"costs must have shape \[..., H, W\]"),
+        (lambda: grid_shortest_path(np.ones((0, 3))), ValueError, "costs must have H >= 1"),
+        (lambda: grid_shortest_path(np.ones((3, 3), dtype=complex)), TypeError, "costs must hold real numbers"),
+        (lambda: grid_shortest_path(torch.ones(3, 3, dtype=torch.bool)), TypeError, "costs must hold real numbers"),
+        (lambda: grid_shortest_path(np.ones((3, 3)), neighbourhood=6), ValueError, "neighbourhood must be 4 or 8"),
+        (lambda: grid_shortest_path(np.ones((3, 3)), neighbourhood=True), ValueError, "neighbourhood must be 4 or 8"),
+        (lambda: grid_shortest_path(np.ones((3, 3)), backend="gpu"), ValueError, "backend must be 'c' or 'python'"),
+        (lambda: grid_max_weight_path("map"), TypeError, "weights must be a torch.Tensor"),
+    ],
+)
+def test_bad_inputs_name_the_argument(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_compiled_backend_is_built():
+    # CI builds the extension; a silent fallback to Python would hide a 100x slowdown
+    assert grid_module.DEFAULT_BACKEND == "c"

@@ -1,0 +1,110 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import imle.noise as noise_module
+from imle.noise import GumbelNoiseDistribution, SumOfGammaNoiseDistribution, standard_gamma
+
+EULER_GAMMA = 0.5772156649
+GUMBEL_VARIANCE = math.pi ** 2 / 6
+
+
+def ks_statistic_against_gumbel(draws: np.ndarray) -> float:
+    x = np.sort(draws)
+    cdf = np.exp(-np.exp(-x))
+    n = len(x)
+    return float(max((np.arange(1, n + 1) / n - cdf).max(), (cdf - np.arange(n) / n).max()))
+
+
+def test_sum_of_k_sum_of_gamma_draws_is_standard_gumbel():
+    k = 20
+    noise = SumOfGammaNoiseDistribution(k=k, nb_iterations=100)
+    draws = noise.sample([8192, k], generator=torch.Generator().manual_seed(0)).double().sum(1).numpy()
+    assert ks_statistic_against_gumbel(draws) < 0.03
+    assert abs(draws.mean() - EULER_GAMMA) < 0.05
+    assert abs(draws.var() - GUMBEL_VARIANCE) < 0.1
+
+
+def test_gumbel_sampler_is_standard_gumbel():
+    draws = GumbelNoiseDistribution().sample([8192], generator=torch.Generator().manual_seed(0)).double().numpy()
+    assert ks_statistic_against_gumbel(draws) < 0.03
+    assert abs(draws.mean() - EULER_GAMMA) < 0.05
+    assert abs(draws.var() - GUMBEL_VARIANCE) < 0.1
+
+
+@pytest.mark.parametrize("concentration", [0.05, 0.5, 1.0, 3.7])
+def test_standard_gamma_has_the_right_mean_and_variance(concentration):
+    draws = standard_gamma(concentration, 200_000, dtype=torch.float64,
+                           generator=torch.Generator().manual_seed(1)).numpy()
+    assert (draws >= 0).all()
+    # Gamma(a, 1): mean a, variance a; tolerances are 5 standard errors
+    assert abs(draws.mean() - concentration) < 5 * math.sqrt(concentration / len(draws))
+    relative_tolerance = 0.05 if concentration >= 0.5 else 0.15  # small a: heavy right tail
+    assert abs(draws.var() / concentration - 1) < relative_tolerance
+
+
+def test_standard_gamma_matches_scipy_distribution():
+    from scipy import stats
+
+    draws = standard_gamma(1 / 20.8, 50_000, dtype=torch.float64, generator=torch.Generator().manual_seed(2)).numpy()
+    assert stats.kstest(draws, stats.gamma(a=1 / 20.8).cdf).statistic < 0.01
+
+
+@pytest.mark.parametrize("chunk", [noise_module.GAMMA_CHUNK, 7])
+def test_sum_of_gamma_mean_is_harmonic_minus_log_over_k(monkeypatch, chunk):
+    monkeypatch.setattr(noise_module, "GAMMA_CHUNK", chunk)  # tiny chunks: same distribution
+    k, s = 4.0, 100
+    n = 200_000 if chunk > 100 else 2_000
+    draws = SumOfGammaNoiseDistribution(k, s).sample([n], generator=torch.Generator().manual_seed(3))
+    harmonic = sum(1 / i for i in range(1, s + 1))
+    # each draw has variance sum_i (1/k) / i^2 / 1 < 1.65 / k: 5 standard errors
+    tolerance = 5 * math.sqrt(1.65 / k / n)
+    assert draws.double().mean().item() == pytest.approx((harmonic - math.log(s)) / k, abs=tolerance)
+
+
+def test_same_generator_seed_same_noise():
+    noise = SumOfGammaNoiseDistribution(k=5.0, nb_iterations=30)
+    a = noise.sample([3, 7, 11], generator=torch.Generator().manual_seed(9))
+    b = noise.sample([3, 7, 11], generator=torch.Generator().manual_seed(9))
+    assert torch.equal(a, b)
+    c = noise.sample([3, 7, 11], generator=torch.Generator().manual_seed(10))
+    assert not torch.equal(a, c)
+
+
+def test_distribution_level_generator_and_device_and_dtype():
+    noise = SumOfGammaNoiseDistribution(k=3.0, nb_iterations=5, device="cpu",
+                                        generator=torch.Generator().manual_seed(4))
+    first = noise.sample([4])
+    noise.generator.manual_seed(4)
+    assert torch.equal(first, noise.sample([4]))
+    assert noise.sample([2, 2], dtype=torch.float64).dtype == torch.float64
+    assert noise.sample([2, 2], dtype=torch.bfloat16).dtype == torch.bfloat16
+    assert GumbelNoiseDistribution().sample([2], dtype=torch.float64).dtype == torch.float64
+    assert noise.sample([0, 3]).shape == (0, 3)
+
+
+def test_seed_style_call_with_positional_shape():
+    noise = SumOfGammaNoiseDistribution(20.8, 100)
+    assert noise.sample(torch.Size([1, 100, 16, 16])).shape == (1, 100, 16, 16)
+
+
+@pytest.mark.parametrize(
+    "build, error, message",
+    [
+        (lambda: SumOfGammaNoiseDistribution(k=0), ValueError, "k must be a positive finite number"),
+        (lambda: SumOfGammaNoiseDistribution(k=float("inf")), ValueError, "k must be a positive finite number"),
+        (lambda: SumOfGammaNoiseDistribution(k="5"), TypeError, "k must be a number"),
+        (lambda: SumOfGammaNoiseDistribution(k=5, nb_iterations=0), ValueError, "nb_iterations must be >= 1"),
+        (lambda: SumOfGammaNoiseDistribution(k=5, nb_iterations=2.5), TypeError, "nb_iterations must be an int"),
+        (lambda: SumOfGammaNoiseDistribution(k=5, generator=1), TypeError, "generator must be a torch.Generator"),
+        (lambda: SumOfGammaNoiseDistribution(k=5).sample([-1]), ValueError, "shape must not have negative sizes"),
+        (lambda: SumOfGammaNoiseDistribution(k=5).sample("big"), TypeError, "shape must be a sequence"),
+        (lambda: GumbelNoiseDistribution().sample([2], dtype=torch.int64), TypeError, "dtype must be a floating dtype"),
+        (lambda: GumbelNoiseDistribution().sample([2], generator="g"), TypeError, "generator must be a torch.Generator"),
+    ],
+)
+def test_bad_noise_arguments(build, error, message):
+    with pytest.raises(error, match=message):
+        build()
