@@ -21,8 +21,9 @@ import torch
 
 Shape = Union[torch.Size, Sequence[int]]
 
-#: Work per chunk of the Sum-of-Gamma sampler, in Gamma draws. Small enough to stay in cache and
-#: to bound the temporary memory, large enough that per-call overhead is negligible.
+#: Most Gamma draws per chunk of the Sum-of-Gamma sampler: large enough that per-call overhead
+#: is small, small enough to stay in cache. Chunks are also kept below the output's size, so the
+#: sampler's temporary memory (about 13 bytes a draw) stays within about 3x the output.
 GAMMA_CHUNK = 1 << 16
 
 
@@ -92,42 +93,63 @@ class GumbelNoiseDistribution(BaseNoiseDistribution):
         return exponential.log_().neg_()
 
 
-def standard_gamma(concentration: float, n: int, *, device=None, dtype=torch.float32,
-                   generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """``n`` draws of Gamma(concentration, rate 1), vectorised, for any concentration > 0.
+def _marsaglia_tsang(concentration: float, tries: int, device, dtype, generator) -> torch.Tensor:
+    """The accepted draws of ``tries`` Marsaglia-Tsang tries (about 96% of them), in order.
 
-    Marsaglia and Tsang's method (ACM TOMS 2000): one normal and one uniform per try, about 5%
-    of tries rejected and redrawn for the rejected entries only; below concentration 1 the draw
-    is boosted, Gamma(a) = Gamma(a + 1) * U ** (1 / a). Works on any device with a
-    ``torch.Generator``; much faster than ``torch.distributions.Gamma`` on the CPU for small a.
+    Below concentration 1 the draw is boosted, Gamma(a) = Gamma(a + 1) * U ** (1 / a), and U is
+    not drawn afresh: given acceptance, u / min(1, p(x)) is uniform and independent of the draw
+    (p the acceptance probability), so the acceptance test's own uniform serves twice.
+    Three float buffers of ``tries`` in flight, updated in place.
     """
     boost = concentration < 1.0
     d = (concentration + 1.0 if boost else concentration) - 1.0 / 3.0
     c = 1.0 / math.sqrt(9.0 * d)
-    out = torch.empty(n, device=device, dtype=dtype)
-    todo = None  # indices still to draw; None means all of them
-    while True:
-        m = n if todo is None else todo.numel()
-        if m == 0:
-            break
-        x = torch.randn(m, device=device, dtype=dtype, generator=generator)
-        v = x.mul(c).add_(1.0)
-        v = v * v * v
-        log_u = torch.rand(m, device=device, dtype=dtype, generator=generator).log_()
-        # accept when v > 0 and log u < x^2 / 2 + d - d v + d log v
-        bound = v.clamp_min(1e-30).log_().sub_(v).add_(1.0).mul_(d).add_(x.mul_(x).mul_(0.5))
-        accept = (v > 0) & (log_u < bound)
-        draws = v.mul_(d)
-        if todo is None:
-            out.copy_(draws)
-            todo = (~accept).nonzero().squeeze(1)
-        else:
-            out[todo[accept]] = draws[accept]
-            todo = todo[~accept]
+    x = torch.randn(tries, device=device, dtype=dtype, generator=generator)
+    v = torch.mul(x, c).add_(1.0).pow_(3)
+    # log acceptance probability x^2 / 2 + d (1 - v + log v); NaN where v <= 0, which rejects
+    log_p = torch.log(v).sub_(v).add_(1.0).mul_(d).addcmul_(x, x, value=0.5)
+    log_u = torch.rand(tries, device=device, dtype=dtype, generator=generator, out=x).log_()
+    accepted = log_u < log_p
+    draws = v.mul_(d)
     if boost:
-        u = torch.rand(n, device=device, dtype=dtype, generator=generator)
-        out.mul_(u.log_().div_(concentration).exp_())
-    return out
+        draws.mul_(log_u.sub_(log_p.clamp_max_(0.0)).div_(concentration).exp_())
+    if draws.device.type == "cpu":  # numpy's boolean compaction is about 3x faster than torch's
+        return torch.from_numpy(draws.numpy()[accepted.numpy()])
+    return draws[accepted]
+
+
+#: Marsaglia-Tsang accepts at least 95.1% of tries for every concentration (the worst case is
+#: concentration 1, or a boosted 0+): n / 0.95 tries plus four standard deviations fill n draws in
+#: one round nearly always, so rejections never cost rounds of small kernel calls.
+_TRIES_PER_DRAW = 1.0 / 0.95
+
+
+def _tries_for(n: int) -> int:
+    return int(n * _TRIES_PER_DRAW + 4.0 * math.sqrt(n) + 32)
+
+
+def standard_gamma(concentration: float, n: int, *, device=None, dtype=torch.float32,
+                   generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    """``n`` draws of Gamma(concentration, rate 1), vectorised, for any concentration > 0.
+
+    Marsaglia and Tsang's method (ACM TOMS 2000): one normal and one uniform per try, with enough
+    tries that one round almost always yields ``n`` accepted draws (a short extra round
+    otherwise). Works on any device with a ``torch.Generator``; several times faster than
+    ``torch.distributions.Gamma`` on the CPU for small concentrations.
+    """
+    out = None
+    filled = 0
+    while filled < n:
+        missing = n - filled
+        draws = _marsaglia_tsang(concentration, _tries_for(missing), device, dtype, generator)
+        if out is None and draws.numel() >= n:
+            return draws[:n]
+        if out is None:
+            out = torch.empty(n, device=device, dtype=dtype)
+        take = min(missing, draws.numel())
+        out[filled:filled + take] = draws[:take]
+        filled += take
+    return out if out is not None else torch.empty(0, device=device, dtype=dtype)
 
 
 class SumOfGammaNoiseDistribution(BaseNoiseDistribution):
@@ -175,7 +197,8 @@ class SumOfGammaNoiseDistribution(BaseNoiseDistribution):
         out = torch.empty(n, device=device, dtype=work_dtype)
         inverse_i = 1.0 / torch.arange(1, s + 1, device=device, dtype=work_dtype)
         shift = math.log(s) / self.k
-        rows = max(1, GAMMA_CHUNK // s)  # elements per chunk, all s terms each
+        draws_per_chunk = min(GAMMA_CHUNK, max(n * 3 // 4, 1024))
+        rows = max(1, draws_per_chunk // s)  # elements per chunk, all s terms each
         for start in range(0, n, rows):
             m = min(rows, n - start)
             terms = standard_gamma(1.0 / self.k, m * s, device=device, dtype=work_dtype, generator=generator)
