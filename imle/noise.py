@@ -15,9 +15,17 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+import functools
 from typing import Optional, Sequence, Union
 
 import torch
+
+from imle._threads import run_parallel
+
+try:
+    from imle import _sumofgamma as _compiled
+except ImportError:  # pragma: no cover - only where no C compiler was available at install
+    _compiled = None
 
 Shape = Union[torch.Size, Sequence[int]]
 
@@ -193,14 +201,43 @@ class SumOfGammaNoiseDistribution(BaseNoiseDistribution):
         device, dtype, generator = self._resolve(device, dtype, generator)
         # float16/bfloat16 lack the range for the boost's small powers: draw in float32.
         work_dtype = dtype if dtype in (torch.float32, torch.float64) else torch.float32
-        s, n = self.nb_iterations, size.numel()
-        out = torch.empty(n, device=device, dtype=work_dtype)
-        inverse_i = 1.0 / torch.arange(1, s + 1, device=device, dtype=work_dtype)
-        shift = math.log(s) / self.k
-        draws_per_chunk = min(GAMMA_CHUNK, max(n * 3 // 4, 1024))
-        rows = max(1, draws_per_chunk // s)  # elements per chunk, all s terms each
-        for start in range(0, n, rows):
-            m = min(rows, n - start)
-            terms = standard_gamma(1.0 / self.k, m * s, device=device, dtype=work_dtype, generator=generator)
-            torch.mv(terms.view(m, s), inverse_i, out=out[start:start + m])
-        return out.sub_(shift).to(dtype).view(size)
+        if device.type == "cpu" and _compiled is not None:
+            out = _sample_compiled(size.numel(), self.nb_iterations, self.k, work_dtype, generator)
+        else:
+            out = _sample_torch(size.numel(), self.nb_iterations, self.k, device, work_dtype, generator)
+        return out.to(dtype).view(size)
+
+
+#: Below this many Gamma draws the compiled sampler runs on the calling thread only.
+PARALLEL_MIN_DRAWS = 10_000
+
+
+def _sample_compiled(n: int, s: int, k: float, dtype: torch.dtype, generator) -> torch.Tensor:
+    """CPU: the compiled sampler, its blocks of elements shared among torch's thread count."""
+    seed = int(torch.randint(0, 2 ** 63 - 1, (), generator=generator))
+    out = torch.empty(n, dtype=dtype)
+    buffer, is_double = out.numpy(), dtype == torch.float64
+    block = _compiled.BLOCK
+    workers = min(torch.get_num_threads(), -(-n // block))
+    if workers < 2 or n * s < PARALLEL_MIN_DRAWS:
+        _compiled.sample(buffer, 0, n, s, k, seed, is_double)
+        return out
+    # slices start on block boundaries, so the numbers do not depend on the thread count
+    blocks = -(-n // block)
+    cuts = [min(n, blocks * i // workers * block) for i in range(workers + 1)]
+    run_parallel([functools.partial(_compiled.sample, buffer, lo, hi, s, k, seed, is_double)
+                  for lo, hi in zip(cuts[:-1], cuts[1:]) if hi > lo])
+    return out
+
+
+def _sample_torch(n: int, s: int, k: float, device, dtype, generator) -> torch.Tensor:
+    """Any device: vectorised torch kernels, chunks of elements with all s terms each."""
+    out = torch.empty(n, device=device, dtype=dtype)
+    inverse_i = 1.0 / torch.arange(1, s + 1, device=device, dtype=dtype)
+    draws_per_chunk = min(GAMMA_CHUNK, max(n * 3 // 4, 1024))
+    rows = max(1, draws_per_chunk // s)  # elements per chunk
+    for start in range(0, n, rows):
+        m = min(rows, n - start)
+        terms = standard_gamma(1.0 / k, m * s, device=device, dtype=dtype, generator=generator)
+        torch.mv(terms.view(m, s), inverse_i, out=out[start:start + m])
+    return out.sub_(math.log(s) / k)

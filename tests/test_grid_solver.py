@@ -143,3 +143,11 @@ def test_bad_inputs_name_the_argument(call, error, message):
 def test_compiled_backend_is_built():
     # CI builds the extension; a silent fallback to Python would hide a 100x slowdown
     assert grid_module.DEFAULT_BACKEND == "c"
+
+
+def test_threaded_batches_equal_single_threaded(monkeypatch):
+    costs = np.random.default_rng(5).integers(0, 3, size=(9, 13, 11)).astype(float)
+    single = grid_shortest_path(costs, backend="python")
+    monkeypatch.setattr(grid_module, "PARALLEL_MIN_CELLS", 1)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 4)
+    np.testing.assert_array_equal(grid_shortest_path(costs), single)

@@ -1,0 +1,207 @@
+"""Benchmarks: the library against the textbook baseline (and scipy's compiled Dijkstra).
+
+    python bench/run.py all            # every workload (about 4 minutes on 2 cores)
+    python bench/run.py w1 w3 --repeats 5
+
+Workloads (issue 3):
+  w1  one I-MLE forward + backward, Hamming loss, README 16x16 map, S = 1, 10, 100
+  w2  the same on 32 random 32x32 maps, S = 10
+  w3  the grid solver alone: 1,000 16x16 maps, 100 64x64 maps, one 512x512 map; 8 and 4
+  w4  SumOfGamma(k = 20.8, s = 100).sample for [1, 100, 16, 16] and [32, 10, 32, 32]
+
+Contenders run alternately (A, B, A, B ...) after one warm-up call each; the table gives the
+median over repeats and the ratio to ours measured in the same run. Prints a Markdown table.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Dict, List
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from baseline import LoopSumOfGamma, python_dijkstra, textbook_imle, textbook_torch_solver  # noqa: E402
+
+from imle import SumOfGammaNoiseDistribution, TargetDistribution, imle  # noqa: E402
+from imle.solvers import grid_max_weight_path, grid_shortest_path  # noqa: E402
+
+ROWS: List[str] = []
+
+
+def readme_map() -> torch.Tensor:
+    costs = torch.ones(16, 16)
+    costs[1:6, 0:12] = 100.0
+    costs[8:12, 1:16] = 100.0
+    costs[14:16, 6:10] = 100.0
+    return costs
+
+
+def alternate(contenders: Dict[str, Callable[[], object]], repeats: int) -> Dict[str, float]:
+    """Median seconds per call of each contender, measured A, B, A, B, ... after a warm-up."""
+    times: Dict[str, List[float]] = {name: [] for name in contenders}
+    for fn in contenders.values():
+        fn()
+    for _ in range(repeats):
+        for name, fn in contenders.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def row(workload: str, case: str, medians: Dict[str, float], ours: str = "ours", unit: float = 1e3) -> None:
+    base = medians[ours]
+    cells = " | ".join(f"{name}: {t * unit:,.2f} ms ({t / base:,.1f}x)" for name, t in medians.items())
+    line = f"| {workload} | {case} | {cells} |"
+    ROWS.append(line)
+    print(line, flush=True)
+
+
+def imle_step(layer, theta0: torch.Tensor, gold: torch.Tensor) -> Callable[[], None]:
+    def step():
+        theta = theta0.clone().requires_grad_()
+        y = layer(theta)
+        ((y - gold) ** 2).sum().backward()
+    return step
+
+
+def estimator_contenders(costs: torch.Tensor, gold: torch.Tensor, samples: int) -> Dict[str, Callable]:
+    theta0 = -costs
+    gold = gold.expand((costs.shape[0] * samples,) + tuple(gold.shape[-2:]))
+    ours = imle(grid_max_weight_path, target_distribution=TargetDistribution(1.0, 10.0),
+                noise_distribution=SumOfGammaNoiseDistribution(20.8, 100), nb_samples=samples,
+                input_noise_temperature=1.0, target_noise_temperature=5.0)
+    textbook = textbook_imle(textbook_torch_solver, 1.0, 10.0, LoopSumOfGamma(20.8, 100), samples, 1.0, 5.0)
+    return {"ours": imle_step(ours, theta0, gold), "baseline": imle_step(textbook, theta0, gold)}
+
+
+def w1(repeats: int) -> None:
+    costs, gold = readme_map().unsqueeze(0), torch.eye(16)
+    for samples in (1, 10, 100):
+        row("W1 core step", f"16x16, S = {samples}", alternate(estimator_contenders(costs, gold, samples), repeats))
+
+
+def w2(repeats: int) -> None:
+    costs = torch.rand(32, 32, 32, generator=torch.Generator().manual_seed(0)) * 99 + 1
+    medians = alternate(estimator_contenders(costs, torch.eye(32), 10), max(1, repeats // 3))
+    row("W2 batch", "32 maps 32x32, S = 10", medians)
+
+
+class ScipyGrid:
+    """scipy.sparse.csgraph's Dijkstra on the same graphs: structure built once per shape."""
+
+    def __init__(self, H: int, W: int, neighbourhood: int):
+        from scipy.sparse import csr_matrix
+
+        offsets = {8: [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)],
+                   4: [(-1, 0), (0, -1), (0, 1), (1, 0)]}[neighbourhood]
+        r, c = np.divmod(np.arange(H * W), W)
+        src, dst = [], []
+        for dr, dc in offsets:
+            ok = (r + dr >= 0) & (r + dr < H) & (c + dc >= 0) & (c + dc < W)
+            src.append(np.nonzero(ok)[0])
+            dst.append((r[ok] + dr) * W + c[ok] + dc)
+        src, dst = np.concatenate(src), np.concatenate(dst)
+        graph = csr_matrix((np.ones(len(src)), (src, dst)), shape=(H * W, H * W))
+        graph.sort_indices()
+        self.indices, self.indptr, self.n = graph.indices, graph.indptr, H * W
+
+    def solve(self, cost: np.ndarray) -> np.ndarray:
+        from scipy.sparse import csr_matrix
+        from scipy.sparse.csgraph import dijkstra
+
+        flat = cost.ravel()
+        graph = csr_matrix((flat[self.indices], self.indices, self.indptr), shape=(self.n, self.n))
+        _, pred = dijkstra(graph, directed=True, indices=0, return_predecessors=True)
+        mask = np.zeros(self.n)
+        v = self.n - 1
+        while v >= 0:
+            mask[v] = 1
+            v = pred[v]
+        return mask.reshape(cost.shape)
+
+
+def w3(repeats: int) -> None:
+    rng = np.random.default_rng(0)
+    for count, side in ((1000, 16), (100, 64), (1, 512)):
+        costs = rng.uniform(1, 100, size=(count, side, side))
+        tensor = torch.from_numpy(costs)
+        for neighbourhood in (8, 4):
+            scipy_grid = ScipyGrid(side, side, neighbourhood)
+            contenders = {
+                "ours": lambda: grid_shortest_path(tensor, neighbourhood),
+                "scipy": lambda: [scipy_grid.solve(c) for c in costs],
+                "baseline": lambda: [python_dijkstra(c, neighbourhood) for c in costs],
+            }
+            reps = repeats if side < 512 else max(1, repeats // 2)
+            row("W3 solver", f"{count} x {side}x{side}, {neighbourhood}-nbhd", alternate(contenders, reps))
+
+
+MEMORY_PROBE = """
+import json, sys, torch
+sys.path.insert(0, {bench!r})
+from baseline import LoopSumOfGamma
+from imle import SumOfGammaNoiseDistribution
+shape = {shape}
+sampler = SumOfGammaNoiseDistribution(20.8, 100) if {ours} else LoopSumOfGamma(20.8, 100)
+sampler.sample([2, 3])  # lazy initialisation out of the way
+def kib(field):
+    return int(next(l for l in open('/proc/self/status') if l.startswith(field)).split()[1])
+open('/proc/self/clear_refs', 'w').write('5')  # reset the peak-RSS counter
+before = kib('VmRSS:')
+out = sampler.sample(shape)
+print(json.dumps(dict(extra_kib=kib('VmHWM:') - before - out.numel() * 4 // 1024, out_kib=out.numel() * 4 // 1024)))
+"""
+
+
+def peak_extra_memory(shape, ours: bool) -> Dict[str, int]:
+    code = MEMORY_PROBE.format(bench=str(Path(__file__).resolve().parent), shape=shape, ours=ours)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def w4(repeats: int) -> None:
+    generator = torch.Generator().manual_seed(0)
+    ours, loop = SumOfGammaNoiseDistribution(20.8, 100), LoopSumOfGamma(20.8, 100)
+    for shape in ([1, 100, 16, 16], [32, 10, 32, 32]):
+        draws = int(np.prod(shape)) * 100
+        contenders = {
+            "ours": lambda: ours.sample(shape, generator=generator),
+            "baseline": lambda: loop.sample(shape),
+            "uniform pass": lambda: torch.rand(draws, generator=generator),
+        }
+        row("W4 noise", f"{shape}", alternate(contenders, repeats))
+        if os.path.exists("/proc/self/clear_refs"):
+            mine, theirs = peak_extra_memory(shape, True), peak_extra_memory(shape, False)
+            line = (f"| W4 memory | {shape} | output {mine['out_kib']:,} KiB; peak extra: ours "
+                    f"{mine['extra_kib']:,} KiB ({mine['extra_kib'] / max(mine['out_kib'], 1):.1f}x output), "
+                    f"baseline {theirs['extra_kib']:,} KiB |")
+            ROWS.append(line)
+            print(line, flush=True)
+
+
+WORKLOADS = {"w1": w1, "w2": w2, "w3": w3, "w4": w4}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("workloads", nargs="+", choices=[*WORKLOADS, "all"])
+    parser.add_argument("--repeats", type=int, default=5, help="timed calls per contender (default 5)")
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs\n")
+    print("| workload | case | median per call (ratio to ours) |\n|---|---|---|")
+    for name in (list(WORKLOADS) if "all" in args.workloads else args.workloads):
+        WORKLOADS[name](args.repeats)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+"""One shared thread pool for compiled kernels that release the GIL (grid solver, noise)."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, List, Optional
+
+_pool: Optional[ThreadPoolExecutor] = None
+_pool_workers = 0
+
+
+def run_parallel(jobs: List[Callable[[], object]]) -> None:
+    """Run the jobs at once: the first on the calling thread, the others on the pool; re-raise."""
+    global _pool, _pool_workers
+    if len(jobs) > 1 and (_pool is None or _pool_workers < len(jobs) - 1):
+        _pool_workers = len(jobs) - 1
+        _pool = ThreadPoolExecutor(max_workers=_pool_workers, thread_name_prefix="imle")
+    futures = [_pool.submit(job) for job in jobs[1:]] if len(jobs) > 1 else []
+    if jobs:
+        jobs[0]()
+    for future in futures:
+        future.result()
