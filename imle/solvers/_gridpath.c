@@ -20,19 +20,16 @@
 #include <Python.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct {
+    double *cost;   /* the padded cost grid */
     double *dist;   /* best cost found so far, per cell */
     int32_t *cells; /* number of cells on that path, per cell */
     int32_t *heap;  /* binary heap of cell indices */
     int32_t *pos;   /* position of a cell in the heap; -1 never seen, -2 settled */
     int32_t size;
 } Workspace;
-
-static const int OFF8_DR[8] = {-1, -1, -1, 0, 0, 1, 1, 1};
-static const int OFF8_DC[8] = {-1, 0, 1, -1, 1, -1, 0, 1};
-static const int OFF4_DR[4] = {-1, 0, 0, 1};
-static const int OFF4_DC[4] = {0, -1, 1, 0};
 
 static inline int key_less(const Workspace *w, int32_t a, int32_t b) {
     double da = w->dist[a], db = w->dist[b];
@@ -79,32 +76,37 @@ static int32_t heap_pop(Workspace *w) {
     return top;
 }
 
-static void solve_one(const double *cost, uint8_t *mask, int32_t H, int32_t W,
-                      const int *dr, const int *dc, int nn, Workspace *w) {
-    const int32_t n = H * W, target = n - 1;
-    for (int32_t i = 0; i < n; i++) {
-        w->pos[i] = -1;
-        mask[i] = 0;
+/* The grid is padded with a one-cell border marked settled, so the inner loop needs no bounds
+ * checks: P = W + 2 is the padded row length and padded cell (r + 1) * P + (c + 1) is cell (r, c). */
+static void solve_one(const double *cost_in, uint8_t *mask, int32_t H, int32_t W,
+                      const int32_t *offsets, int nn, Workspace *w) {
+    const int32_t P = W + 2, source = P + 1, target = H * P + W;
+    for (int32_t i = 0; i < (H + 2) * P; i++) {
+        w->pos[i] = -2;     /* border: settled, never relaxed */
+        w->cells[i] = -8;   /* border: never matches a read-back */
     }
+    for (int32_t r = 0; r < H; r++)
+        for (int32_t c = 0; c < W; c++) {
+            int32_t p = (r + 1) * P + c + 1;
+            w->cost[p] = cost_in[r * W + c];
+            w->pos[p] = -1;
+        }
     w->size = 0;
-    w->dist[0] = cost[0];
-    w->cells[0] = 1;
-    heap_place(w, 0, 0);
+    w->dist[source] = w->cost[source];
+    w->cells[source] = 1;
+    heap_place(w, 0, source);
     w->size = 1;
 
     while (w->size > 0) {
         int32_t u = heap_pop(w);
         if (u == target) break;
-        int32_t r = u / W, c = u - r * W;
         double du = w->dist[u];
         int32_t hu = w->cells[u] + 1;
         for (int k = 0; k < nn; k++) {
-            int32_t rr = r + dr[k], cc = c + dc[k];
-            if (rr < 0 || rr >= H || cc < 0 || cc >= W) continue;
-            int32_t v = rr * W + cc;
+            int32_t v = u + offsets[k];
             int32_t p = w->pos[v];
             if (p == -2) continue;
-            double dv = du + cost[v];
+            double dv = du + w->cost[v];
             if (p == -1) {
                 w->dist[v] = dv;
                 w->cells[v] = hu;
@@ -120,16 +122,15 @@ static void solve_one(const double *cost, uint8_t *mask, int32_t H, int32_t W,
     }
 
     /* Read the path back. Every cell whose key is below the target's was settled above. */
+    memset(mask, 0, (size_t)H * W);
     int32_t v = target;
-    mask[v] = 1;
-    while (v != 0) {
-        int32_t r = v / W, c = v - r * W;
-        double dv = w->dist[v], cv = cost[v];
+    for (;;) {
+        mask[(v / P - 1) * W + (v % P - 1)] = 1;
+        if (v == source) break;
+        double dv = w->dist[v], cv = w->cost[v];
         int32_t hv = w->cells[v], next = -1;
         for (int k = 0; k < nn; k++) {
-            int32_t rr = r + dr[k], cc = c + dc[k];
-            if (rr < 0 || rr >= H || cc < 0 || cc >= W) continue;
-            int32_t u = rr * W + cc;
+            int32_t u = v + offsets[k];
             if (w->pos[u] == -2 && w->cells[u] + 1 == hv && w->dist[u] + cv == dv) {
                 next = u;
                 break;
@@ -137,7 +138,6 @@ static void solve_one(const double *cost, uint8_t *mask, int32_t H, int32_t W,
         }
         if (next < 0) break; /* unreachable for valid input: keys are consistent */
         v = next;
-        mask[v] = 1;
     }
 }
 
@@ -149,7 +149,7 @@ static PyObject *solve(PyObject *self, PyObject *args) {
 
     PyObject *result = NULL;
     const Py_ssize_t n = H * W;
-    if (B < 0 || H < 1 || W < 1 || n > INT32_MAX / 2) {
+    if (B < 0 || H < 1 || W < 1 || (H + 2) * (W + 2) > INT32_MAX / 2) {
         PyErr_SetString(PyExc_ValueError, "_gridpath.solve: bad grid size");
         goto done;
     }
@@ -162,27 +162,32 @@ static PyObject *solve(PyObject *self, PyObject *args) {
         goto done;
     }
 
+    const Py_ssize_t padded = (H + 2) * (W + 2);
     Workspace w;
-    w.dist = (double *)malloc(sizeof(double) * n);
-    w.cells = (int32_t *)malloc(sizeof(int32_t) * n);
-    w.heap = (int32_t *)malloc(sizeof(int32_t) * n);
-    w.pos = (int32_t *)malloc(sizeof(int32_t) * n);
-    if (!w.dist || !w.cells || !w.heap || !w.pos) {
-        free(w.dist); free(w.cells); free(w.heap); free(w.pos);
+    w.cost = (double *)malloc(sizeof(double) * padded);
+    w.dist = (double *)malloc(sizeof(double) * padded);
+    w.cells = (int32_t *)malloc(sizeof(int32_t) * padded);
+    w.heap = (int32_t *)malloc(sizeof(int32_t) * padded);
+    w.pos = (int32_t *)malloc(sizeof(int32_t) * padded);
+    if (!w.cost || !w.dist || !w.cells || !w.heap || !w.pos) {
+        free(w.cost); free(w.dist); free(w.cells); free(w.heap); free(w.pos);
         PyErr_NoMemory();
         goto done;
     }
-    const int *dr = neighbourhood == 8 ? OFF8_DR : OFF4_DR;
-    const int *dc = neighbourhood == 8 ? OFF8_DC : OFF4_DC;
+    /* neighbour offsets in the padded grid, in reading order (the read-back's tie rule) */
+    const int32_t P = (int32_t)W + 2;
+    const int32_t off8[8] = {-P - 1, -P, -P + 1, -1, 1, P - 1, P, P + 1};
+    const int32_t off4[4] = {-P, -1, 1, P};
     const double *cost = (const double *)costs.buf;
     uint8_t *mask = (uint8_t *)out.buf;
 
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t b = 0; b < B; b++)
-        solve_one(cost + b * n, mask + b * n, (int32_t)H, (int32_t)W, dr, dc, neighbourhood, &w);
+        solve_one(cost + b * n, mask + b * n, (int32_t)H, (int32_t)W,
+                  neighbourhood == 8 ? off8 : off4, neighbourhood, &w);
     Py_END_ALLOW_THREADS
 
-    free(w.dist); free(w.cells); free(w.heap); free(w.pos);
+    free(w.cost); free(w.dist); free(w.cells); free(w.heap); free(w.pos);
     result = Py_None;
     Py_INCREF(result);
 done:
