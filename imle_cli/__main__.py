@@ -1,0 +1,3 @@
+from imle_cli.main import run
+
+run()

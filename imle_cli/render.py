@@ -1,0 +1,275 @@
+"""Arrays -> frames -> PNG / GIF files, written atomically.
+
+Frames are drawn straight from arrays, never through a matplotlib figure per frame: a
+:class:`Figure` lays out the chrome once (white page, colour bar with ticks and a label, fonts),
+and each frame only colours the cells and writes its title. Frames are palette images with one
+fixed 256-colour palette per figure (white, 32 greys for text, an overlay colour, and 216 levels
+of a matplotlib colormap), so every frame of an animation shares one colour scale, GIFs need no
+per-frame quantisation (fast, and exact colours), and the same input gives the same bytes.
+
+Example:
+    >>> import numpy as np
+    >>> figure = Figure((2, 3), cmap="viridis", vmin=0.0, vmax=1.0, label="share")
+    >>> frame = figure.frame(np.array([[0.0, 0.5, 1.0], [1.0, 0.5, 0.0]]), title="demo")
+    >>> figure.decode(figure.rgb(frame)).round(2).tolist()
+    [[0.0, 0.5, 1.0], [1.0, 0.5, 0.0]]
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from imle_cli.errors import UserError
+
+WHITE, GREY_START, GREYS, OVERLAY, CMAP_START = 0, 1, 32, 33, 40
+CMAP_LEVELS = 256 - CMAP_START
+MARGIN, TITLE_HEIGHT, BAR_GAP, BAR_WIDTH = 14, 46, 14, 16
+TARGET_MAP_PIXELS = 400
+
+
+def _font(size: int):
+    from matplotlib import get_data_path
+    from PIL import ImageFont
+
+    return ImageFont.truetype(str(Path(get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"), size)
+
+
+def _format_tick(value: float) -> str:
+    text = f"{value:.3g}"
+    return "0" if text in ("-0", "0.0") else text
+
+
+def _nice_ticks(vmin: float, vmax: float) -> np.ndarray:
+    """Round tick values inside [vmin, vmax] (matplotlib's locator), the ends included."""
+    from matplotlib.ticker import MaxNLocator
+
+    inside = [t for t in MaxNLocator(nbins=5).tick_values(vmin, vmax) if vmin <= t <= vmax]
+    span = vmax - vmin
+    ends = [t for t in (vmin, vmax) if all(abs(t - i) > 0.08 * span for i in inside)]
+    return np.array(sorted(inside + ends))
+
+
+class Figure:
+    """A frame layout for [rows, cols] cell arrays with one colour scale and a labelled colour bar."""
+
+    def __init__(self, shape: Tuple[int, int], *, cmap: str, vmin: float, vmax: float, label: str,
+                 overlay_rgb: Tuple[int, int, int] = (31, 119, 180)):
+        from matplotlib import colormaps
+        from PIL import Image, ImageDraw
+
+        self.rows, self.cols = shape
+        self.vmin, self.vmax = float(vmin), float(vmax) if vmax > vmin else float(vmin) + 1.0
+        self.scale = max(2, min(40, TARGET_MAP_PIXELS // max(self.rows, self.cols)))
+        self.map_height, self.map_width = self.rows * self.scale, self.cols * self.scale
+        self.title_font, self.subtitle_font, self.tick_font = _font(17), _font(13), _font(12)
+
+        palette = np.zeros((256, 3), dtype=np.uint8)
+        palette[WHITE] = 255
+        palette[GREY_START:GREY_START + GREYS] = np.linspace(255, 0, GREYS).round()[:, None].astype(np.uint8)
+        palette[OVERLAY] = overlay_rgb
+        self.colours = (colormaps[cmap](np.linspace(0, 1, CMAP_LEVELS))[:, :3] * 255).round().astype(np.uint8)
+        palette[CMAP_START:] = self.colours
+        self.palette = palette
+
+        ticks = _nice_ticks(self.vmin, self.vmax)
+        tick_labels = [_format_tick(t) for t in ticks]
+        tick_width = max(int(self.tick_font.getlength(t)) for t in tick_labels)
+        label_size = self.tick_font.getbbox(label)
+        self.bar_x = MARGIN + self.map_width + BAR_GAP
+        width = self.bar_x + BAR_WIDTH + 6 + tick_width + 8 + (label_size[3] - label_size[1]) + MARGIN + 4
+        height = MARGIN + TITLE_HEIGHT + self.map_height + MARGIN
+        self.width = max(width, 360)
+        self.height = height
+        self.map_y = MARGIN + TITLE_HEIGHT
+
+        chrome = np.full((height, self.width), WHITE, dtype=np.uint8)
+        bar_values = self.vmax - (np.arange(self.map_height) + 0.5) / self.map_height * (self.vmax - self.vmin)
+        chrome[self.map_y:self.map_y + self.map_height, self.bar_x:self.bar_x + BAR_WIDTH] = \
+            self.indices(bar_values)[:, None]
+        ink = Image.new("L", (self.width, height), 0)
+        draw = ImageDraw.Draw(ink)
+        for tick, text in zip(ticks, tick_labels):
+            y = self.map_y + (self.vmax - tick) / (self.vmax - self.vmin) * (self.map_height - 1)
+            draw.line([(self.bar_x + BAR_WIDTH, y), (self.bar_x + BAR_WIDTH + 4, y)], fill=255)
+            draw.text((self.bar_x + BAR_WIDTH + 6, y), text, font=self.tick_font, fill=255, anchor="lm")
+        rotated = Image.new("L", (label_size[2] + 4, label_size[3] + 4), 0)
+        ImageDraw.Draw(rotated).text((2, 2), label, font=self.tick_font, fill=255)
+        rotated = rotated.rotate(90, expand=True)
+        label_x = self.bar_x + BAR_WIDTH + 6 + tick_width + 8
+        label_y = self.map_y + max(0, (self.map_height - rotated.height) // 2)
+        ink.paste(rotated, (label_x, label_y))
+        draw.rectangle([MARGIN - 1, self.map_y - 1, MARGIN + self.map_width, self.map_y + self.map_height],
+                       outline=96)
+        self._ink(chrome, np.asarray(ink))
+        self.chrome = chrome
+
+    def indices(self, values: np.ndarray) -> np.ndarray:
+        """Palette indices of values on this figure's colour scale (clipped to it)."""
+        position = (np.asarray(values, dtype=np.float64) - self.vmin) / (self.vmax - self.vmin)
+        levels = np.clip(np.round(position * (CMAP_LEVELS - 1)), 0, CMAP_LEVELS - 1)
+        return (CMAP_START + levels).astype(np.uint8)
+
+    @staticmethod
+    def _ink(canvas: np.ndarray, ink: np.ndarray) -> None:
+        """Draw antialiased black text (ink 0..255) onto a palette canvas through the greys."""
+        drawn = ink > 0
+        canvas[drawn] = GREY_START + np.round(ink[drawn].astype(np.float64) * (GREYS - 1) / 255.0).astype(np.uint8)
+
+    def frame(self, values: np.ndarray, *, title: str, subtitle: str = "",
+              overlay: Optional[np.ndarray] = None) -> np.ndarray:
+        """One frame (palette indices [height, width]): the cells coloured, overlay cells marked."""
+        from PIL import Image, ImageDraw
+
+        values = np.asarray(values)
+        if values.shape != (self.rows, self.cols):
+            raise ValueError(f"values must have shape {(self.rows, self.cols)}, got {values.shape}")
+        cells = self.indices(values)
+        if overlay is not None:
+            inset = self.scale // 5
+            cells = np.repeat(np.repeat(cells, self.scale, 0), self.scale, 1)
+            marked = np.repeat(np.repeat(overlay.astype(bool), self.scale, 0), self.scale, 1)
+            if inset:
+                within = np.zeros(self.scale, dtype=bool)
+                within[inset:self.scale - inset] = True
+                marked &= np.tile(within, self.rows)[:, None] & np.tile(within, self.cols)[None, :]
+            cells[marked] = OVERLAY
+        else:
+            cells = np.repeat(np.repeat(cells, self.scale, 0), self.scale, 1)
+        canvas = self.chrome.copy()
+        canvas[self.map_y:self.map_y + self.map_height, MARGIN:MARGIN + self.map_width] = cells
+        ink = Image.new("L", (self.width, TITLE_HEIGHT + MARGIN), 0)
+        draw = ImageDraw.Draw(ink)
+        draw.text((MARGIN, MARGIN - 2), title, font=self.title_font, fill=255)
+        if subtitle:
+            draw.text((MARGIN, MARGIN + 22), subtitle, font=self.subtitle_font, fill=255)
+        self._ink(canvas[:TITLE_HEIGHT + MARGIN], np.asarray(ink))
+        return canvas
+
+    def rgb(self, frame: np.ndarray) -> np.ndarray:
+        return self.palette[frame]
+
+    def cell_centres(self) -> Tuple[np.ndarray, np.ndarray]:
+        """Pixel rows and columns of every cell's centre: [rows], [cols]."""
+        half = self.scale // 2
+        return (self.map_y + np.arange(self.rows) * self.scale + half,
+                MARGIN + np.arange(self.cols) * self.scale + half)
+
+    def decode(self, rgb: np.ndarray) -> np.ndarray:
+        """Values [rows, cols] read back from a decoded frame's cell centres (nearest colour)."""
+        ys, xs = self.cell_centres()
+        pixels = rgb[np.ix_(ys, xs)][..., :3].astype(np.int64)
+        distance = ((pixels[:, :, None, :] - self.colours[None, None].astype(np.int64)) ** 2).sum(-1)
+        level = distance.argmin(-1)
+        return self.vmin + level / (CMAP_LEVELS - 1) * (self.vmax - self.vmin)
+
+    def decode_overlay(self, rgb: np.ndarray) -> np.ndarray:
+        """Bool [rows, cols]: cells whose centre shows the overlay colour."""
+        ys, xs = self.cell_centres()
+        return (rgb[np.ix_(ys, xs)][..., :3] == self.palette[OVERLAY]).all(-1)
+
+
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
+@dataclass
+class WrittenFile:
+    name: str
+    frames: int
+    width: int
+    height: int
+    bytes: int
+
+
+class Outputs:
+    """Write figures into a folder all or nothing: temporaries first, renamed at :meth:`commit`.
+
+    On an error or an interrupt, the temporaries are removed and the folder holds what it held
+    before (a folder this run created is removed again if it stays empty).
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        if folder.exists() and not folder.is_dir():
+            raise UserError(f"--out {str(folder)!r} is a file, not a folder; give a folder path")
+        self.created = not folder.exists()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = tempfile.NamedTemporaryFile(dir=folder, prefix=".imle-probe-", delete=True)
+            probe.close()
+        except OSError as error:
+            self._remove_created_folder()
+            raise UserError(f"--out {str(folder)!r} is not writable ({error.strerror or error}); "
+                            "choose another folder") from None
+        self.pending: List[Tuple[Path, Path, WrittenFile]] = []
+
+    def _temporary(self, name: str) -> Path:
+        handle, path = tempfile.mkstemp(dir=self.folder, prefix=f".{name}.", suffix=".tmp")
+        os.close(handle)
+        os.chmod(path, 0o666 & ~_UMASK)  # mkstemp makes 0600; published files get the usual mode
+        return Path(path)
+
+    def _images(self, frames: Sequence[np.ndarray], palette: np.ndarray):
+        from PIL import Image
+
+        flat_palette = palette.astype(np.uint8).ravel().tolist()
+        images = []
+        for frame in frames:
+            image = Image.frombytes("P", (frame.shape[1], frame.shape[0]), np.ascontiguousarray(frame).tobytes())
+            image.putpalette(flat_palette)
+            images.append(image)
+        return images
+
+    def png(self, name: str, frame: np.ndarray, palette: np.ndarray) -> None:
+        path = self._temporary(name)
+        self.pending.append((path, self.folder / name, WrittenFile(name, 1, frame.shape[1], frame.shape[0], 0)))
+        self._images([frame], palette)[0].save(path, format="PNG", optimize=False)
+
+    def gif(self, name: str, frames: Sequence[np.ndarray], palette: np.ndarray, fps: float) -> None:
+        path = self._temporary(name)
+        self.pending.append((path, self.folder / name,
+                             WrittenFile(name, len(frames), frames[0].shape[1], frames[0].shape[0], 0)))
+        images = self._images(frames, palette)
+        images[0].save(path, format="GIF", save_all=True, append_images=images[1:],
+                       duration=max(20, round(1000 / fps)), loop=0, optimize=False)
+
+    def text(self, name: str, content: str) -> None:
+        path = self._temporary(name)
+        self.pending.append((path, self.folder / name, WrittenFile(name, 0, 0, 0, 0)))
+        path.write_text(content, encoding="utf-8")
+
+    def commit(self) -> List[WrittenFile]:
+        written = []
+        for temporary, final, info in self.pending:
+            info.bytes = temporary.stat().st_size
+            os.replace(temporary, final)
+            written.append(info)
+        self.pending = []
+        return written
+
+    def discard(self) -> None:
+        for temporary, _, _ in self.pending:
+            temporary.unlink(missing_ok=True)
+        self.pending = []
+        self._remove_created_folder()
+
+    def _remove_created_folder(self) -> None:
+        if self.created and self.folder.is_dir() and not any(self.folder.iterdir()):
+            self.folder.rmdir()
+
+    def __enter__(self) -> "Outputs":
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        if kind is not None:  # any failure, KeyboardInterrupt included
+            self.discard()

@@ -1,0 +1,149 @@
+"""Every bad input: exit code 2, one line on stderr naming the culprit, nothing new in --out."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from imle_cli.main import app
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def make(tmp: Path, kind: str) -> Path:
+    """Create the bad input file named by kind; return its path."""
+    if kind == "missing":
+        return tmp / "nowhere.png"
+    if kind == "folder":
+        (tmp / "a-folder").mkdir()
+        return tmp / "a-folder"
+    if kind == "empty":
+        (tmp / "empty.png").write_bytes(b"")
+        return tmp / "empty.png"
+    if kind == "text":
+        (tmp / "text.png").write_text("this is not an image\n")
+        return tmp / "text.png"
+    if kind == "truncated":
+        data = (ASSETS / "terrain.png").read_bytes()
+        (tmp / "truncated.png").write_bytes(data[: len(data) // 2])
+        return tmp / "truncated.png"
+    if kind == "one-pixel":
+        Image.fromarray(np.zeros((1, 1), dtype=np.uint8)).save(tmp / "dot.png")
+        return tmp / "dot.png"
+    arrays = {
+        "nan": np.array([[1.0, np.nan], [1.0, 1.0]]),
+        "inf": np.array([[1.0, np.inf], [1.0, 1.0]]),
+        "negative": np.array([[1.0, -2.0], [1.0, 1.0]]),
+        "complex": np.array([[1.0, 2j], [1.0, 1.0]]),
+        "1d": np.ones(5),
+        "3d": np.ones((2, 3, 3)),
+    }
+    if kind in arrays:
+        np.save(tmp / f"{kind}.npy", arrays[kind])
+        return tmp / f"{kind}.npy"
+    if kind == "npz-several":
+        np.savez(tmp / "several.npz", a=np.ones((3, 3)), b=np.ones((3, 3)))
+        return tmp / "several.npz"
+    raise ValueError(kind)
+
+
+MAP_CASES = [
+    ("missing", "nowhere.png' does not exist"),
+    ("folder", "a-folder' is a folder"),
+    ("empty", "empty.png' is empty"),
+    ("text", "text.png' is not a readable image"),
+    ("truncated", "truncated.png' is not a readable image"),
+    ("one-pixel", "dot.png' is 1x1 pixels; a map needs at least 2x2"),
+    ("nan", "nan.npy' holds NaN or infinite costs"),
+    ("inf", "inf.npy' holds NaN or infinite costs"),
+    ("negative", "negative.npy' holds negative costs"),
+    ("complex", "complex.npy' holds complex values"),
+    ("1d", "1d.npy' has 1 dimension(s)"),
+    ("3d", "3d.npy' has 3 dimension(s)"),
+    ("npz-several", "several.npz' holds 2 arrays (a, b); choose one with --key"),
+]
+
+OPTION_CASES = [
+    (["--grid", "500"], "--grid 500x500 is larger than MAP"),
+    (["--grid", "1"], "--grid must be at least 2 cells"),
+    (["--grid", "big"], "--grid must be N or HxW"),
+    (["--samples", "0"], "--samples must be at least 1, got 0"),
+    (["--temperature", "-1"], "--temperature must be a finite number >= 0, got -1.0"),
+    (["--k", "0"], "--k must be a finite number > 0, got 0.0"),
+    (["--fps", "0"], "--fps must be above 0"),
+    (["--iterations", "0"], "--iterations must be at least 1"),
+    (["--neighbourhood", "6"], "--neighbourhood must be 4 or 8"),
+    (["--min-cost", "-3"], "--min-cost must be a finite number >= 0"),
+]
+
+
+def snapshot(folder: Path) -> dict:
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def check_clean_failure(result, out: Path, before: dict, culprit: str) -> None:
+    assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("imle-cli: error: ")
+    assert culprit in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+    assert snapshot(out) == before
+
+
+@pytest.fixture
+def out(tmp_path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "keep.txt").write_text("already here")
+    return folder
+
+
+@pytest.mark.parametrize("kind, culprit", MAP_CASES, ids=[c[0] for c in MAP_CASES])
+def test_bad_map_files(tmp_path, out, kind, culprit):
+    before = snapshot(out)
+    result = CliRunner().invoke(app, ["sample", str(make(tmp_path, kind)), "--out", str(out), "--samples", "2"])
+    check_clean_failure(result, out, before, culprit)
+
+
+@pytest.mark.parametrize("options, culprit", OPTION_CASES, ids=[" ".join(c[0]) for c in OPTION_CASES])
+def test_bad_options(out, options, culprit):
+    before = snapshot(out)
+    result = CliRunner().invoke(app, ["sample", str(ASSETS / "terrain.png"), "--out", str(out), *options])
+    check_clean_failure(result, out, before, culprit)
+
+
+def test_out_that_is_a_file(tmp_path):
+    target = tmp_path / "file.txt"
+    target.write_text("x")
+    result = CliRunner().invoke(app, ["sample", "--out", str(target)])
+    assert result.exit_code == 2 and "--out" in result.stderr and "is a file, not a folder" in result.stderr
+    assert target.read_text() == "x"
+
+
+def test_out_that_is_not_writable(tmp_path):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder is needed")
+    result = CliRunner().invoke(app, ["sample", "--out", str(blocker / "figures")])
+    assert result.exit_code == 2
+    assert "is not writable" in result.stderr and "--out" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_new_out_folder_is_not_left_behind_on_failure(tmp_path):
+    result = CliRunner().invoke(app, ["sample", "--out", str(tmp_path / "new"), "--samples", "0"])
+    assert result.exit_code == 2 and not (tmp_path / "new").exists()
+
+
+def test_failure_while_rendering_leaves_nothing(tmp_path, out, monkeypatch):
+    from imle_cli import render
+
+    def broken_gif(self, name, frames, palette, fps):
+        raise KeyboardInterrupt  # as if the user pressed Ctrl-C while rendering
+
+    monkeypatch.setattr(render.Outputs, "gif", broken_gif)
+    before = snapshot(out)
+    result = CliRunner().invoke(app, ["sample", "--out", str(out), "--samples", "2"])
+    assert result.exit_code == 130
+    assert snapshot(out) == before
