@@ -75,3 +75,159 @@ def sample_paths(costs: np.ndarray, *, samples: int = 100, noise: str = "sum-of-
     with torch.no_grad():
         paths = layer(torch.from_numpy(np.asarray(costs, dtype=np.float64))[None], neighbourhood=neighbourhood)
     return SampleResult(paths.numpy().astype(np.uint8), unperturbed, k)
+
+
+def hamming_loss(paths, gold):
+    """Mean over the batch of the Hamming distance: sum of y (1 - g) + (1 - y) g over cells.
+
+    The original torch-imle experiments' loss. ``paths`` [N, H, W], ``gold`` [H, W] (tensors).
+    """
+    errors = paths * (1.0 - gold) + (1.0 - paths) * gold
+    return errors.sum(dim=(-2, -1)).mean()
+
+
+@dataclass
+class GradientResult:
+    """I-MLE gradients of the Hamming loss to a gold path, draw by draw."""
+
+    paths: np.ndarray     # [S, H, W] uint8: draw s's path (perturbed forward pass)
+    per_draw: np.ndarray  # [S, H, W] float64: dL/d cost from draw s alone
+    k: float
+
+    @property
+    def mean(self) -> np.ndarray:
+        """[H, W]: the I-MLE estimate over all draws (the mean of the per-draw gradients)."""
+        return self.per_draw.mean(axis=0)
+
+    @property
+    def running_means(self) -> np.ndarray:
+        """[S, H, W]: the mean over draws 1..i, for every i."""
+        return np.cumsum(self.per_draw, axis=0) / np.arange(1, len(self.per_draw) + 1)[:, None, None]
+
+
+def imle_gradients(costs: np.ndarray, gold: np.ndarray, *, samples: int = 100, noise: str = "sum-of-gamma",
+                   k: Optional[float] = None, iterations: int = 100, input_temperature: float = 1.0,
+                   target_temperature: float = 5.0, alpha: float = 1.0, beta: float = 10.0,
+                   neighbourhood: int = 8, seed: int = 0) -> GradientResult:
+    """dL/d cost of the Hamming loss to ``gold``, one I-MLE estimate per draw.
+
+    The map is repeated as a batch of S instances with one sample each, so the library returns
+    each draw's gradient separately (the noise of the S instances is drawn in one call, the
+    solver runs twice on the whole batch). Their mean is the S-sample I-MLE estimate.
+    """
+    import torch
+
+    from imle import TargetDistribution, imle
+    from imle.solvers import grid_shortest_path
+
+    k = float(shortest_path(costs, neighbourhood).sum()) if k is None else float(k)
+    layer = imle(grid_shortest_path, target_distribution=TargetDistribution(alpha=alpha, beta=beta),
+                 noise_distribution=noise_distribution(noise, k, iterations), nb_samples=1,
+                 input_noise_temperature=input_temperature, target_noise_temperature=target_temperature,
+                 minimize=True, generator=torch.Generator().manual_seed(seed))
+    batch = torch.from_numpy(np.asarray(costs, dtype=np.float64)).expand(samples, *costs.shape).clone()
+    batch.requires_grad_()
+    paths = layer(batch, neighbourhood=neighbourhood)
+    target = torch.from_numpy(np.asarray(gold, dtype=np.float64))
+    # the sum over draws of each draw's own loss: the gradient of draw s is that of its loss alone
+    (hamming_loss(paths, target) * samples).backward()
+    return GradientResult(paths.detach().numpy().astype(np.uint8), batch.grad.numpy().copy(), k)
+
+
+@dataclass
+class LearnResult:
+    """Learning a cost map from a gold path."""
+
+    steps: np.ndarray     # [F] the steps of the snapshots (0, every, 2 every, ..., the last)
+    weights: np.ndarray   # [F, H, W] the learned costs at those steps
+    paths: np.ndarray     # [F, H, W] uint8: the model's unperturbed shortest path there
+    losses: np.ndarray    # [steps] training loss (mean Hamming loss of the sampled paths) per step
+    final_path: np.ndarray  # [H, W] uint8: the learned map's unperturbed shortest path
+    final_distance: int   # its Hamming distance to the gold path (0: learned)
+
+
+def learn_map(gold: np.ndarray, *, steps: int = 1100, lr: float = 0.005, samples: int = 10,
+              noise: str = "sum-of-gamma", k: Optional[float] = None, iterations: int = 100,
+              input_temperature: float = 1.0, target_temperature: float = 1.0, alpha: float = 1.0,
+              beta: float = 10.0, neighbourhood: int = 8, every: int = 10, seed: int = 0,
+              progress=None) -> LearnResult:
+    """Learn cell costs whose shortest path is ``gold``, by I-MLE and Adam, as in torch-imle.
+
+    Costs start uniform in [-0.1, 0.1] (seeded); each step samples ``samples`` perturbed paths,
+    takes the Hamming loss to the gold path, and steps Adam on the I-MLE gradient.
+    ``progress(step, loss)`` is called after every step.
+    """
+    import torch
+
+    from imle import TargetDistribution, imle
+    from imle.solvers import grid_shortest_path
+
+    gold = np.asarray(gold, dtype=np.float64)
+    k = float(gold.sum()) if k is None else float(k)
+    generator = torch.Generator().manual_seed(seed)
+    costs = torch.nn.Parameter((torch.rand(gold.shape, generator=generator, dtype=torch.float64) * 0.2 - 0.1)[None])
+    optimiser = torch.optim.Adam([costs], lr=lr)
+    layer = imle(grid_shortest_path, target_distribution=TargetDistribution(alpha=alpha, beta=beta),
+                 noise_distribution=noise_distribution(noise, k, iterations), nb_samples=samples,
+                 input_noise_temperature=input_temperature, target_noise_temperature=target_temperature,
+                 minimize=True, generator=generator)
+    target = torch.from_numpy(gold)
+    snapshot_steps, weights, paths, losses = [], [], [], np.empty(steps)
+
+    def snapshot(step: int) -> None:
+        current = costs.detach()[0].numpy().copy()
+        snapshot_steps.append(step)
+        weights.append(current)
+        paths.append(shortest_path(current, neighbourhood))
+
+    for step in range(steps):
+        if step % every == 0:
+            snapshot(step)
+        optimiser.zero_grad()
+        loss = hamming_loss(layer(costs, neighbourhood=neighbourhood), target)
+        loss.backward()
+        optimiser.step()
+        losses[step] = loss.item()
+        if progress is not None:
+            progress(step, losses[step])
+    snapshot(steps)
+    final_path = paths[-1]
+    distance = int(np.abs(final_path.astype(np.int64) - gold.astype(np.int64)).sum())
+    return LearnResult(np.array(snapshot_steps), np.array(weights), np.array(paths), losses, final_path, distance)
+
+
+@dataclass
+class NoiseCheck:
+    """Sum-of-Gamma draws against the Gumbel distribution they should sum to."""
+
+    sums: np.ndarray    # [draws]: the sum of k independent draws, should be Gumbel(0, 1)
+    single: np.ndarray  # [draws]: single draws
+    ks: float           # Kolmogorov-Smirnov statistic of ``sums`` against Gumbel(0, 1)
+    single_mean: float  # the exact mean of one draw, (H_s - log s) / k
+    single_sd: float    # the exact standard deviation of one draw, sqrt(sum_i 1 / i^2 / k)
+
+
+def gumbel_cdf(x: np.ndarray) -> np.ndarray:
+    return np.exp(-np.exp(-x))
+
+
+def ks_statistic(draws: np.ndarray, cdf) -> float:
+    x = np.sort(draws)
+    n = len(x)
+    values = cdf(x)
+    return float(max((np.arange(1, n + 1) / n - values).max(), (values - np.arange(n) / n).max()))
+
+
+def check_noise(k: int = 20, iterations: int = 100, draws: int = 8192, seed: int = 0) -> NoiseCheck:
+    """Draw ``draws`` x k Sum-of-Gamma values; the row sums should be standard Gumbel."""
+    import torch
+
+    from imle.noise import SumOfGammaNoiseDistribution
+
+    values = SumOfGammaNoiseDistribution(k=float(k), nb_iterations=iterations).sample(
+        [draws, k], dtype=torch.float64, generator=torch.Generator().manual_seed(seed)).numpy()
+    sums = values.sum(axis=1)
+    harmonic = float(np.sum(1.0 / np.arange(1, iterations + 1)))
+    second = float(np.sum(1.0 / np.arange(1, iterations + 1) ** 2))
+    return NoiseCheck(sums, values[:, 0], ks_statistic(sums, gumbel_cdf),
+                      (harmonic - np.log(iterations)) / k, float(np.sqrt(second / k)))

@@ -141,76 +141,389 @@ def _noise_label(noise: Noise, k: float, iterations: int) -> str:
     return "Gumbel noise" if noise is Noise.gumbel else "no noise"
 
 
+# Options shared by several commands: one definition each, so help texts never drift apart.
+def _samples(default: int) -> int:
+    return typer.Option(default, "--samples", help="Perturb-and-MAP draws (one GIF frame each in sample/gradients).")
+
+
+NOISE = typer.Option(Noise.sum_of_gamma, "--noise", help="Perturbation of the costs.")
+K = typer.Option(None, "--k", show_default=False,
+                 help="Sum-of-Gamma k; default: the cells on the unperturbed (or gold) shortest path.")
+ITERATIONS = typer.Option(100, "--iterations", help="Sum-of-Gamma terms s.")
+NEIGHBOURHOOD = typer.Option(8, "--neighbourhood", help="Moves between cells: 8 (with diagonals) or 4.")
+GRID = typer.Option(None, "--grid", show_default=False, help="Cells as N or HxW (block means); default: detected.")
+MIN_COST = typer.Option(1.0, "--min-cost", help="Cost of the brightest pixel.")
+MAX_COST = typer.Option(100.0, "--max-cost", help="Cost of the darkest pixel.")
+KEY = typer.Option(None, "--key", show_default=False, help="Array to use from an .npz with several.")
+SEED = typer.Option(0, "--seed", help="Random seed; the same seed writes the same bytes.")
+OUT = typer.Option(Path("figures"), "--out", help="Folder for the figures (created if missing).")
+FPS = typer.Option(10.0, "--fps", help="GIF frames per second.")
+QUIET = typer.Option(False, "--quiet", help="Print nothing but errors.")
+GOLD = typer.Option(None, "--gold", show_default=False,
+                    help="Gold path image (bright cells on the path) or 0/1 array, on the map's cell grid.")
+GOLD_MAP = typer.Option(None, "--gold-map", show_default=False,
+                        help="Take the gold path as the shortest path on this other map.")
+INPUT_TEMPERATURE = typer.Option(1.0, "--input-temperature", help="Noise scale of the forward draws.")
+ALPHA = typer.Option(1.0, "--alpha", help="Target: alpha * cost + beta * dL/dy.")
+BETA = typer.Option(10.0, "--beta", help="Target step size beta.")
+
+
+def check_estimator(*, input_temperature: float, target_temperature: float, alpha: float, beta: float) -> None:
+    _check(_finite(input_temperature) and input_temperature >= 0,
+           f"--input-temperature must be a finite number >= 0, got {input_temperature}")
+    _check(_finite(target_temperature) and target_temperature >= 0,
+           f"--target-temperature must be a finite number >= 0, got {target_temperature}")
+    _check(_finite(alpha), f"--alpha must be a finite number, got {alpha}")
+    _check(_finite(beta) and beta >= 0, f"--beta must be a finite number >= 0, got {beta}")
+
+
+def resolve_gold(costs, gold: Optional[Path], gold_map: Optional[Path], *, neighbourhood: int, grid: Optional[str],
+                 min_cost: float, max_cost: float, key: Optional[str]):
+    """(gold mask, where it came from): --gold, or --gold-map's shortest path, or the flat map's."""
+    import numpy as np
+
+    from imle_cli import experiments, maps
+
+    _check(gold is None or gold_map is None, "--gold and --gold-map are alternatives; give one of them")
+    if gold is not None:
+        return maps.load_gold(gold, costs.shape, neighbourhood), Path(gold).name
+    if gold_map is not None:
+        other = maps.load_map(gold_map, grid=grid, min_cost=min_cost, max_cost=max_cost, key=key).costs
+        _check(other.shape == costs.shape, f"--gold-map {str(gold_map)!r} is {other.shape[0]}x{other.shape[1]} "
+                                           f"cells but the map is {costs.shape[0]}x{costs.shape[1]}; they must match")
+        return experiments.shortest_path(other, neighbourhood), f"shortest path on {Path(gold_map).name}"
+    return experiments.shortest_path(np.ones(costs.shape), neighbourhood), "shortest path on a flat map"
+
+
+def _run_sample(outputs, progress, costs, *, samples, noise, k, iterations, temperature,
+                neighbourhood, seed, fps):
+    from imle_cli import experiments, figures
+
+    task = progress.add_task("sampling", total=1)
+    result = experiments.sample_paths(costs, samples=samples, noise=noise.value, k=k, iterations=iterations,
+                                      temperature=temperature, neighbourhood=neighbourhood, seed=seed)
+    progress.advance(task)
+    draw = progress.add_task("rendering", total=2 * samples)
+    label = f"{_noise_label(noise, result.k, iterations)}, temperature {temperature:g}"
+    figures.write_sample(outputs, costs, result, label=label, fps=fps, advance=lambda: progress.advance(draw))
+    lengths = result.paths.reshape(samples, -1).sum(1)
+    same = (result.paths == result.unperturbed).all(axis=(1, 2)).mean()
+    return (f"k = {result.k:g}, mean path length {lengths.mean():.1f} cells, {same:.0%} of draws equal the "
+            "unperturbed shortest path")
+
+
+def _run_gradients(outputs, progress, costs, gold, *, samples, noise, k, iterations, input_temperature,
+                   target_temperature, alpha, beta, neighbourhood, seed, fps):
+    from imle_cli import experiments, figures
+
+    task = progress.add_task("gradients", total=1)
+    result = experiments.imle_gradients(costs, gold, samples=samples, noise=noise.value, k=k, iterations=iterations,
+                                        input_temperature=input_temperature, target_temperature=target_temperature,
+                                        alpha=alpha, beta=beta, neighbourhood=neighbourhood, seed=seed)
+    progress.advance(task)
+    draw = progress.add_task("rendering", total=samples)
+    label = (f"{_noise_label(noise, result.k, iterations)}, temperatures {input_temperature:g}/"
+             f"{target_temperature:g}, alpha {alpha:g}, beta {beta:g}")
+    figures.write_gradients(outputs, result, label=label, fps=fps, advance=lambda: progress.advance(draw))
+    mean = result.mean
+    return (f"gradient descent on the mean gradient makes {int((mean > 0).sum())} cells cheaper and "
+            f"{int((mean < 0).sum())} dearer ({samples} draws)")
+
+
+def _run_learn(outputs, progress, gold, *, steps, lr, samples, noise, k, iterations, input_temperature,
+               target_temperature, alpha, beta, neighbourhood, every, seed, fps):
+    from imle_cli import experiments, figures
+
+    task = progress.add_task("learning", total=steps, loss=float("nan"))
+
+    def advance(step: int, loss: float) -> None:
+        progress.update(task, advance=1, description=f"learning (loss {loss:5.2f})")
+
+    result = experiments.learn_map(gold, steps=steps, lr=lr, samples=samples, noise=noise.value, k=k,
+                                   iterations=iterations, input_temperature=input_temperature,
+                                   target_temperature=target_temperature, alpha=alpha, beta=beta,
+                                   neighbourhood=neighbourhood, every=every, seed=seed, progress=advance)
+    draw = progress.add_task("rendering", total=2 * len(result.steps))
+    label = f"lr {lr:g}, {samples} samples, temperatures {input_temperature:g}/{target_temperature:g}"
+    figures.write_learning(outputs, gold, result, label=label, fps=fps, advance=lambda: progress.advance(draw))
+    verdict = "equals the gold path" if result.final_distance == 0 else \
+        f"differs from the gold path in {result.final_distance} cells"
+    return result, (f"final training loss {result.losses[-1]:.2f} (mean of the last 10 steps "
+                    f"{result.losses[-10:].mean():.2f}); the learned map's shortest path {verdict}")
+
+
 @app.command()
 def sample(
     map_path: Optional[Path] = MapArgument,
-    samples: int = typer.Option(100, "--samples", help="Number of perturb-and-MAP draws (one GIF frame each)."),
-    noise: Noise = typer.Option(Noise.sum_of_gamma, "--noise", help="Perturbation of the costs."),
-    k: Optional[float] = typer.Option(None, "--k", help="Sum-of-Gamma k; default: the cells on the unperturbed shortest path.",
-                                      show_default=False),
-    iterations: int = typer.Option(100, "--iterations", help="Sum-of-Gamma terms s."),
+    samples: int = _samples(100),
+    noise: Noise = NOISE,
+    k: Optional[float] = K,
+    iterations: int = ITERATIONS,
     temperature: float = typer.Option(1.0, "--temperature", help="Noise scale: draw i solves cost - temperature * noise."),
-    neighbourhood: int = typer.Option(8, "--neighbourhood", help="Moves between cells: 8 (with diagonals) or 4."),
-    grid: Optional[str] = typer.Option(None, "--grid", help="Cells as N or HxW (block means); default: detected.",
-                                       show_default=False),
-    min_cost: float = typer.Option(1.0, "--min-cost", help="Cost of the brightest pixel."),
-    max_cost: float = typer.Option(100.0, "--max-cost", help="Cost of the darkest pixel."),
-    key: Optional[str] = typer.Option(None, "--key", help="Array to use from an .npz with several.", show_default=False),
-    seed: int = typer.Option(0, "--seed", help="Random seed; the same seed writes the same bytes."),
-    out: Path = typer.Option(Path("figures"), "--out", help="Folder for the figures (created if missing)."),
-    fps: float = typer.Option(10.0, "--fps", help="GIF frames per second."),
-    quiet: bool = typer.Option(False, "--quiet", help="Print nothing but errors."),
+    neighbourhood: int = NEIGHBOURHOOD,
+    grid: Optional[str] = GRID,
+    min_cost: float = MIN_COST,
+    max_cost: float = MAX_COST,
+    key: Optional[str] = KEY,
+    seed: int = SEED,
+    out: Path = OUT,
+    fps: float = FPS,
+    quiet: bool = QUIET,
 ) -> None:
     """Sample shortest paths on a map: writes map.png, paths.gif, distribution.gif, distribution.png."""
     with user_errors():
         check_common(samples=samples, temperature=temperature, k=k, iterations=iterations,
                      neighbourhood=neighbourhood, fps=fps)
-        from imle_cli import experiments, maps, render
+        from imle_cli import figures, maps, render
+
+        reporter = Reporter(quiet)
+        loaded = maps.load_map(map_path, grid=grid, min_cost=min_cost, max_cost=max_cost, key=key)
+        for text in loaded.notices:
+            reporter.notice(text)
+        with render.Outputs(out) as outputs, reporter.progress() as progress:
+            figures.write_map(outputs, loaded.costs, Path(loaded.source).name if map_path else loaded.source)
+            facts = _run_sample(outputs, progress, loaded.costs, samples=samples, noise=noise, k=k,
+                                iterations=iterations, temperature=temperature, neighbourhood=neighbourhood,
+                                seed=seed, fps=fps)
+            written = outputs.commit()
+        rows, cols = loaded.costs.shape
+        reporter.summary(out, written, f"grid {rows}x{cols}, {facts}")
+
+
+@app.command()
+def gradients(
+    map_path: Optional[Path] = MapArgument,
+    gold: Optional[Path] = GOLD,
+    gold_map: Optional[Path] = GOLD_MAP,
+    samples: int = _samples(100),
+    noise: Noise = NOISE,
+    k: Optional[float] = K,
+    iterations: int = ITERATIONS,
+    input_temperature: float = INPUT_TEMPERATURE,
+    target_temperature: float = typer.Option(5.0, "--target-temperature", help="Noise scale at the target."),
+    alpha: float = ALPHA,
+    beta: float = BETA,
+    neighbourhood: int = NEIGHBOURHOOD,
+    grid: Optional[str] = GRID,
+    min_cost: float = MIN_COST,
+    max_cost: float = MAX_COST,
+    key: Optional[str] = KEY,
+    seed: int = SEED,
+    out: Path = OUT,
+    fps: float = FPS,
+    quiet: bool = QUIET,
+) -> None:
+    """I-MLE gradients of the Hamming loss to a gold path: writes gold.png, gradients.gif, gradients.png.
+
+    Without --gold or --gold-map the gold path is the shortest path on a flat map (the torch-imle
+    README's case: the diagonal on a square map).
+    """
+    with user_errors():
+        check_common(samples=samples, k=k, iterations=iterations, neighbourhood=neighbourhood, fps=fps)
+        check_estimator(input_temperature=input_temperature, target_temperature=target_temperature,
+                        alpha=alpha, beta=beta)
+        from imle_cli import figures, maps, render
+
+        reporter = Reporter(quiet)
+        loaded = maps.load_map(map_path, grid=grid, min_cost=min_cost, max_cost=max_cost, key=key)
+        for text in loaded.notices:
+            reporter.notice(text)
+        gold_mask, gold_source = resolve_gold(loaded.costs, gold, gold_map, neighbourhood=neighbourhood, grid=grid,
+                                              min_cost=min_cost, max_cost=max_cost, key=key)
+        with render.Outputs(out) as outputs, reporter.progress() as progress:
+            figures.write_gold(outputs, loaded.costs, gold_mask, gold_source)
+            facts = _run_gradients(outputs, progress, loaded.costs, gold_mask, samples=samples, noise=noise, k=k,
+                                   iterations=iterations, input_temperature=input_temperature,
+                                   target_temperature=target_temperature, alpha=alpha, beta=beta,
+                                   neighbourhood=neighbourhood, seed=seed, fps=fps)
+            written = outputs.commit()
+        reporter.summary(out, written, facts)
+
+
+def _check_learning(steps: int, lr: float, every: int) -> None:
+    _check(steps >= 1, f"--steps must be at least 1, got {steps}")
+    _check(_finite(lr) and lr > 0, f"--lr must be a positive number, got {lr}")
+    _check(every >= 1, f"--every must be at least 1, got {every}")
+    _check(every <= steps, f"--every ({every}) must not be larger than --steps ({steps})")
+
+
+STEPS = typer.Option(1100, "--steps", help="Adam steps.")
+LR = typer.Option(0.005, "--lr", help="Adam learning rate.")
+EVERY = typer.Option(10, "--every", help="Record a GIF frame every this many steps.")
+
+
+@app.command()
+def learn(
+    gold: Optional[Path] = GOLD,
+    steps: int = STEPS,
+    lr: float = LR,
+    samples: int = _samples(10),
+    noise: Noise = NOISE,
+    k: Optional[float] = K,
+    iterations: int = ITERATIONS,
+    input_temperature: float = INPUT_TEMPERATURE,
+    target_temperature: float = typer.Option(1.0, "--target-temperature", help="Noise scale at the target."),
+    alpha: float = ALPHA,
+    beta: float = BETA,
+    neighbourhood: int = NEIGHBOURHOOD,
+    every: int = EVERY,
+    size: str = typer.Option("16", "--size", help="Map cells (N or HxW) when no --gold is given."),
+    seed: int = SEED,
+    out: Path = OUT,
+    fps: float = FPS,
+    quiet: bool = QUIET,
+) -> None:
+    """Learn map costs from a gold path: writes learning_paths.gif, learning_weights.gif, loss.png.
+
+    The map's size is the gold's; without --gold the gold is the flat map's shortest path (the
+    diagonal) of --size cells.
+    """
+    with user_errors():
+        check_common(samples=samples, k=k, iterations=iterations, neighbourhood=neighbourhood, fps=fps)
+        check_estimator(input_temperature=input_temperature, target_temperature=target_temperature,
+                        alpha=alpha, beta=beta)
+        _check_learning(steps, lr, every)
+        from imle_cli import render
+
+        reporter = Reporter(quiet)
+        gold_mask = _learning_gold(gold, size, neighbourhood)
+        with render.Outputs(out) as outputs, reporter.progress() as progress:
+            _, facts = _run_learn(outputs, progress, gold_mask, steps=steps, lr=lr, samples=samples, noise=noise,
+                                  k=k, iterations=iterations, input_temperature=input_temperature,
+                                  target_temperature=target_temperature, alpha=alpha, beta=beta,
+                                  neighbourhood=neighbourhood, every=every, seed=seed, fps=fps)
+            written = outputs.commit()
+        reporter.summary(out, written, facts)
+
+
+def _learning_gold(gold: Optional[Path], size: str, neighbourhood: int):
+    """The gold mask for learn: from --gold (on its own grid), or the flat map's path of --size cells."""
+    import numpy as np
+
+    from imle_cli import experiments, maps
+
+    if gold is None:
+        try:
+            shape = maps.parse_grid(size)
+        except UserError as error:
+            raise UserError(str(error).replace("--grid", "--size")) from None
+        return experiments.shortest_path(np.ones(shape), neighbourhood)
+    return maps.load_gold(gold, None, neighbourhood)
+
+
+@app.command("noise")
+def noise_command(
+    k: int = typer.Option(20, "--k", help="Sum-of-Gamma k: the number of draws summed."),
+    iterations: int = ITERATIONS,
+    draws: int = typer.Option(8192, "--draws", help="Number of sums (and of single draws) in the histograms."),
+    seed: int = SEED,
+    out: Path = OUT,
+    quiet: bool = QUIET,
+) -> None:
+    """Check Sum-of-Gamma noise: the sum of k draws against the Gumbel density; writes noise.png."""
+    with user_errors():
+        _check(k >= 1, f"--k must be at least 1, got {k}")
+        _check(iterations >= 1, f"--iterations must be at least 1, got {iterations}")
+        _check(draws >= 2, f"--draws must be at least 2, got {draws}")
+        _check(draws * k <= 50_000_000, f"--draws x --k must be at most 50,000,000, got {draws * k}")
+        from imle_cli import experiments, figures, render
+
+        reporter = Reporter(quiet)
+        with render.Outputs(out) as outputs, reporter.progress() as progress:
+            task = progress.add_task("sampling", total=1)
+            check = experiments.check_noise(k=k, iterations=iterations, draws=draws, seed=seed)
+            progress.advance(task)
+            outputs.png("noise.png", figures.noise_plot(check, k, iterations), None)
+            written = outputs.commit()
+        reporter.summary(out, written, f"KS statistic of the sums of k = {k} draws against Gumbel(0, 1): "
+                                       f"{check.ks:.4f} ({draws} sums, s = {iterations})")
+        if quiet:
+            return
+        typer.echo(f"KS = {check.ks:.4f}")
+
+
+@app.command("all")
+def all_figures(
+    map_path: Optional[Path] = MapArgument,
+    gold: Optional[Path] = GOLD,
+    gold_map: Optional[Path] = GOLD_MAP,
+    samples: int = _samples(100),
+    learn_samples: int = typer.Option(10, "--learn-samples", help="Samples per learning step."),
+    steps: int = STEPS,
+    lr: float = LR,
+    every: int = EVERY,
+    noise: Noise = NOISE,
+    k: Optional[float] = K,
+    iterations: int = ITERATIONS,
+    input_temperature: float = INPUT_TEMPERATURE,
+    target_temperature: float = typer.Option(5.0, "--target-temperature", help="Noise scale at the target (gradients)."),
+    learn_target_temperature: float = typer.Option(1.0, "--learn-target-temperature",
+                                                   help="Noise scale at the target (learning)."),
+    alpha: float = ALPHA,
+    beta: float = BETA,
+    neighbourhood: int = NEIGHBOURHOOD,
+    grid: Optional[str] = GRID,
+    min_cost: float = MIN_COST,
+    max_cost: float = MAX_COST,
+    key: Optional[str] = KEY,
+    seed: int = SEED,
+    out: Path = OUT,
+    fps: float = FPS,
+    quiet: bool = QUIET,
+) -> None:
+    """Run sample, gradients and learn into one folder, with an index.html showing every figure."""
+    with user_errors():
+        check_common(samples=samples, k=k, iterations=iterations, neighbourhood=neighbourhood, fps=fps)
+        check_common(samples=learn_samples, iterations=iterations, neighbourhood=neighbourhood, fps=fps)
+        check_estimator(input_temperature=input_temperature, target_temperature=target_temperature,
+                        alpha=alpha, beta=beta)
+        check_estimator(input_temperature=input_temperature, target_temperature=learn_target_temperature,
+                        alpha=alpha, beta=beta)
+        _check_learning(steps, lr, every)
+        from imle_cli import figures, maps, render
 
         reporter = Reporter(quiet)
         loaded = maps.load_map(map_path, grid=grid, min_cost=min_cost, max_cost=max_cost, key=key)
         for text in loaded.notices:
             reporter.notice(text)
         costs = loaded.costs
+        gold_mask, gold_source = resolve_gold(costs, gold, gold_map, neighbourhood=neighbourhood, grid=grid,
+                                              min_cost=min_cost, max_cost=max_cost, key=key)
+        name = Path(loaded.source).name if map_path else loaded.source
         with render.Outputs(out) as outputs, reporter.progress() as progress:
-            task = progress.add_task("sampling", total=1)
-            result = experiments.sample_paths(costs, samples=samples, noise=noise.value, k=k,
-                                              iterations=iterations, temperature=temperature,
-                                              neighbourhood=neighbourhood, seed=seed)
-            progress.advance(task)
-            draw = progress.add_task("rendering", total=2 * samples + 2)
-            rows, cols = costs.shape
-            label = _noise_label(noise, result.k, iterations)
-            cost_figure = render.Figure(costs.shape, cmap="YlOrBr", vmin=costs.min(), vmax=costs.max(),
-                                        label="cost (darker is costlier)")
-            outputs.png("map.png", cost_figure.frame(
-                costs, title=f"map: {Path(loaded.source).name if map_path else loaded.source}",
-                subtitle=f"{rows}x{cols} cells, costs {costs.min():g} to {costs.max():g}"), cost_figure.palette)
-            progress.advance(draw)
-            path_frames = []
-            for i, path in enumerate(result.paths):
-                path_frames.append(cost_figure.frame(
-                    costs, overlay=path, title=f"draw {i + 1} of {samples}",
-                    subtitle=f"{label}, temperature {temperature:g}"))
-                progress.advance(draw)
-            outputs.gif("paths.gif", path_frames, cost_figure.palette, fps)
-            share = render.Figure(costs.shape, cmap="viridis", vmin=0.0, vmax=1.0,
-                                  label="share of draws through the cell")
-            marginals = result.marginals
-            share_frames = []
-            for i, values in enumerate(marginals):
-                share_frames.append(share.frame(values, title=f"distribution after {i + 1} of {samples} draws",
-                                                subtitle=f"{label}, temperature {temperature:g}"))
-                progress.advance(draw)
-            outputs.gif("distribution.gif", share_frames, share.palette, fps)
-            outputs.png("distribution.png", share_frames[-1], share.palette)
-            progress.advance(draw)
+            figures.write_map(outputs, costs, name)
+            sample_facts = _run_sample(outputs, progress, costs, samples=samples, noise=noise, k=k,
+                                       iterations=iterations, temperature=input_temperature,
+                                       neighbourhood=neighbourhood, seed=seed, fps=fps)
+            figures.write_gold(outputs, costs, gold_mask, gold_source)
+            gradient_facts = _run_gradients(outputs, progress, costs, gold_mask, samples=samples, noise=noise, k=k,
+                                            iterations=iterations, input_temperature=input_temperature,
+                                            target_temperature=target_temperature, alpha=alpha, beta=beta,
+                                            neighbourhood=neighbourhood, seed=seed, fps=fps)
+            _, learn_facts = _run_learn(outputs, progress, gold_mask, steps=steps, lr=lr, samples=learn_samples,
+                                        noise=noise, k=None, iterations=iterations,
+                                        input_temperature=input_temperature,
+                                        target_temperature=learn_target_temperature, alpha=alpha, beta=beta,
+                                        neighbourhood=neighbourhood, every=every, seed=seed, fps=fps)
+            figures.write_index(outputs, [
+                (f"Sampling paths ({sample_facts})", [
+                    ("map.png", "the cost map; darker cells cost more"),
+                    ("paths.gif", f"{samples} perturb-and-MAP draws of the shortest path, one per frame"),
+                    ("distribution.gif", "share of draws 1..i through each cell, frame i"),
+                    ("distribution.png", f"share of all {samples} draws through each cell")]),
+                (f"I-MLE gradients ({gradient_facts})", [
+                    ("gold.png", f"the gold path ({gold_source}) over the map"),
+                    ("gradients.gif", "each draw's I-MLE gradient of the Hamming loss (left) and the running "
+                                      "mean (right); blue cells get cheaper under gradient descent, red dearer"),
+                    ("gradients.png", f"the mean gradient over {samples} draws")]),
+                (f"Learning the map ({learn_facts})", [
+                    ("learning_paths.gif", f"the learned map's shortest path (red) over the gold path (grey), "
+                                           f"every {every} steps"),
+                    ("learning_weights.gif", "the learned costs, on one colour scale"),
+                    ("loss.png", "the training loss (mean Hamming loss of the sampled paths)")]),
+            ], title=f"I-MLE on {name}")
             written = outputs.commit()
-        lengths = result.paths.reshape(samples, -1).sum(1)
-        same = (result.paths == result.unperturbed).all(axis=(1, 2)).mean()
-        reporter.summary(out, written, f"grid {rows}x{cols}, k = {result.k:g}, mean path length "
-                                       f"{lengths.mean():.1f} cells, {same:.0%} of draws equal the "
-                                       "unperturbed shortest path")
+        reporter.summary(out, written, f"{sample_facts}\n{gradient_facts}\n{learn_facts}\nopen {out}/index.html")
 
 
 def run() -> None:

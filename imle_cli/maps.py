@@ -236,3 +236,97 @@ def load_map(path: Optional[Path], *, grid: Optional[str] = None, min_cost: floa
     luminance = read_luminance(path)
     values, notices = image_to_cells(luminance, cells, path)
     return LoadedMap(min_cost + (1.0 - values) * (max_cost - min_cost), str(path), notices)
+
+
+NEIGHBOURS = {
+    8: ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)),
+    4: ((-1, 0), (0, -1), (0, 1), (1, 0)),
+}
+
+
+def load_gold(path: Path, shape: Optional[Tuple[int, int]], neighbourhood: int = 8) -> np.ndarray:
+    """A gold path file -> uint8 mask: bright image cells (or non-zero array cells).
+
+    With a map's ``shape`` the file must have that cell grid: an image whose pixel size is a
+    multiple of the grid is block-averaged onto it; otherwise its own grid (detected as for
+    maps) must equal the map's. Without ``shape`` the gold's own grid is used. The mask must be
+    a connected path from the top-left to the bottom-right cell.
+    """
+    path = Path(path)
+    name = repr(str(path))
+    if path.suffix.lower() in ARRAY_SUFFIXES:
+        _check_file(path, "GOLD")
+        values = _read_gold_array(path)
+        shape = values.shape if shape is None else shape
+        rows, cols = shape
+        if values.shape != shape:
+            raise UserError(f"GOLD {name} is {values.shape[0]}x{values.shape[1]} cells but the map is "
+                            f"{rows}x{cols} cells; they must match")
+        mask = values != 0
+    else:
+        luminance = read_luminance(path, "GOLD")
+        height, width = luminance.shape
+        if shape is None:
+            shape = image_to_cells(luminance, None, path, "GOLD")[0].shape
+        rows, cols = shape
+        if height % rows == 0 and width % cols == 0:
+            cells = block_means(luminance, rows, cols)
+        else:
+            cells, _ = image_to_cells(luminance, None, path, "GOLD")
+            if cells.shape != shape:
+                raise UserError(f"GOLD {name} is {cells.shape[0]}x{cells.shape[1]} cells ({height}x{width} "
+                                f"pixels) but the map is {rows}x{cols} cells; they must match")
+        mask = cells > 0.5
+    check_path(mask, neighbourhood, f"GOLD {name}")
+    return mask.astype(np.uint8)
+
+
+def _read_gold_array(path: Path) -> np.ndarray:
+    try:
+        if path.suffix.lower() == ".csv":
+            array = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
+        elif path.suffix.lower() == ".npz":
+            with np.load(path, allow_pickle=False) as archive:
+                if len(archive.files) != 1:
+                    raise UserError(f"GOLD {str(path)!r} must hold one array, it holds {len(archive.files)}")
+                array = archive[archive.files[0]]
+        else:
+            array = np.load(path, allow_pickle=False)
+    except UserError:
+        raise
+    except Exception as error:
+        raise UserError(f"GOLD {str(path)!r} is not a readable array ({_first_line(error)})") from None
+    if array.ndim != 2 or array.dtype.kind not in "biuf":
+        raise UserError(f"GOLD {str(path)!r} must be a 2-D array of 0/1 cells, got {array.dtype} {array.shape}")
+    return array
+
+
+def check_path(mask: np.ndarray, neighbourhood: int, what: str) -> None:
+    """Raise a UserError unless ``mask`` is one connected path from the first to the last cell."""
+    rows, cols = mask.shape
+    if not mask.any():
+        raise UserError(f"{what} has no path cells (bright cells mark the path)")
+    if not mask[0, 0]:
+        raise UserError(f"{what} is not a path from the top-left to the bottom-right cell: "
+                        "it breaks at cell (0, 0), which is not on it")
+    reached = np.zeros_like(mask, dtype=bool)
+    reached[0, 0] = True
+    stack = [(0, 0)]
+    while stack:
+        r, c = stack.pop()
+        for dr, dc in NEIGHBOURS[neighbourhood]:
+            rr, cc = r + dr, c + dc
+            if 0 <= rr < rows and 0 <= cc < cols and mask[rr, cc] and not reached[rr, cc]:
+                reached[rr, cc] = True
+                stack.append((rr, cc))
+    if not reached[-1, -1]:
+        # the cell of the connected part that got furthest towards the bottom-right corner
+        cells = np.argwhere(reached)
+        r, c = cells[np.lexsort((cells[:, 0], -(cells[:, 0] + cells[:, 1])))[0]]
+        raise UserError(f"{what} is not a connected path from the top-left to the bottom-right cell "
+                        f"({neighbourhood}-neighbourhood): it breaks after cell ({r}, {c})")
+    stray = np.argwhere(mask & ~reached)
+    if len(stray):
+        r, c = stray[0]
+        raise UserError(f"{what} has path cells off the path, the first at cell ({r}, {c}); "
+                        "a gold path is one connected line of cells")

@@ -28,7 +28,7 @@ from imle_cli.errors import UserError
 
 WHITE, GREY_START, GREYS, OVERLAY, CMAP_START = 0, 1, 32, 33, 40
 CMAP_LEVELS = 256 - CMAP_START
-MARGIN, TITLE_HEIGHT, BAR_GAP, BAR_WIDTH = 14, 46, 14, 16
+MARGIN, TITLE_HEIGHT, BAR_GAP, BAR_WIDTH, PANEL_GAP, CAPTION_HEIGHT = 14, 46, 14, 16, 16, 20
 TARGET_MAP_PIXELS = 400
 
 
@@ -55,17 +55,25 @@ def _nice_ticks(vmin: float, vmax: float) -> np.ndarray:
 
 
 class Figure:
-    """A frame layout for [rows, cols] cell arrays with one colour scale and a labelled colour bar."""
+    """A frame layout for [rows, cols] cell arrays with one colour scale and a labelled colour bar.
+
+    ``captions`` (one per panel) lays out several panels side by side on the same scale.
+    """
 
     def __init__(self, shape: Tuple[int, int], *, cmap: str, vmin: float, vmax: float, label: str,
-                 overlay_rgb: Tuple[int, int, int] = (31, 119, 180)):
+                 overlay_rgb: Tuple[int, int, int] = (31, 119, 180), captions: Sequence[str] = ()):
         from matplotlib import colormaps
         from PIL import Image, ImageDraw
 
         self.rows, self.cols = shape
+        self.captions = list(captions)
+        self.panels = max(1, len(self.captions))
         self.vmin, self.vmax = float(vmin), float(vmax) if vmax > vmin else float(vmin) + 1.0
         self.scale = max(2, min(40, TARGET_MAP_PIXELS // max(self.rows, self.cols)))
+        if self.panels > 1:
+            self.scale = max(2, self.scale * 3 // 4)
         self.map_height, self.map_width = self.rows * self.scale, self.cols * self.scale
+        self.panel_x = [MARGIN + p * (self.map_width + PANEL_GAP) for p in range(self.panels)]
         self.title_font, self.subtitle_font, self.tick_font = _font(17), _font(13), _font(12)
 
         palette = np.zeros((256, 3), dtype=np.uint8)
@@ -80,12 +88,13 @@ class Figure:
         tick_labels = [_format_tick(t) for t in ticks]
         tick_width = max(int(self.tick_font.getlength(t)) for t in tick_labels)
         label_size = self.tick_font.getbbox(label)
-        self.bar_x = MARGIN + self.map_width + BAR_GAP
+        self.bar_x = self.panel_x[-1] + self.map_width + BAR_GAP
         width = self.bar_x + BAR_WIDTH + 6 + tick_width + 8 + (label_size[3] - label_size[1]) + MARGIN + 4
-        height = MARGIN + TITLE_HEIGHT + self.map_height + MARGIN
+        caption_height = CAPTION_HEIGHT if self.captions else 0
+        height = MARGIN + TITLE_HEIGHT + caption_height + self.map_height + MARGIN
         self.width = max(width, 360)
         self.height = height
-        self.map_y = MARGIN + TITLE_HEIGHT
+        self.map_y = MARGIN + TITLE_HEIGHT + caption_height
 
         chrome = np.full((height, self.width), WHITE, dtype=np.uint8)
         bar_values = self.vmax - (np.arange(self.map_height) + 0.5) / self.map_height * (self.vmax - self.vmin)
@@ -103,8 +112,10 @@ class Figure:
         label_x = self.bar_x + BAR_WIDTH + 6 + tick_width + 8
         label_y = self.map_y + max(0, (self.map_height - rotated.height) // 2)
         ink.paste(rotated, (label_x, label_y))
-        draw.rectangle([MARGIN - 1, self.map_y - 1, MARGIN + self.map_width, self.map_y + self.map_height],
-                       outline=96)
+        for x, caption in zip(self.panel_x, self.captions or [""]):
+            draw.rectangle([x - 1, self.map_y - 1, x + self.map_width, self.map_y + self.map_height], outline=96)
+            if caption:
+                draw.text((x, self.map_y - 4), caption, font=self.tick_font, fill=255, anchor="ld")
         self._ink(chrome, np.asarray(ink))
         self.chrome = chrome
 
@@ -120,12 +131,31 @@ class Figure:
         drawn = ink > 0
         canvas[drawn] = GREY_START + np.round(ink[drawn].astype(np.float64) * (GREYS - 1) / 255.0).astype(np.uint8)
 
-    def frame(self, values: np.ndarray, *, title: str, subtitle: str = "",
+    def frame(self, values, *, title: str, subtitle: str = "",
               overlay: Optional[np.ndarray] = None) -> np.ndarray:
-        """One frame (palette indices [height, width]): the cells coloured, overlay cells marked."""
+        """One frame (palette indices [height, width]): the cells coloured, overlay cells marked.
+
+        ``values`` is one [rows, cols] array, or one per panel; the overlay marks the first panel.
+        """
         from PIL import Image, ImageDraw
 
-        values = np.asarray(values)
+        panels = [values] if self.panels == 1 else list(values)
+        if len(panels) != self.panels:
+            raise ValueError(f"expected {self.panels} panels of values, got {len(panels)}")
+        canvas = self.chrome.copy()
+        for p, panel in enumerate(panels):
+            canvas[self.map_y:self.map_y + self.map_height, self.panel_x[p]:self.panel_x[p] + self.map_width] = \
+                self._cells(np.asarray(panel), overlay if p == 0 else None)
+        ink = Image.new("L", (self.width, TITLE_HEIGHT + MARGIN), 0)
+        draw = ImageDraw.Draw(ink)
+        draw.text((MARGIN, MARGIN - 2), title, font=self.title_font, fill=255)
+        if subtitle:
+            draw.text((MARGIN, MARGIN + 22), subtitle, font=self.subtitle_font, fill=255)
+        self._ink(canvas[:TITLE_HEIGHT + MARGIN], np.asarray(ink))
+        return canvas
+
+    def _cells(self, values: np.ndarray, overlay: Optional[np.ndarray]) -> np.ndarray:
+        """The upscaled palette indices of one panel."""
         if values.shape != (self.rows, self.cols):
             raise ValueError(f"values must have shape {(self.rows, self.cols)}, got {values.shape}")
         cells = self.indices(values)
@@ -138,30 +168,21 @@ class Figure:
                 within[inset:self.scale - inset] = True
                 marked &= np.tile(within, self.rows)[:, None] & np.tile(within, self.cols)[None, :]
             cells[marked] = OVERLAY
-        else:
-            cells = np.repeat(np.repeat(cells, self.scale, 0), self.scale, 1)
-        canvas = self.chrome.copy()
-        canvas[self.map_y:self.map_y + self.map_height, MARGIN:MARGIN + self.map_width] = cells
-        ink = Image.new("L", (self.width, TITLE_HEIGHT + MARGIN), 0)
-        draw = ImageDraw.Draw(ink)
-        draw.text((MARGIN, MARGIN - 2), title, font=self.title_font, fill=255)
-        if subtitle:
-            draw.text((MARGIN, MARGIN + 22), subtitle, font=self.subtitle_font, fill=255)
-        self._ink(canvas[:TITLE_HEIGHT + MARGIN], np.asarray(ink))
-        return canvas
+            return cells
+        return np.repeat(np.repeat(cells, self.scale, 0), self.scale, 1)
 
     def rgb(self, frame: np.ndarray) -> np.ndarray:
         return self.palette[frame]
 
-    def cell_centres(self) -> Tuple[np.ndarray, np.ndarray]:
-        """Pixel rows and columns of every cell's centre: [rows], [cols]."""
+    def cell_centres(self, panel: int = 0) -> Tuple[np.ndarray, np.ndarray]:
+        """Pixel rows and columns of every cell's centre in a panel: [rows], [cols]."""
         half = self.scale // 2
         return (self.map_y + np.arange(self.rows) * self.scale + half,
-                MARGIN + np.arange(self.cols) * self.scale + half)
+                self.panel_x[panel] + np.arange(self.cols) * self.scale + half)
 
-    def decode(self, rgb: np.ndarray) -> np.ndarray:
+    def decode(self, rgb: np.ndarray, panel: int = 0) -> np.ndarray:
         """Values [rows, cols] read back from a decoded frame's cell centres (nearest colour)."""
-        ys, xs = self.cell_centres()
+        ys, xs = self.cell_centres(panel)
         pixels = rgb[np.ix_(ys, xs)][..., :3].astype(np.int64)
         distance = ((pixels[:, :, None, :] - self.colours[None, None].astype(np.int64)) ** 2).sum(-1)
         level = distance.argmin(-1)
@@ -230,10 +251,14 @@ class Outputs:
             images.append(image)
         return images
 
-    def png(self, name: str, frame: np.ndarray, palette: np.ndarray) -> None:
+    def png(self, name: str, frame: np.ndarray, palette: Optional[np.ndarray]) -> None:
+        """A palette frame with its palette, or (palette None) an RGB image [height, width, 3]."""
+        from PIL import Image
+
         path = self._temporary(name)
         self.pending.append((path, self.folder / name, WrittenFile(name, 1, frame.shape[1], frame.shape[0], 0)))
-        self._images([frame], palette)[0].save(path, format="PNG", optimize=False)
+        image = Image.fromarray(np.ascontiguousarray(frame)) if palette is None else self._images([frame], palette)[0]
+        image.save(path, format="PNG", optimize=False)
 
     def gif(self, name: str, frames: Sequence[np.ndarray], palette: np.ndarray, fps: float) -> None:
         path = self._temporary(name)

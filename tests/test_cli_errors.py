@@ -147,3 +147,58 @@ def test_failure_while_rendering_leaves_nothing(tmp_path, out, monkeypatch):
     result = CliRunner().invoke(app, ["sample", "--out", str(out), "--samples", "2"])
     assert result.exit_code == 130
     assert snapshot(out) == before
+
+
+GOLD_CASES = [
+    ("size", "is 20x20 cells (20x20 pixels) but the map is 16x16 cells"),
+    ("broken", "is not a connected path from the top-left to the bottom-right cell (8-neighbourhood): "
+               "it breaks after cell (7, 7)"),
+    ("empty-path", "has no path cells"),
+    ("stray", "has path cells off the path, the first at cell (0, 15)"),
+]
+
+
+def make_gold(tmp: Path, kind: str) -> Path:
+    mask = np.eye(16, dtype=bool)
+    if kind == "size":
+        mask = np.eye(20, dtype=bool)
+    elif kind == "broken":
+        mask[8, 8] = False
+    elif kind == "empty-path":
+        mask[:] = False
+    elif kind == "stray":
+        mask[0, 15] = True
+    path = tmp / f"gold-{kind}.png"
+    Image.fromarray(mask.astype(np.uint8) * 255).save(path)
+    return path
+
+
+@pytest.mark.parametrize("kind, culprit", GOLD_CASES, ids=[c[0] for c in GOLD_CASES])
+@pytest.mark.parametrize("command", ["gradients", "learn"])
+def test_bad_gold_paths(tmp_path, out, kind, culprit, command):
+    if command == "learn" and kind == "size":
+        return  # learn takes its size from the gold
+    before = snapshot(out)
+    result = CliRunner().invoke(app, [command, "--gold", str(make_gold(tmp_path, kind)), "--out", str(out)])
+    check_clean_failure(result, out, before, culprit)
+
+
+LEARN_CASES = [
+    (["learn", "--steps", "0"], "--steps must be at least 1, got 0"),
+    (["learn", "--lr", "0"], "--lr must be a positive number, got 0.0"),
+    (["learn", "--lr", "-0.1"], "--lr must be a positive number"),
+    (["learn", "--steps", "50", "--every", "60"], "--every (60) must not be larger than --steps (50)"),
+    (["learn", "--size", "1"], "--size must be at least 2 cells"),
+    (["noise", "--draws", "1"], "--draws must be at least 2, got 1"),
+    (["noise", "--k", "0"], "--k must be at least 1"),
+    (["gradients", "--beta", "-1"], "--beta must be a finite number >= 0"),
+    (["gradients", "--target-temperature", "-2"], "--target-temperature must be a finite number >= 0"),
+    (["gradients", "--gold", "a.png", "--gold-map", "b.png"], "--gold and --gold-map are alternatives"),
+]
+
+
+@pytest.mark.parametrize("args, culprit", LEARN_CASES, ids=[" ".join(c[0]) for c in LEARN_CASES])
+def test_bad_learning_noise_and_gradient_options(out, args, culprit):
+    before = snapshot(out)
+    result = CliRunner().invoke(app, [*args, "--out", str(out)])
+    check_clean_failure(result, out, before, culprit)

@@ -1,0 +1,193 @@
+"""The figures of each command: results -> frames -> files in an :class:`~imle_cli.render.Outputs`.
+
+Colour conventions, the same in every figure:
+
+* costs: ``YlOrBr``, light is cheap and dark is costly (like the map images themselves);
+* shares of draws: ``viridis`` on a fixed 0..1 scale;
+* gradients dL/d cost: ``RdBu`` centred on zero. Blue (positive) cells get **cheaper** after a
+  gradient-descent step (cost - lr * gradient), red (negative) cells get dearer, white cells
+  stay. One scale, symmetric around zero, for every frame of an animation.
+"""
+from __future__ import annotations
+
+import html
+from typing import Callable, List, Sequence
+
+import numpy as np
+
+from imle_cli import experiments
+from imle_cli.render import Figure, Outputs
+
+COST_LABEL = "cost (darker is costlier)"
+SHARE_LABEL = "share of draws through the cell"
+GRADIENT_LABEL = "dL/d cost (L: Hamming loss to gold)"
+Advance = Callable[[], None]
+
+
+def cost_figure(costs: np.ndarray, captions: Sequence[str] = ()) -> Figure:
+    return Figure(costs.shape, cmap="YlOrBr", vmin=float(costs.min()), vmax=float(costs.max()),
+                  label=COST_LABEL, captions=captions)
+
+
+def share_figure(shape) -> Figure:
+    return Figure(shape, cmap="viridis", vmin=0.0, vmax=1.0, label=SHARE_LABEL)
+
+
+def gradient_figure(shape, scale: float, captions: Sequence[str] = ()) -> Figure:
+    scale = scale if scale > 0 else 1.0
+    return Figure(shape, cmap="RdBu", vmin=-scale, vmax=scale, label=GRADIENT_LABEL, captions=captions)
+
+
+def write_map(outputs: Outputs, costs: np.ndarray, name: str) -> None:
+    figure = cost_figure(costs)
+    rows, cols = costs.shape
+    outputs.png("map.png", figure.frame(costs, title=f"map: {name}",
+                                        subtitle=f"{rows}x{cols} cells, costs {costs.min():g} to {costs.max():g}"),
+                figure.palette)
+
+
+def write_sample(outputs: Outputs, costs: np.ndarray, result: experiments.SampleResult, *, label: str,
+                 fps: float, advance: Advance) -> None:
+    """paths.gif, distribution.gif and distribution.png."""
+    samples = len(result.paths)
+    figure = cost_figure(costs)
+    frames = []
+    for i, path in enumerate(result.paths):
+        frames.append(figure.frame(costs, overlay=path, title=f"draw {i + 1} of {samples}", subtitle=label))
+        advance()
+    outputs.gif("paths.gif", frames, figure.palette, fps)
+    share = share_figure(costs.shape)
+    frames = []
+    for i, values in enumerate(result.marginals):
+        frames.append(share.frame(values, title=f"distribution after {i + 1} of {samples} draws", subtitle=label))
+        advance()
+    outputs.gif("distribution.gif", frames, share.palette, fps)
+    outputs.png("distribution.png", frames[-1], share.palette)
+
+
+def write_gold(outputs: Outputs, costs: np.ndarray, gold: np.ndarray, source: str) -> None:
+    figure = cost_figure(costs)
+    outputs.png("gold.png", figure.frame(costs, overlay=gold, title=f"gold path: {int(gold.sum())} cells",
+                                         subtitle=f"from {source}, over the map"), figure.palette)
+
+
+def write_gradients(outputs: Outputs, result: experiments.GradientResult, *, label: str, fps: float,
+                    advance: Advance) -> None:
+    """gradients.gif (each draw's gradient beside the running mean) and gradients.png (the mean)."""
+    samples = len(result.per_draw)
+    running = result.running_means
+    scale = float(max(np.abs(result.per_draw).max(), np.abs(running).max()))
+    figure = gradient_figure(result.per_draw.shape[1:], scale, captions=("this draw", "mean so far"))
+    frames = []
+    for i in range(samples):
+        frames.append(figure.frame([result.per_draw[i], running[i]],
+                                   title=f"I-MLE gradient, draw {i + 1} of {samples}", subtitle=label))
+        advance()
+    outputs.gif("gradients.gif", frames, figure.palette, fps)
+    mean = result.mean
+    single = gradient_figure(mean.shape, float(np.abs(mean).max()))
+    cheaper, dearer = int((mean > 0).sum()), int((mean < 0).sum())
+    outputs.png("gradients.png", single.frame(
+        mean, title=f"I-MLE gradient, mean of {samples} draws",
+        subtitle=f"blue: {cheaper} cells get cheaper, red: {dearer} dearer"), single.palette)
+
+
+def write_learning(outputs: Outputs, gold: np.ndarray, result: experiments.LearnResult, *, label: str,
+                   fps: float, advance: Advance) -> None:
+    """learning_paths.gif, learning_weights.gif and loss.png."""
+    total = len(result.losses)
+    flat = np.zeros_like(gold, dtype=np.float64)
+    figure = Figure(gold.shape, cmap="Greys", vmin=0.0, vmax=1.0, label="gold path (grey)",
+                    overlay_rgb=(214, 39, 40))
+    frames = []
+    for step, path in zip(result.steps, result.paths):
+        loss = result.losses[min(step, total - 1)]
+        frames.append(figure.frame(flat + 0.25 * gold, overlay=path,
+                                   title=f"model's path (red) at step {step} of {total}",
+                                   subtitle=f"training loss {loss:.2f}; {label}"))
+        advance()
+    outputs.gif("learning_paths.gif", frames, figure.palette, fps)
+    low, high = float(result.weights.min()), float(result.weights.max())
+    weights = Figure(gold.shape, cmap="YlOrBr", vmin=low, vmax=high, label="learned cost")
+    frames = []
+    for step, values in zip(result.steps, result.weights):
+        frames.append(weights.frame(values, title=f"learned costs at step {step} of {total}", subtitle=label))
+        advance()
+    outputs.gif("learning_weights.gif", frames, weights.palette, fps)
+    outputs.png("loss.png", line_plot(result.losses, title=f"training loss over {total} steps",
+                                      xlabel="step", ylabel="Hamming loss (mean over samples)"), None)
+
+
+def line_plot(values: np.ndarray, *, title: str, xlabel: str, ylabel: str) -> np.ndarray:
+    """An RGB image of one curve (matplotlib, once: this is a single static figure)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure as MplFigure
+
+    figure = MplFigure(figsize=(6, 3.4), dpi=100)
+    axes = figure.add_subplot()
+    axes.plot(np.arange(len(values)), values, color="#1f77b4", linewidth=1)
+    if len(values) >= 20:
+        window = max(5, len(values) // 50)
+        smooth = np.convolve(values, np.ones(window) / window, mode="valid")
+        axes.plot(np.arange(window - 1, len(values)), smooth, color="#d62728", linewidth=1.5,
+                  label=f"mean of {window} steps")
+        axes.legend(loc="upper right")
+    axes.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    return _rgb_of(figure)
+
+
+def _rgb_of(figure) -> np.ndarray:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+def noise_plot(check: experiments.NoiseCheck, k: int, iterations: int) -> np.ndarray:
+    """noise.png: the k-draw sums against the Gumbel density; single draws against their moments."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure as MplFigure
+
+    figure = MplFigure(figsize=(10, 3.8), dpi=100)
+    left, right = figure.subplots(1, 2)
+    left.hist(check.sums, bins=80, density=True, color="#9ecae1", edgecolor="#3182bd", linewidth=0.3,
+              label=f"sum of k = {k} draws ({len(check.sums)} sums)")
+    x = np.linspace(check.sums.min(), check.sums.max(), 400)
+    left.plot(x, np.exp(-x - np.exp(-x)), color="#d62728", linewidth=2, label="Gumbel(0, 1) density")
+    left.set(title=f"Sum-of-Gamma, k = {k}, s = {iterations}: KS = {check.ks:.4f}", xlabel="value", ylabel="density")
+    left.legend(loc="upper right", fontsize=8)
+    right.hist(check.single, bins=80, density=True, color="#c7e9c0", edgecolor="#31a354", linewidth=0.3,
+               label="single draws")
+    right.axvline(check.single_mean, color="#d62728", linewidth=2, label=f"exact mean {check.single_mean:.4f}")
+    for sign in (-1, 1):
+        right.axvline(check.single_mean + sign * check.single_sd, color="#d62728", linestyle="--", linewidth=1,
+                      label="exact mean +- sd" if sign == 1 else None)
+    right.set(title=f"one draw: sample mean {check.single.mean():.4f}, sd {check.single.std():.4f} "
+                    f"(exact sd {check.single_sd:.4f})", xlabel="value")
+    right.title.set_fontsize(9)
+    right.legend(loc="upper right", fontsize=8)
+    figure.tight_layout()
+    return _rgb_of(figure)
+
+
+def write_index(outputs: Outputs, sections: List[tuple], title: str) -> None:
+    """index.html: every figure with a caption, for one page to open."""
+    parts = [f"<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{html.escape(title)}</title>",
+             "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+             "figure{display:inline-block;margin:0 1em 2em 0;vertical-align:top;max-width:520px}"
+             "img{max-width:100%;border:1px solid #ddd}figcaption{font-size:0.9em;color:#444}</style>",
+             "</head>\n<body>", f"<h1>{html.escape(title)}</h1>"]
+    for heading, figures in sections:
+        parts.append(f"<h2>{html.escape(heading)}</h2>")
+        for name, caption in figures:
+            parts.append(f"<figure><img src=\"{html.escape(name)}\" alt=\"{html.escape(caption)}\">"
+                         f"<figcaption><b>{html.escape(name)}</b>: {html.escape(caption)}</figcaption></figure>")
+    parts.append("</body>\n</html>\n")
+    outputs.text("index.html", "\n".join(parts))

@@ -1,0 +1,167 @@
+"""imle-cli gradients, learn, noise and all: files decoded, arrays checked against the library."""
+from html.parser import HTMLParser
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from imle import TargetDistribution, imle
+from imle.noise import SumOfGammaNoiseDistribution
+from imle.solvers import grid_shortest_path
+from imle_cli import experiments
+from imle_cli.figures import gradient_figure
+from imle_cli.main import app
+from imle_cli.maps import load_gold, readme_map
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def run(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+class FixedNoise:
+    def __init__(self, values):
+        self.values = values
+
+    def sample(self, shape):
+        return self.values.clone()
+
+
+def test_gradients_command_writes_gold_gif_and_mean(tmp_path):
+    result = run("gradients", ASSETS / "map.png", "--gold", ASSETS / "gold.png", "--samples", 12, "--out", tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert {p.name for p in tmp_path.iterdir()} == {"gold.png", "gradients.gif", "gradients.png"}
+    assert iio.imread(tmp_path / "gradients.gif").shape[0] == 12
+    assert "cells cheaper and" in result.stdout and "dearer" in result.stdout
+
+
+def test_gradients_without_gold_use_the_flat_maps_path(tmp_path):
+    result = run("gradients", "--samples", 3, "--out", tmp_path, "--quiet")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "gold.png").exists()
+
+
+def test_per_draw_gradients_equal_the_librarys_for_the_same_noise():
+    costs, gold = readme_map(), np.eye(16)
+    samples, seed = 5, 3
+    result = experiments.imle_gradients(costs, gold, samples=samples, seed=seed, input_temperature=1.0,
+                                        target_temperature=5.0, beta=10.0)
+    # the same noise: the same generator draws [S, 1, H, W] Sum-of-Gamma values with k = 47
+    eps = SumOfGammaNoiseDistribution(47.0, 100).sample([samples, 1, 16, 16], dtype=torch.float64,
+                                                        generator=torch.Generator().manual_seed(seed))
+    for s in range(samples):
+        layer = imle(grid_shortest_path, target_distribution=TargetDistribution(1.0, 10.0),
+                     noise_distribution=FixedNoise(eps[s:s + 1]), nb_samples=1, input_noise_temperature=1.0,
+                     target_noise_temperature=5.0, minimize=True)
+        theta = torch.from_numpy(costs)[None].clone().requires_grad_()
+        path = layer(theta)
+        experiments.hamming_loss(path, torch.from_numpy(gold)).backward()
+        np.testing.assert_array_equal(result.paths[s], path[0].detach().numpy())
+        np.testing.assert_allclose(result.per_draw[s], theta.grad[0].numpy())
+    np.testing.assert_allclose(result.mean, result.per_draw.mean(0))
+    np.testing.assert_allclose(result.running_means[-1], result.mean)
+
+
+def test_mean_frame_shows_the_mean_gradient(tmp_path):
+    costs, gold = readme_map(), np.eye(16)
+    assert run("gradients", "--gold", ASSETS / "gold.png", "--samples", 20, "--seed", 1, "--out", tmp_path,
+               "--quiet").exit_code == 0
+    mean = experiments.imle_gradients(costs, gold, samples=20, seed=1).mean
+    figure = gradient_figure(mean.shape, float(np.abs(mean).max()))
+    shown = figure.decode(iio.imread(tmp_path / "gradients.png"))
+    np.testing.assert_allclose(shown, mean, atol=2 * np.abs(mean).max() / 215 + 1e-9)
+
+
+def test_zero_temperatures_and_large_beta_push_exactly_towards_gold():
+    costs = readme_map()
+    gold = experiments.shortest_path(np.ones((16, 16)))  # the diagonal
+    result = experiments.imle_gradients(costs, gold, samples=3, input_temperature=0.0, target_temperature=0.0,
+                                        beta=1000.0)
+    path = result.paths[0]
+    assert (path != gold).any()
+    for gradient in result.per_draw:
+        assert ((gradient > 0) == ((gold == 1) & (path == 0))).all()   # descent: gold-only cells cheaper
+        assert ((gradient < 0) == ((path == 1) & (gold == 0))).all()   # descent: path-only cells dearer
+
+
+def test_learn_reaches_the_gold_path_with_the_defaults(tmp_path):
+    result = run("learn", "--gold", ASSETS / "gold.png", "--seed", 0, "--input-temperature", 1.0,
+                 "--target-temperature", 1.0, "--samples", 10, "--out", tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert "the learned map's shortest path equals the gold path" in result.stdout
+    assert {p.name for p in tmp_path.iterdir()} == {"learning_paths.gif", "learning_weights.gif", "loss.png"}
+    assert iio.imread(tmp_path / "learning_paths.gif").shape[0] == 1100 // 10 + 1
+
+
+def test_learn_result_arrays():
+    gold = load_gold(ASSETS / "gold.png", None).astype(float)
+    result = experiments.learn_map(gold, steps=60, every=20, seed=0)
+    assert result.steps.tolist() == [0, 20, 40, 60]
+    assert result.weights.shape == (4, 16, 16) and result.paths.shape == (4, 16, 16)
+    assert result.losses.shape == (60,)
+    assert np.all(np.abs(result.weights[0]) <= 0.1)  # the seeded uniform start
+    assert result.final_distance == int(np.abs(result.final_path - gold).sum())
+
+
+def test_learn_without_gold_uses_the_diagonal_of_size(tmp_path):
+    result = run("learn", "--size", "8x12", "--steps", 20, "--every", 10, "--out", tmp_path, "--quiet")
+    assert result.exit_code == 0, result.stderr
+    frames = iio.imread(tmp_path / "learning_weights.gif")
+    assert frames.shape[0] == 3
+
+
+def test_noise_command_ks_and_figure(tmp_path):
+    result = run("noise", "--out", tmp_path)
+    assert result.exit_code == 0, result.stderr
+    ks = float(result.stdout.strip().splitlines()[-1].split("=")[1])
+    assert ks < 0.02
+    image = iio.imread(tmp_path / "noise.png")[..., :3]
+    histogram = (np.abs(image.astype(int) - [158, 202, 225]).sum(-1) < 10).sum()   # the bars' colour
+    density = (np.abs(image.astype(int) - [214, 39, 40]).sum(-1) < 10).sum()      # the density curve
+    assert histogram > 5000 and density > 500
+
+
+def test_noise_statistic_matches_an_independent_computation():
+    check = experiments.check_noise(k=20, iterations=100, draws=8192, seed=0)
+    from scipy import stats
+
+    assert check.ks == pytest.approx(stats.kstest(check.sums, stats.gumbel_r.cdf).statistic)
+
+
+class _Images(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.sources, self.captions = [], []
+        self._in_caption = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.sources.append(dict(attrs)["src"])
+        self._in_caption = self._in_caption or tag == "figcaption"
+
+    def handle_endtag(self, tag):
+        if tag == "figcaption":
+            self._in_caption = False
+
+    def handle_data(self, data):
+        if self._in_caption and data.strip():
+            self.captions.append(data.strip())
+
+
+def test_all_writes_every_figure_and_an_index(tmp_path):
+    result = run("all", ASSETS / "map.png", "--gold", ASSETS / "gold.png", "--samples", 6, "--steps", 40,
+                 "--every", 10, "--out", tmp_path)
+    assert result.exit_code == 0, result.stderr
+    parser = _Images()
+    parser.feed((tmp_path / "index.html").read_text())
+    expected = {"map.png", "paths.gif", "distribution.gif", "distribution.png", "gold.png", "gradients.gif",
+                "gradients.png", "learning_paths.gif", "learning_weights.gif", "loss.png"}
+    assert set(parser.sources) == expected
+    assert {p.name for p in tmp_path.iterdir()} == expected | {"index.html"}
+    assert len(parser.captions) >= 2 * len(expected)  # a name and a caption per figure
+    for name in expected:
+        assert iio.imread(tmp_path / name).size > 0
