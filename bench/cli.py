@@ -3,7 +3,8 @@
     python bench/cli.py [--repeats 5]
 
 Rows: `imle-cli --help`; `imle-cli sample assets/map.png` (16x16, 100 draws); the same on a
-128x128 map (assets/terrain.png at --grid 128). Median of the repeats, Markdown table.
+128x128 map (assets/terrain.png at --grid 128); `gradients` with 100 draws on the 16x16 map;
+`learn` with its defaults (1100 steps, 10 samples). Median of the repeats, Markdown table.
 """
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ CASES = [
     ("imle-cli sample assets/map.png (16x16, 100 draws)", ["imle-cli", "sample", "assets/map.png", "--quiet"]),
     ("imle-cli sample assets/terrain.png --grid 128 (128x128, 100 draws)",
      ["imle-cli", "sample", "assets/terrain.png", "--grid", "128", "--quiet"]),
+    ("imle-cli gradients assets/map.png --gold assets/gold.png (100 draws)",
+     ["imle-cli", "gradients", "assets/map.png", "--gold", "assets/gold.png", "--quiet"]),
+    ("imle-cli learn --gold assets/gold.png (1100 steps, 10 samples)",
+     ["imle-cli", "learn", "--gold", "assets/gold.png", "--quiet"]),
 ]
 
 
@@ -33,7 +38,7 @@ def main() -> None:
         times = []
         for _ in range(args.repeats):
             with tempfile.TemporaryDirectory() as out:
-                full = command + (["--out", out] if "sample" in command else [])
+                full = command + (["--out", out] if len(command) > 2 else [])
                 start = time.perf_counter()
                 subprocess.run(full, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
                 times.append(time.perf_counter() - start)

@@ -57,10 +57,11 @@ def _nice_ticks(vmin: float, vmax: float) -> np.ndarray:
 class Figure:
     """A frame layout for [rows, cols] cell arrays with one colour scale and a labelled colour bar.
 
-    ``captions`` (one per panel) lays out several panels side by side on the same scale.
+    ``captions`` (one per panel) lays out several panels side by side on the same scale;
+    ``label=None`` leaves the colour bar out (for figures whose colours are only a legend).
     """
 
-    def __init__(self, shape: Tuple[int, int], *, cmap: str, vmin: float, vmax: float, label: str,
+    def __init__(self, shape: Tuple[int, int], *, cmap: str, vmin: float, vmax: float, label: Optional[str],
                  overlay_rgb: Tuple[int, int, int] = (31, 119, 180), captions: Sequence[str] = ()):
         from matplotlib import colormaps
         from PIL import Image, ImageDraw
@@ -84,12 +85,15 @@ class Figure:
         palette[CMAP_START:] = self.colours
         self.palette = palette
 
-        ticks = _nice_ticks(self.vmin, self.vmax)
+        ticks = _nice_ticks(self.vmin, self.vmax) if label is not None else np.array([])
         tick_labels = [_format_tick(t) for t in ticks]
-        tick_width = max(int(self.tick_font.getlength(t)) for t in tick_labels)
-        label_size = self.tick_font.getbbox(label)
+        tick_width = max((int(self.tick_font.getlength(t)) for t in tick_labels), default=0)
+        label_size = self.tick_font.getbbox(label) if label is not None else (0, 0, 0, 0)
         self.bar_x = self.panel_x[-1] + self.map_width + BAR_GAP
-        width = self.bar_x + BAR_WIDTH + 6 + tick_width + 8 + (label_size[3] - label_size[1]) + MARGIN + 4
+        if label is None:
+            width = self.panel_x[-1] + self.map_width + MARGIN
+        else:
+            width = self.bar_x + BAR_WIDTH + 6 + tick_width + 8 + (label_size[3] - label_size[1]) + MARGIN + 4
         caption_height = CAPTION_HEIGHT if self.captions else 0
         height = MARGIN + TITLE_HEIGHT + caption_height + self.map_height + MARGIN
         self.width = max(width, 360)
@@ -97,11 +101,23 @@ class Figure:
         self.map_y = MARGIN + TITLE_HEIGHT + caption_height
 
         chrome = np.full((height, self.width), WHITE, dtype=np.uint8)
+        ink = Image.new("L", (self.width, height), 0)
+        draw = ImageDraw.Draw(ink)
+        if label is not None:
+            self._draw_colour_bar(chrome, ink, draw, ticks, tick_labels, tick_width, label, label_size)
+        for x, caption in zip(self.panel_x, self.captions or [""]):
+            draw.rectangle([x - 1, self.map_y - 1, x + self.map_width, self.map_y + self.map_height], outline=96)
+            if caption:
+                draw.text((x, self.map_y - 4), caption, font=self.tick_font, fill=255, anchor="ld")
+        self._ink(chrome, np.asarray(ink))
+        self.chrome = chrome
+
+    def _draw_colour_bar(self, chrome, ink, draw, ticks, tick_labels, tick_width, label, label_size) -> None:
+        from PIL import Image, ImageDraw
+
         bar_values = self.vmax - (np.arange(self.map_height) + 0.5) / self.map_height * (self.vmax - self.vmin)
         chrome[self.map_y:self.map_y + self.map_height, self.bar_x:self.bar_x + BAR_WIDTH] = \
             self.indices(bar_values)[:, None]
-        ink = Image.new("L", (self.width, height), 0)
-        draw = ImageDraw.Draw(ink)
         for tick, text in zip(ticks, tick_labels):
             y = self.map_y + (self.vmax - tick) / (self.vmax - self.vmin) * (self.map_height - 1)
             draw.line([(self.bar_x + BAR_WIDTH, y), (self.bar_x + BAR_WIDTH + 4, y)], fill=255)
@@ -112,12 +128,6 @@ class Figure:
         label_x = self.bar_x + BAR_WIDTH + 6 + tick_width + 8
         label_y = self.map_y + max(0, (self.map_height - rotated.height) // 2)
         ink.paste(rotated, (label_x, label_y))
-        for x, caption in zip(self.panel_x, self.captions or [""]):
-            draw.rectangle([x - 1, self.map_y - 1, x + self.map_width, self.map_y + self.map_height], outline=96)
-            if caption:
-                draw.text((x, self.map_y - 4), caption, font=self.tick_font, fill=255, anchor="ld")
-        self._ink(chrome, np.asarray(ink))
-        self.chrome = chrome
 
     def indices(self, values: np.ndarray) -> np.ndarray:
         """Palette indices of values on this figure's colour scale (clipped to it)."""
