@@ -5,16 +5,17 @@ Heavy modules (torch, matplotlib, imageio, PIL) are imported inside the commands
 """
 from __future__ import annotations
 
-import contextlib
-import math
 import sys
-from enum import Enum
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Optional
 
 import typer
 
 from imle_cli.errors import UserError
+from imle_cli.options import (ALPHA, BETA, EVERY, FPS, GOLD, GOLD_MAP, GRID, INPUT_TEMPERATURE, ITERATIONS, K, KEY,
+                              LR, MAX_COST, MIN_COST, NEIGHBOURHOOD, NOISE, OUT, QUIET, SEED, STEPS, MapArgument,
+                              Noise, check, check_common, check_estimator, check_learning, samples_option)
+from imle_cli.reporting import Reporter, user_errors
 
 app = typer.Typer(
     add_completion=False,
@@ -38,143 +39,10 @@ def main(version: bool = typer.Option(False, "--version", callback=_version, is_
     """I-MLE on maps: sample shortest paths with perturb-and-MAP and render the figures."""
 
 
-class Noise(str, Enum):
-    sum_of_gamma = "sum-of-gamma"
-    gumbel = "gumbel"
-    none = "none"
-
-
-MapArgument = typer.Argument(None, metavar="MAP", help="Map image (PNG, JPEG, ...) or cost array (.npy, .npz, .csv); "
-                                        "default: the built-in README map.", show_default=False)
-
-
-def _check(condition: bool, message: str) -> None:
-    if not condition:
-        raise UserError(message)
-
-
-def _finite(value: float) -> bool:
-    return math.isfinite(value)
-
-
-def check_common(*, samples: int, temperature: Optional[float] = None, k: Optional[float] = None,
-                 iterations: int = 100, neighbourhood: int = 8, fps: float = 10.0) -> None:
-    """The option checks every map command shares."""
-    _check(samples >= 1, f"--samples must be at least 1, got {samples}")
-    _check(samples <= 10_000, f"--samples must be at most 10000 (one GIF frame each), got {samples}")
-    if temperature is not None:
-        _check(_finite(temperature) and temperature >= 0, f"--temperature must be a finite number >= 0, got {temperature}")
-    if k is not None:
-        _check(_finite(k) and k > 0, f"--k must be a finite number > 0, got {k}")
-    _check(iterations >= 1, f"--iterations must be at least 1, got {iterations}")
-    _check(neighbourhood in (4, 8), f"--neighbourhood must be 4 or 8, got {neighbourhood}")
-    _check(_finite(fps) and 0 < fps <= 100, f"--fps must be above 0 and at most 100, got {fps}")
-
-
-@contextlib.contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn a UserError into one line on stderr and exit code 2; Ctrl-C into exit code 130."""
-    try:
-        yield
-    except UserError as error:
-        typer.echo(f"imle-cli: error: {error}", err=True)
-        raise typer.Exit(UserError.exit_code) from None
-    except KeyboardInterrupt:
-        typer.echo("imle-cli: interrupted; nothing was written", err=True)
-        raise typer.Exit(130) from None
-
-
-class Reporter:
-    """Progress bars and the closing summary, or silence with --quiet."""
-
-    def __init__(self, quiet: bool):
-        from rich.console import Console
-
-        self.quiet = quiet
-        self.console = Console(stderr=False, highlight=False)
-        self.errors = Console(stderr=True, highlight=False)
-
-    def notice(self, text: str) -> None:
-        if not self.quiet:
-            self.errors.print(f"note: {text}")
-
-    @contextlib.contextmanager
-    def progress(self):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        if self.quiet:
-            yield _SilentProgress()
-            return
-        with Progress(TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=self.console, transient=False) as progress:
-            yield progress
-
-    def summary(self, folder: Path, written, facts: str) -> None:
-        if self.quiet:
-            return
-        from rich.table import Table
-
-        table = Table(title=f"written to {folder}/", title_justify="left")
-        for column, justify in (("file", "left"), ("frames", "right"), ("pixels", "right"), ("bytes", "right")):
-            table.add_column(column, justify=justify)
-        for item in written:
-            pixels = f"{item.width}x{item.height}" if item.width else "-"
-            table.add_row(item.name, str(item.frames or "-"), pixels, f"{item.bytes:,}")
-        self.console.print(table)
-        self.console.print(facts, soft_wrap=True)
-
-
-class _SilentProgress:
-    def add_task(self, *args, **kwargs) -> int:
-        return 0
-
-    def advance(self, *args, **kwargs) -> None:
-        pass
-
-    def update(self, *args, **kwargs) -> None:
-        pass
-
-
 def _noise_label(noise: Noise, k: float, iterations: int) -> str:
     if noise is Noise.sum_of_gamma:
         return f"sum-of-gamma noise (k = {k:g}, s = {iterations})"
     return "Gumbel noise" if noise is Noise.gumbel else "no noise"
-
-
-# Options shared by several commands: one definition each, so help texts never drift apart.
-def _samples(default: int) -> int:
-    return typer.Option(default, "--samples", help="Perturb-and-MAP draws (one GIF frame each in sample/gradients).")
-
-
-NOISE = typer.Option(Noise.sum_of_gamma, "--noise", help="Perturbation of the costs.")
-K = typer.Option(None, "--k", show_default=False,
-                 help="Sum-of-Gamma k; default: the cells on the unperturbed (or gold) shortest path.")
-ITERATIONS = typer.Option(100, "--iterations", help="Sum-of-Gamma terms s.")
-NEIGHBOURHOOD = typer.Option(8, "--neighbourhood", help="Moves between cells: 8 (with diagonals) or 4.")
-GRID = typer.Option(None, "--grid", show_default=False, help="Cells as N or HxW (block means); default: detected.")
-MIN_COST = typer.Option(1.0, "--min-cost", help="Cost of the brightest pixel.")
-MAX_COST = typer.Option(100.0, "--max-cost", help="Cost of the darkest pixel.")
-KEY = typer.Option(None, "--key", show_default=False, help="Array to use from an .npz with several.")
-SEED = typer.Option(0, "--seed", help="Random seed; the same seed writes the same bytes.")
-OUT = typer.Option(Path("figures"), "--out", help="Folder for the figures (created if missing).")
-FPS = typer.Option(10.0, "--fps", help="GIF frames per second.")
-QUIET = typer.Option(False, "--quiet", help="Print nothing but errors.")
-GOLD = typer.Option(None, "--gold", show_default=False,
-                    help="Gold path image (bright cells on the path) or 0/1 array, on the map's cell grid.")
-GOLD_MAP = typer.Option(None, "--gold-map", show_default=False,
-                        help="Take the gold path as the shortest path on this other map.")
-INPUT_TEMPERATURE = typer.Option(1.0, "--input-temperature", help="Noise scale of the forward draws.")
-ALPHA = typer.Option(1.0, "--alpha", help="Target: alpha * cost + beta * dL/dy.")
-BETA = typer.Option(10.0, "--beta", help="Target step size beta.")
-
-
-def check_estimator(*, input_temperature: float, target_temperature: float, alpha: float, beta: float) -> None:
-    _check(_finite(input_temperature) and input_temperature >= 0,
-           f"--input-temperature must be a finite number >= 0, got {input_temperature}")
-    _check(_finite(target_temperature) and target_temperature >= 0,
-           f"--target-temperature must be a finite number >= 0, got {target_temperature}")
-    _check(_finite(alpha), f"--alpha must be a finite number, got {alpha}")
-    _check(_finite(beta) and beta >= 0, f"--beta must be a finite number >= 0, got {beta}")
 
 
 def resolve_gold(costs, gold: Optional[Path], gold_map: Optional[Path], *, neighbourhood: int, grid: Optional[str],
@@ -184,12 +52,12 @@ def resolve_gold(costs, gold: Optional[Path], gold_map: Optional[Path], *, neigh
 
     from imle_cli import experiments, maps
 
-    _check(gold is None or gold_map is None, "--gold and --gold-map are alternatives; give one of them")
+    check(gold is None or gold_map is None, "--gold and --gold-map are alternatives; give one of them")
     if gold is not None:
         return maps.load_gold(gold, costs.shape, neighbourhood), Path(gold).name
     if gold_map is not None:
         other = maps.load_map(gold_map, grid=grid, min_cost=min_cost, max_cost=max_cost, key=key).costs
-        _check(other.shape == costs.shape, f"--gold-map {str(gold_map)!r} is {other.shape[0]}x{other.shape[1]} "
+        check(other.shape == costs.shape, f"--gold-map {str(gold_map)!r} is {other.shape[0]}x{other.shape[1]} "
                                            f"cells but the map is {costs.shape[0]}x{costs.shape[1]}; they must match")
         return experiments.shortest_path(other, neighbourhood), f"shortest path on {Path(gold_map).name}"
     return experiments.shortest_path(np.ones(costs.shape), neighbourhood), "shortest path on a flat map"
@@ -255,7 +123,7 @@ def _run_learn(outputs, progress, gold, *, steps, lr, samples, noise, k, iterati
 @app.command()
 def sample(
     map_path: Optional[Path] = MapArgument,
-    samples: int = _samples(100),
+    samples: int = samples_option(100),
     noise: Noise = NOISE,
     k: Optional[float] = K,
     iterations: int = ITERATIONS,
@@ -295,7 +163,7 @@ def gradients(
     map_path: Optional[Path] = MapArgument,
     gold: Optional[Path] = GOLD,
     gold_map: Optional[Path] = GOLD_MAP,
-    samples: int = _samples(100),
+    samples: int = samples_option(100),
     noise: Noise = NOISE,
     k: Optional[float] = K,
     iterations: int = ITERATIONS,
@@ -340,24 +208,12 @@ def gradients(
         reporter.summary(out, written, facts)
 
 
-def _check_learning(steps: int, lr: float, every: int) -> None:
-    _check(steps >= 1, f"--steps must be at least 1, got {steps}")
-    _check(_finite(lr) and lr > 0, f"--lr must be a positive number, got {lr}")
-    _check(every >= 1, f"--every must be at least 1, got {every}")
-    _check(every <= steps, f"--every ({every}) must not be larger than --steps ({steps})")
-
-
-STEPS = typer.Option(1100, "--steps", help="Adam steps.")
-LR = typer.Option(0.005, "--lr", help="Adam learning rate.")
-EVERY = typer.Option(10, "--every", help="Record a GIF frame every this many steps.")
-
-
 @app.command()
 def learn(
     gold: Optional[Path] = GOLD,
     steps: int = STEPS,
     lr: float = LR,
-    samples: int = _samples(10),
+    samples: int = samples_option(10),
     noise: Noise = NOISE,
     k: Optional[float] = K,
     iterations: int = ITERATIONS,
@@ -382,7 +238,7 @@ def learn(
         check_common(samples=samples, k=k, iterations=iterations, neighbourhood=neighbourhood, fps=fps)
         check_estimator(input_temperature=input_temperature, target_temperature=target_temperature,
                         alpha=alpha, beta=beta)
-        _check_learning(steps, lr, every)
+        check_learning(steps, lr, every)
         from imle_cli import render
 
         reporter = Reporter(quiet)
@@ -422,24 +278,24 @@ def noise_command(
 ) -> None:
     """Check Sum-of-Gamma noise: the sum of k draws against the Gumbel density; writes noise.png."""
     with user_errors():
-        _check(k >= 1, f"--k must be at least 1, got {k}")
-        _check(iterations >= 1, f"--iterations must be at least 1, got {iterations}")
-        _check(draws >= 2, f"--draws must be at least 2, got {draws}")
-        _check(draws * k <= 50_000_000, f"--draws x --k must be at most 50,000,000, got {draws * k}")
+        check(k >= 1, f"--k must be at least 1, got {k}")
+        check(iterations >= 1, f"--iterations must be at least 1, got {iterations}")
+        check(draws >= 2, f"--draws must be at least 2, got {draws}")
+        check(draws * k <= 50_000_000, f"--draws x --k must be at most 50,000,000, got {draws * k}")
         from imle_cli import experiments, figures, render
 
         reporter = Reporter(quiet)
         with render.Outputs(out) as outputs, reporter.progress() as progress:
             task = progress.add_task("sampling", total=1)
-            check = experiments.check_noise(k=k, iterations=iterations, draws=draws, seed=seed)
+            result = experiments.check_noise(k=k, iterations=iterations, draws=draws, seed=seed)
             progress.advance(task)
-            outputs.png("noise.png", figures.noise_plot(check, k, iterations), None)
+            outputs.png("noise.png", figures.noise_plot(result, k, iterations), None)
             written = outputs.commit()
         reporter.summary(out, written, f"KS statistic of the sums of k = {k} draws against Gumbel(0, 1): "
-                                       f"{check.ks:.4f} ({draws} sums, s = {iterations})")
+                                       f"{result.ks:.4f} ({draws} sums, s = {iterations})")
         if quiet:
             return
-        typer.echo(f"KS = {check.ks:.4f}")
+        typer.echo(f"KS = {result.ks:.4f}")
 
 
 @app.command("all")
@@ -447,7 +303,7 @@ def all_figures(
     map_path: Optional[Path] = MapArgument,
     gold: Optional[Path] = GOLD,
     gold_map: Optional[Path] = GOLD_MAP,
-    samples: int = _samples(100),
+    samples: int = samples_option(100),
     learn_samples: int = typer.Option(10, "--learn-samples", help="Samples per learning step."),
     steps: int = STEPS,
     lr: float = LR,
@@ -479,7 +335,7 @@ def all_figures(
                         alpha=alpha, beta=beta)
         check_estimator(input_temperature=input_temperature, target_temperature=learn_target_temperature,
                         alpha=alpha, beta=beta)
-        _check_learning(steps, lr, every)
+        check_learning(steps, lr, every)
         from imle_cli import figures, maps, render
 
         reporter = Reporter(quiet)

@@ -117,6 +117,18 @@ def test_installed_script_runs_outside_the_repository(tmp_path):
     assert {p.name for p in (tmp_path / "figs").iterdir()} == FILES
 
 
+@pytest.mark.parametrize("command", ["sample", "gradients", "learn", "noise", "all"])
+def test_every_help_lists_its_options_without_importing_torch(command):
+    code = (f"import sys; sys.argv = ['imle-cli', '{command}', '--help']\n"
+            "from imle_cli.main import run\n"
+            "try:\n    run()\nexcept SystemExit:\n    pass\n"
+            "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH')")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=dict(os.environ, COLUMNS="200"))
+    assert result.stdout.strip().endswith("NO-TORCH")
+    assert "--out" in result.stdout and "[default:" in result.stdout
+
+
 def test_help_does_not_import_torch():
     code = ("import sys; sys.argv = ['imle-cli', 'sample', '--help']\n"
             "from imle_cli.main import run\n"

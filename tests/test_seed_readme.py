@@ -1,6 +1,4 @@
 """The torch-imle README's two code blocks, pasted unchanged, run against this library."""
-import numpy as np
-import torch
 from torch import nn
 
 from imle.solvers import grid_max_weight_path
