@@ -43,7 +43,7 @@ from typing import Any, Callable, Optional
 import torch
 
 from imle.noise import BaseNoiseDistribution
-from imle.target import BaseTargetDistribution, TargetDistribution
+from imle.target import BaseTargetDistribution, TargetDistribution, one_sided_estimate
 
 Solver = Callable[..., torch.Tensor]
 
@@ -105,17 +105,17 @@ class _IMLEFunction(torch.autograd.Function):
     def backward(ctx, dy: torch.Tensor):
         theta, eps, y = ctx.saved_tensors
         config: _Config = ctx.config
-        batch, samples = theta.shape[0], config.nb_samples
-        instance = tuple(theta.shape[1:])
+        per_sample = (theta.shape[0], config.nb_samples) + tuple(theta.shape[1:])
         theta_max = -theta if config.minimize else theta
-        repeated = theta_max.unsqueeze(1).expand((batch, samples) + instance).reshape((batch * samples,) + instance)
-        target = config.target.params(repeated, dy.reshape(y.shape).to(theta.dtype))
-        if not isinstance(target, torch.Tensor) or target.shape != y.shape:
-            got = tuple(target.shape) if isinstance(target, torch.Tensor) else type(target).__name__
-            raise ValueError(f"target_distribution.params must return a tensor of shape {tuple(y.shape)}, got {got}")
-        target = target + config.target_temperature * eps.reshape(y.shape)
-        y_target = _solve(config, target, ctx.args, ctx.kwargs)
-        grad = (y - y_target).view((batch, samples) + instance).mean(dim=1)
+
+        def solve(params: torch.Tensor) -> torch.Tensor:
+            return _solve(config, params, ctx.args, ctx.kwargs)
+
+        estimate = getattr(config.target, "estimate", None)
+        if estimate is None:  # a seed-style target with params() only
+            estimate = functools.partial(one_sided_estimate, config.target)
+        grad = estimate(solve, theta_max, dy.reshape(per_sample).to(theta.dtype),
+                        config.target_temperature * eps, y.view(per_sample)).mean(dim=1)
         return (-grad if config.minimize else grad), None, None, None
 
 
