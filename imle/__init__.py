@@ -10,16 +10,25 @@ Example:
     >>> y.shape
     torch.Size([6, 5])
 """
-from imle import solvers
+from imle import peers, solvers
 from imle.noise import BaseNoiseDistribution, GumbelNoiseDistribution, SumOfGammaNoiseDistribution
-from imle.target import BaseTargetDistribution, TargetDistribution
+from imle.peers import blackbox, perturbed, score_function, straight_through
+from imle.target import (AdaptiveTargetDistribution, BaseTargetDistribution, TargetDistribution,
+                         TwoSidedTargetDistribution)
 from imle.wrapper import imle
 
 __version__ = "0.1.0"
 
 __all__ = [
     "imle",
+    "blackbox",
+    "perturbed",
+    "straight_through",
+    "score_function",
+    "peers",
     "solvers",
+    "AdaptiveTargetDistribution",
+    "TwoSidedTargetDistribution",
     "BaseNoiseDistribution",
     "GumbelNoiseDistribution",
     "SumOfGammaNoiseDistribution",

@@ -36,16 +36,16 @@ Example:
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 import torch
 
+from imle._layer import (Solver, call_solver, check_flag, check_generator, check_non_negative, check_samples,
+                         check_theta, draw_noise, layer_or_decorator)
 from imle.noise import BaseNoiseDistribution
 from imle.target import BaseTargetDistribution, TargetDistribution, one_sided_estimate
 
-Solver = Callable[..., torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -60,43 +60,17 @@ class _Config:
     generator: Optional[torch.Generator]
 
 
-def _sample_noise(config: _Config, theta: torch.Tensor) -> torch.Tensor:
-    """Noise [B, S, ...] on theta's device and dtype."""
-    shape = torch.Size((theta.shape[0], config.nb_samples) + tuple(theta.shape[1:]))
-    if config.noise is None:
-        return torch.zeros(shape, device=theta.device, dtype=theta.dtype)
-    if isinstance(config.noise, BaseNoiseDistribution):
-        eps = config.noise.sample(shape, device=theta.device, dtype=theta.dtype, generator=config.generator)
-    else:  # a user's distribution with only the seed's sample(shape)
-        eps = config.noise.sample(shape)
-    if not isinstance(eps, torch.Tensor) or eps.shape != shape:
-        got = tuple(eps.shape) if isinstance(eps, torch.Tensor) else type(eps).__name__
-        raise ValueError(f"noise_distribution.sample(shape) must return a tensor of shape {tuple(shape)}, got {got}")
-    return eps.to(device=theta.device, dtype=theta.dtype)
-
-
-def _solve(config: _Config, theta_max: torch.Tensor, args: tuple, kwargs: dict) -> torch.Tensor:
-    """Call the user's solver on maximisation parameters [N, ...]; check and place its output."""
-    y = config.solver(-theta_max if config.minimize else theta_max, *args, **kwargs)
-    if not isinstance(y, torch.Tensor):
-        raise ValueError(f"the solver must return a torch.Tensor of shape {tuple(theta_max.shape)}, "
-                         f"got {type(y).__name__}")
-    if y.shape != theta_max.shape:
-        raise ValueError(f"the solver must return a tensor of shape {tuple(theta_max.shape)} (its input's shape), "
-                         f"got {tuple(y.shape)}")
-    return y.detach().to(device=theta_max.device, dtype=theta_max.dtype)
-
-
 class _IMLEFunction(torch.autograd.Function):
     """One autograd Function for every imle() layer; the layer's settings travel in _Config."""
 
     @staticmethod
     def forward(ctx, theta: torch.Tensor, config: _Config, args: tuple, kwargs: dict) -> torch.Tensor:
         theta_max = -theta if config.minimize else theta
-        eps = _sample_noise(config, theta)
+        eps = draw_noise(config.noise, theta, config.nb_samples, config.generator)
         batch, samples = theta.shape[0], config.nb_samples
         perturbed = theta_max.unsqueeze(1) + config.input_temperature * eps
-        y = _solve(config, perturbed.reshape((batch * samples,) + tuple(theta.shape[1:])), args, kwargs)
+        y = call_solver(config.solver, perturbed.reshape((batch * samples,) + tuple(theta.shape[1:])), config.minimize,
+                        args, kwargs)
         ctx.config, ctx.args, ctx.kwargs = config, args, kwargs
         ctx.save_for_backward(theta, eps, y)
         return y
@@ -109,7 +83,7 @@ class _IMLEFunction(torch.autograd.Function):
         theta_max = -theta if config.minimize else theta
 
         def solve(params: torch.Tensor) -> torch.Tensor:
-            return _solve(config, params, ctx.args, ctx.kwargs)
+            return call_solver(config.solver, params, config.minimize, ctx.args, ctx.kwargs)
 
         estimate = getattr(config.target, "estimate", None)
         if estimate is None:  # a seed-style target with params() only
@@ -117,14 +91,6 @@ class _IMLEFunction(torch.autograd.Function):
         grad = estimate(solve, theta_max, dy.reshape(per_sample).to(theta.dtype),
                         config.target_temperature * eps, y.view(per_sample)).mean(dim=1)
         return (-grad if config.minimize else grad), None, None, None
-
-
-def _check_temperature(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
 
 
 def imle(function: Optional[Solver] = None,
@@ -154,8 +120,6 @@ def imle(function: Optional[Solver] = None,
         The layer ``f(theta, *args, **kwargs)``: theta [B, ...] -> solutions [B * S, ...] on
         theta's device and dtype; or, without ``function``, a decorator that builds it.
     """
-    if function is not None and not callable(function):
-        raise TypeError(f"function must be callable (the solver), got {type(function).__name__}")
     if target_distribution is None:
         target_distribution = TargetDistribution(alpha=1.0, beta=1.0)
     if not callable(getattr(target_distribution, "params", None)):
@@ -163,42 +127,21 @@ def imle(function: Optional[Solver] = None,
                         f"got {type(target_distribution).__name__}")
     if noise_distribution is not None and not callable(getattr(noise_distribution, "sample", None)):
         raise TypeError(f"noise_distribution must have a sample(shape) method, got {type(noise_distribution).__name__}")
-    if isinstance(nb_samples, bool) or not isinstance(nb_samples, int):
-        raise TypeError(f"nb_samples must be an int, got {type(nb_samples).__name__}")
-    if nb_samples < 1:
-        raise ValueError(f"nb_samples must be >= 1, got {nb_samples}")
-    input_temperature = _check_temperature("input_noise_temperature", input_noise_temperature)
-    target_temperature = _check_temperature("target_noise_temperature", target_noise_temperature)
-    if not isinstance(minimize, bool):
-        raise TypeError(f"minimize must be True or False, got {minimize!r}")
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+    nb_samples = check_samples(nb_samples)
+    input_temperature = check_non_negative("input_noise_temperature", input_noise_temperature)
+    target_temperature = check_non_negative("target_noise_temperature", target_noise_temperature)
+    check_flag("minimize", minimize)
+    check_generator(generator)
 
     def build(solver: Solver) -> Callable[..., torch.Tensor]:
-        if not callable(solver):
-            raise TypeError(f"imle must decorate a callable solver, got {type(solver).__name__}")
-        config = _Config(
-            solver=solver,
-            target=target_distribution,
-            noise=noise_distribution,
-            nb_samples=nb_samples,
-            input_temperature=input_temperature,
-            target_temperature=target_temperature,
-            minimize=minimize,
-            generator=generator,
-        )
+        config = _Config(solver=solver, target=target_distribution, noise=noise_distribution,
+                         nb_samples=nb_samples, input_temperature=input_temperature,
+                         target_temperature=target_temperature, minimize=minimize, generator=generator)
 
-        @functools.wraps(solver)
         def layer(theta: torch.Tensor, *args, **kwargs) -> torch.Tensor:
-            if not isinstance(theta, torch.Tensor):
-                raise TypeError(f"theta must be a torch.Tensor of shape [B, ...], got {type(theta).__name__}")
-            if not theta.is_floating_point():
-                raise TypeError(f"theta must be a floating tensor, got dtype {theta.dtype}")
-            if theta.dim() < 1 or theta.shape[0] < 1:
-                raise ValueError(f"theta must have shape [B, ...] with B >= 1, got {tuple(theta.shape)}")
-            return _IMLEFunction.apply(theta, config, args, kwargs)
+            return _IMLEFunction.apply(check_theta(theta), config, args, kwargs)
 
         layer.imle_config = config
         return layer
 
-    return build if function is None else build(function)
+    return layer_or_decorator(function, build)

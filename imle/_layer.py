@@ -1,0 +1,100 @@
+"""What every estimator layer shares: checking settings and inputs, drawing noise, calling the
+user's solver under the sign convention, and the function-or-decorator form."""
+from __future__ import annotations
+
+import functools
+import math
+from typing import Callable, Optional
+
+import torch
+
+from imle.noise import BaseNoiseDistribution
+
+Solver = Callable[..., torch.Tensor]
+
+
+def check_non_negative(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def check_positive(name: str, value: object) -> float:
+    if check_non_negative(name, value) == 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    return float(value)
+
+
+def check_samples(nb_samples: object, minimum: int = 1) -> int:
+    if isinstance(nb_samples, bool) or not isinstance(nb_samples, int):
+        raise TypeError(f"nb_samples must be an int, got {type(nb_samples).__name__}")
+    if nb_samples < minimum:
+        raise ValueError(f"nb_samples must be >= {minimum}, got {nb_samples}")
+    return nb_samples
+
+
+def check_flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def check_generator(generator: object) -> Optional[torch.Generator]:
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+    return generator
+
+
+def check_theta(theta: object) -> torch.Tensor:
+    if not isinstance(theta, torch.Tensor):
+        raise TypeError(f"theta must be a torch.Tensor of shape [B, ...], got {type(theta).__name__}")
+    if not theta.is_floating_point():
+        raise TypeError(f"theta must be a floating tensor, got dtype {theta.dtype}")
+    if theta.dim() < 1 or theta.shape[0] < 1:
+        raise ValueError(f"theta must have shape [B, ...] with B >= 1, got {tuple(theta.shape)}")
+    return theta
+
+
+def draw_noise(noise, theta: torch.Tensor, samples: int, generator: Optional[torch.Generator]) -> torch.Tensor:
+    """Noise [B, S, ...] on theta's device and dtype (zeros for ``noise=None``)."""
+    shape = torch.Size((theta.shape[0], samples) + tuple(theta.shape[1:]))
+    if noise is None:
+        return torch.zeros(shape, device=theta.device, dtype=theta.dtype)
+    if isinstance(noise, BaseNoiseDistribution):
+        eps = noise.sample(shape, device=theta.device, dtype=theta.dtype, generator=generator)
+    else:  # a user's distribution with only the seed's sample(shape)
+        eps = noise.sample(shape)
+    if not isinstance(eps, torch.Tensor) or eps.shape != shape:
+        got = tuple(eps.shape) if isinstance(eps, torch.Tensor) else type(eps).__name__
+        raise ValueError(f"noise_distribution.sample(shape) must return a tensor of shape {tuple(shape)}, got {got}")
+    return eps.to(device=theta.device, dtype=theta.dtype)
+
+
+def call_solver(solver: Solver, theta_max: torch.Tensor, minimize: bool, args: tuple, kwargs: dict) -> torch.Tensor:
+    """Call the user's solver on maximisation parameters [N, ...]; check and place its output.
+
+    A minimising solver gets costs, ``-theta_max``: the one place the sign convention is applied.
+    """
+    y = solver(-theta_max if minimize else theta_max, *args, **kwargs)
+    if not isinstance(y, torch.Tensor):
+        raise ValueError(f"the solver must return a torch.Tensor of shape {tuple(theta_max.shape)}, "
+                         f"got {type(y).__name__}")
+    if y.shape != theta_max.shape:
+        raise ValueError(f"the solver must return a tensor of shape {tuple(theta_max.shape)} (its input's shape), "
+                         f"got {tuple(y.shape)}")
+    return y.detach().to(device=theta_max.device, dtype=theta_max.dtype)
+
+
+def layer_or_decorator(function: Optional[Solver], build: Callable[[Solver], Callable]):
+    """``build(function)`` when a solver is given, else the decorator that builds it."""
+    def checked_build(solver: Solver) -> Callable:
+        if not callable(solver):
+            raise TypeError(f"the estimator must wrap a callable solver, got {type(solver).__name__}")
+        layer = build(solver)
+        return functools.wraps(solver)(layer)
+
+    if function is not None and not callable(function):
+        raise TypeError(f"function must be callable (the solver), got {type(function).__name__}")
+    return checked_build if function is None else checked_build(function)
