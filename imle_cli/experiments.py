@@ -17,6 +17,7 @@ from typing import Optional
 import numpy as np
 
 NOISES = ("sum-of-gamma", "gumbel", "none")
+ESTIMATORS = ("imle", "aimle", "imle-two-sided", "blackbox", "perturbed", "straight-through", "score-function")
 
 
 @dataclass
@@ -45,6 +46,45 @@ def noise_distribution(noise: str, k: float, iterations: int):
     if noise == "none":
         return None
     raise ValueError(f"noise must be one of {', '.join(NOISES)}, got {noise!r}")
+
+
+def make_estimator(name: str, *, samples: int = 1, noise: str = "sum-of-gamma", k: float = 1.0,
+                   iterations: int = 100, input_temperature: float = 1.0, target_temperature: float = 1.0,
+                   alpha: float = 1.0, beta: float = 10.0, generator=None):
+    """A layer over the grid shortest path on costs (``minimize=True``) for an estimator name.
+
+    * imle, imle-two-sided: ``TargetDistribution`` / ``TwoSidedTargetDistribution(alpha, beta)``,
+      ``noise`` with the two temperatures, ``samples`` per instance;
+    * aimle: ``AdaptiveTargetDistribution(alpha)`` (its beta is relative and adapts; starts at 1);
+    * blackbox: lambda = beta; straight-through: no settings;
+    * perturbed, score-function: Gumbel noise with sigma = the input temperature, ``samples``
+      samples (at least 2 for the score function).
+    """
+    from imle import AdaptiveTargetDistribution, TargetDistribution, TwoSidedTargetDistribution, imle
+    from imle.peers import blackbox, perturbed, score_function, straight_through
+    from imle.solvers import grid_shortest_path
+
+    if name in ("imle", "aimle", "imle-two-sided"):
+        target = {"imle": lambda: TargetDistribution(alpha=alpha, beta=beta),
+                  "aimle": lambda: AdaptiveTargetDistribution(alpha=alpha),
+                  "imle-two-sided": lambda: TwoSidedTargetDistribution(alpha=alpha, beta=beta)}[name]()
+        return imle(grid_shortest_path, target_distribution=target,
+                    noise_distribution=noise_distribution(noise, k, iterations), nb_samples=samples,
+                    input_noise_temperature=input_temperature, target_noise_temperature=target_temperature,
+                    minimize=True, generator=generator)
+    if name == "blackbox":
+        return blackbox(grid_shortest_path, lambda_=beta, minimize=True)
+    if name == "straight-through":
+        return straight_through(grid_shortest_path, minimize=True)
+    if name in ("perturbed", "score-function"):
+        if input_temperature <= 0:
+            raise ValueError(f"{name} needs a positive noise scale (the input temperature), got {input_temperature}")
+        if name == "perturbed":
+            return perturbed(grid_shortest_path, nb_samples=samples, sigma=input_temperature, minimize=True,
+                             generator=generator)
+        return score_function(grid_shortest_path, nb_samples=max(2, samples), sigma=input_temperature,
+                              minimize=True, generator=generator)
+    raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}, got {name!r}")
 
 
 def shortest_path(costs: np.ndarray, neighbourhood: int = 8) -> np.ndarray:
@@ -108,30 +148,29 @@ class GradientResult:
 def imle_gradients(costs: np.ndarray, gold: np.ndarray, *, samples: int = 100, noise: str = "sum-of-gamma",
                    k: Optional[float] = None, iterations: int = 100, input_temperature: float = 1.0,
                    target_temperature: float = 5.0, alpha: float = 1.0, beta: float = 10.0,
-                   neighbourhood: int = 8, seed: int = 0) -> GradientResult:
-    """dL/d cost of the Hamming loss to ``gold``, one I-MLE estimate per draw.
+                   neighbourhood: int = 8, seed: int = 0, estimator: str = "imle") -> GradientResult:
+    """dL/d cost of the Hamming loss to ``gold``, one estimate per draw (I-MLE by default).
 
-    The map is repeated as a batch of S instances with one sample each, so the library returns
-    each draw's gradient separately (the noise of the S instances is drawn in one call, the
-    solver runs twice on the whole batch). Their mean is the S-sample I-MLE estimate.
+    The map is repeated as a batch of S instances with one sample each (two for the score
+    function, which needs a baseline), so the library returns each draw's gradient separately
+    (the noise of the S instances is drawn in one call, the solver runs on the whole batch).
+    Their mean is the S-sample estimate. ``paths`` are the first sample of each draw (the
+    rounded mean for the perturbed optimiser, whose output is an average).
     """
     import torch
 
-    from imle import TargetDistribution, imle
-    from imle.solvers import grid_shortest_path
-
     k = float(shortest_path(costs, neighbourhood).sum()) if k is None else float(k)
-    layer = imle(grid_shortest_path, target_distribution=TargetDistribution(alpha=alpha, beta=beta),
-                 noise_distribution=noise_distribution(noise, k, iterations), nb_samples=1,
-                 input_noise_temperature=input_temperature, target_noise_temperature=target_temperature,
-                 minimize=True, generator=torch.Generator().manual_seed(seed))
+    layer = make_estimator(estimator, samples=1, noise=noise, k=k, iterations=iterations,
+                           input_temperature=input_temperature, target_temperature=target_temperature,
+                           alpha=alpha, beta=beta, generator=torch.Generator().manual_seed(seed))
     batch = torch.from_numpy(np.asarray(costs, dtype=np.float64)).expand(samples, *costs.shape).clone()
     batch.requires_grad_()
     paths = layer(batch, neighbourhood=neighbourhood)
     target = torch.from_numpy(np.asarray(gold, dtype=np.float64))
     # the sum over draws of each draw's own loss: the gradient of draw s is that of its loss alone
     (hamming_loss(paths, target) * samples).backward()
-    return GradientResult(paths.detach().numpy().astype(np.uint8), batch.grad.numpy().copy(), k)
+    first = paths.detach().view(samples, -1, *costs.shape)[:, 0]
+    return GradientResult(first.round().numpy().astype(np.uint8), batch.grad.numpy().copy(), k)
 
 
 @dataclass
@@ -150,27 +189,23 @@ def learn_map(gold: np.ndarray, *, steps: int = 1100, lr: float = 0.005, samples
               noise: str = "sum-of-gamma", k: Optional[float] = None, iterations: int = 100,
               input_temperature: float = 1.0, target_temperature: float = 1.0, alpha: float = 1.0,
               beta: float = 10.0, neighbourhood: int = 8, every: int = 10, seed: int = 0,
-              progress=None) -> LearnResult:
-    """Learn cell costs whose shortest path is ``gold``, by I-MLE and Adam, as in torch-imle.
+              progress=None, estimator: str = "imle") -> LearnResult:
+    """Learn cell costs whose shortest path is ``gold``, by I-MLE (or a peer) and Adam, as in torch-imle.
 
     Costs start uniform in [-0.1, 0.1] (seeded); each step samples ``samples`` perturbed paths,
-    takes the Hamming loss to the gold path, and steps Adam on the I-MLE gradient.
+    takes the Hamming loss to the gold path, and steps Adam on the estimator's gradient.
     ``progress(step, loss)`` is called after every step.
     """
     import torch
-
-    from imle import TargetDistribution, imle
-    from imle.solvers import grid_shortest_path
 
     gold = np.asarray(gold, dtype=np.float64)
     k = float(gold.sum()) if k is None else float(k)
     generator = torch.Generator().manual_seed(seed)
     costs = torch.nn.Parameter((torch.rand(gold.shape, generator=generator, dtype=torch.float64) * 0.2 - 0.1)[None])
     optimiser = torch.optim.Adam([costs], lr=lr)
-    layer = imle(grid_shortest_path, target_distribution=TargetDistribution(alpha=alpha, beta=beta),
-                 noise_distribution=noise_distribution(noise, k, iterations), nb_samples=samples,
-                 input_noise_temperature=input_temperature, target_noise_temperature=target_temperature,
-                 minimize=True, generator=generator)
+    layer = make_estimator(estimator, samples=samples, noise=noise, k=k, iterations=iterations,
+                           input_temperature=input_temperature, target_temperature=target_temperature,
+                           alpha=alpha, beta=beta, generator=generator)
     target = torch.from_numpy(gold)
     snapshot_steps, weights, paths, losses = [], [], [], np.empty(steps)
 

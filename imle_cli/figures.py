@@ -190,3 +190,58 @@ def write_index(outputs: Outputs, sections: List[tuple], title: str) -> None:
                          f"<figcaption><b>{html.escape(name)}</b>: {html.escape(caption)}</figcaption></figure>")
     parts.append("</body>\n</html>\n")
     outputs.text("index.html", "\n".join(parts))
+
+
+def _grid_of(frames: List[np.ndarray], columns: int) -> np.ndarray:
+    """Palette frames (same palette) tiled row by row on a white page."""
+    height = max(f.shape[0] for f in frames)
+    width = max(f.shape[1] for f in frames)
+    rows = -(-len(frames) // columns)
+    page = np.zeros((rows * height, columns * width), dtype=np.uint8)  # index 0 is white
+    for i, frame in enumerate(frames):
+        r, c = divmod(i, columns)
+        page[r * height:r * height + frame.shape[0], c * width:c * width + frame.shape[1]] = frame
+    return page
+
+
+def write_compare(outputs: Outputs, results: dict, *, label: str, fps: float, advance: Advance,
+                  columns: int = 4) -> None:
+    """compare.png: each estimator's mean gradient on its own zero-centred scale; compare.gif:
+    the running means, draw by draw (each panel keeps one scale for all frames)."""
+    panels = {}
+    for name, result in results.items():
+        scale = float(np.abs(result.running_means).max())
+        panels[name] = (gradient_figure(result.mean.shape, scale), result)
+    stills = [figure.frame(result.mean, title=name, subtitle=f"mean of {len(result.per_draw)} draws")
+              for name, (figure, result) in panels.items()]
+    palette = next(iter(panels.values()))[0].palette
+    outputs.png("compare.png", _grid_of(stills, columns), palette)
+    draws = min(len(result.per_draw) for _, result in panels.values())
+    frames = []
+    for i in range(draws):
+        tiles = [figure.frame(result.running_means[i], title=name, subtitle=f"mean of draws 1..{i + 1}; {label}")
+                 for name, (figure, result) in panels.items()]
+        frames.append(_grid_of(tiles, columns))
+        advance()
+    outputs.gif("compare.gif", frames, palette, fps)
+
+
+def write_compare_losses(outputs: Outputs, losses: dict, *, title: str) -> None:
+    """compare_loss.png: one training-loss curve per estimator (smoothed over 2% of the steps)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure as MplFigure
+
+    figure = MplFigure(figsize=(7, 4), dpi=100)
+    axes = figure.add_subplot()
+    for name, values in losses.items():
+        window = max(1, len(values) // 50)
+        smooth = np.convolve(values, np.ones(window) / window, mode="valid")
+        axes.plot(np.arange(window - 1, len(values)), smooth, linewidth=1.5, label=name)
+    axes.set(title=title, xlabel="step", ylabel="Hamming loss (mean over samples)")
+    axes.set_yscale("symlog", linthresh=1.0)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    outputs.png("compare_loss.png", _rgb_of(figure), None)

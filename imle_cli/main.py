@@ -12,9 +12,10 @@ from typing import Optional
 import typer
 
 from imle_cli.errors import UserError
-from imle_cli.options import (ALPHA, BETA, EVERY, FPS, GOLD, GOLD_MAP, GRID, INPUT_TEMPERATURE, ITERATIONS, K, KEY,
-                              LR, MAX_COST, MIN_COST, NEIGHBOURHOOD, NOISE, OUT, QUIET, SEED, STEPS, MapArgument,
-                              Noise, check, check_common, check_estimator, check_learning, samples_option)
+from imle_cli.options import (ALPHA, BETA, ESTIMATOR, EVERY, FPS, GOLD, GOLD_MAP, GRID, INPUT_TEMPERATURE, ITERATIONS,
+                              K, KEY, LR, MAX_COST, MIN_COST, NEIGHBOURHOOD, NOISE, OUT, QUIET, SEED, STEPS, Estimator,
+                              MapArgument, Noise, check, check_common, check_estimator, check_estimator_noise,
+                              check_learning, parse_estimators, samples_option)
 from imle_cli.reporting import Reporter, user_errors
 
 app = typer.Typer(
@@ -99,7 +100,7 @@ def _run_gradients(outputs, progress, costs, gold, *, samples, noise, k, iterati
 
 
 def _run_learn(outputs, progress, gold, *, steps, lr, samples, noise, k, iterations, input_temperature,
-               target_temperature, alpha, beta, neighbourhood, every, seed, fps):
+               target_temperature, alpha, beta, neighbourhood, every, seed, fps, estimator="imle"):
     from imle_cli import experiments, figures
 
     task = progress.add_task("learning", total=steps, loss=float("nan"))
@@ -110,13 +111,14 @@ def _run_learn(outputs, progress, gold, *, steps, lr, samples, noise, k, iterati
     result = experiments.learn_map(gold, steps=steps, lr=lr, samples=samples, noise=noise.value, k=k,
                                    iterations=iterations, input_temperature=input_temperature,
                                    target_temperature=target_temperature, alpha=alpha, beta=beta,
-                                   neighbourhood=neighbourhood, every=every, seed=seed, progress=advance)
+                                   neighbourhood=neighbourhood, every=every, seed=seed, progress=advance,
+                                   estimator=estimator)
     draw = progress.add_task("rendering", total=2 * len(result.steps))
-    label = f"lr {lr:g}, {samples} samples, temperatures {input_temperature:g}/{target_temperature:g}"
+    label = f"{estimator}, lr {lr:g}, {samples} samples, temperatures {input_temperature:g}/{target_temperature:g}"
     figures.write_learning(outputs, gold, result, label=label, fps=fps, advance=lambda: progress.advance(draw))
     verdict = "equals the gold path" if result.final_distance == 0 else \
         f"differs from the gold path in {result.final_distance} cells"
-    return result, (f"final training loss {result.losses[-1]:.2f} (mean of the last 10 steps "
+    return result, (f"{estimator}: final training loss {result.losses[-1]:.2f} (mean of the last 10 steps "
                     f"{result.losses[-10:].mean():.2f}); the learned map's shortest path {verdict}")
 
 
@@ -223,6 +225,7 @@ def learn(
     beta: float = BETA,
     neighbourhood: int = NEIGHBOURHOOD,
     every: int = EVERY,
+    estimator: Estimator = ESTIMATOR,
     size: str = typer.Option("16", "--size", help="Map cells (N or HxW) when no --gold is given."),
     seed: int = SEED,
     out: Path = OUT,
@@ -239,6 +242,7 @@ def learn(
         check_estimator(input_temperature=input_temperature, target_temperature=target_temperature,
                         alpha=alpha, beta=beta)
         check_learning(steps, lr, every)
+        check_estimator_noise(estimator, input_temperature)
         from imle_cli import render
 
         reporter = Reporter(quiet)
@@ -247,7 +251,8 @@ def learn(
             _, facts = _run_learn(outputs, progress, gold_mask, steps=steps, lr=lr, samples=samples, noise=noise,
                                   k=k, iterations=iterations, input_temperature=input_temperature,
                                   target_temperature=target_temperature, alpha=alpha, beta=beta,
-                                  neighbourhood=neighbourhood, every=every, seed=seed, fps=fps)
+                                  neighbourhood=neighbourhood, every=every, seed=seed, fps=fps,
+                                  estimator=estimator.value)
             written = outputs.commit()
         reporter.summary(out, written, facts)
 
@@ -380,6 +385,86 @@ def all_figures(
             ], title=f"I-MLE on {name}")
             written = outputs.commit()
         reporter.summary(out, written, f"{sample_facts}\n{gradient_facts}\n{learn_facts}\nopen {out}/index.html")
+
+
+@app.command()
+def compare(
+    map_path: Optional[Path] = MapArgument,
+    gold: Optional[Path] = GOLD,
+    gold_map: Optional[Path] = GOLD_MAP,
+    estimators: str = typer.Option(",".join(e.value for e in Estimator), "--estimators",
+                                   help="Comma-separated estimators to compare."),
+    samples: int = samples_option(50),
+    noise: Noise = NOISE,
+    k: Optional[float] = K,
+    iterations: int = ITERATIONS,
+    input_temperature: float = INPUT_TEMPERATURE,
+    target_temperature: float = typer.Option(5.0, "--target-temperature", help="Noise scale at the target."),
+    alpha: float = ALPHA,
+    beta: float = BETA,
+    neighbourhood: int = NEIGHBOURHOOD,
+    learn_too: bool = typer.Option(False, "--learn", help="Also run the learning loop for each estimator."),
+    steps: int = STEPS,
+    lr: float = LR,
+    learn_samples: int = typer.Option(10, "--learn-samples", help="Samples per learning step."),
+    grid: Optional[str] = GRID,
+    min_cost: float = MIN_COST,
+    max_cost: float = MAX_COST,
+    key: Optional[str] = KEY,
+    seed: int = SEED,
+    out: Path = OUT,
+    fps: float = FPS,
+    quiet: bool = QUIET,
+) -> None:
+    """Compare I-MLE with its peers on one map: compare.png, compare.gif (and compare_loss.png with --learn)."""
+    with user_errors():
+        chosen = parse_estimators(estimators)
+        check_common(samples=samples, k=k, iterations=iterations, neighbourhood=neighbourhood, fps=fps)
+        check_estimator(input_temperature=input_temperature, target_temperature=target_temperature,
+                        alpha=alpha, beta=beta)
+        for name in chosen:
+            check_estimator_noise(Estimator(name), input_temperature)
+        if learn_too:
+            check_learning(steps, lr, 1)
+            check_common(samples=learn_samples, iterations=iterations, neighbourhood=neighbourhood, fps=fps)
+        from imle_cli import experiments, figures, maps, render
+
+        reporter = Reporter(quiet)
+        loaded = maps.load_map(map_path, grid=grid, min_cost=min_cost, max_cost=max_cost, key=key)
+        for text in loaded.notices:
+            reporter.notice(text)
+        gold_mask, _ = resolve_gold(loaded.costs, gold, gold_map, neighbourhood=neighbourhood, grid=grid,
+                                    min_cost=min_cost, max_cost=max_cost, key=key)
+        with render.Outputs(out) as outputs, reporter.progress() as progress:
+            task = progress.add_task("gradients", total=len(chosen))
+            results = {}
+            for name in chosen:
+                results[name] = experiments.imle_gradients(
+                    loaded.costs, gold_mask, samples=samples, noise=noise.value, k=k, iterations=iterations,
+                    input_temperature=input_temperature, target_temperature=target_temperature, alpha=alpha,
+                    beta=beta, neighbourhood=neighbourhood, seed=seed, estimator=name)
+                progress.advance(task)
+            draw = progress.add_task("rendering", total=samples)
+            label = f"temperatures {input_temperature:g}/{target_temperature:g}, beta {beta:g}"
+            figures.write_compare(outputs, results, label=label, fps=fps, advance=lambda: progress.advance(draw))
+            facts = [f"{name}: mean gradient makes {int((r.mean > 0).sum())} cells cheaper, "
+                     f"{int((r.mean < 0).sum())} dearer" for name, r in results.items()]
+            if learn_too:
+                losses = {}
+                learning = progress.add_task("learning", total=len(chosen) * steps)
+                for name in chosen:
+                    result = experiments.learn_map(
+                        gold_mask, steps=steps, lr=lr, samples=learn_samples, noise=noise.value,
+                        iterations=iterations, input_temperature=input_temperature,
+                        target_temperature=target_temperature, alpha=alpha, beta=beta,
+                        neighbourhood=neighbourhood, every=steps, seed=seed, estimator=name,
+                        progress=lambda step, loss: progress.advance(learning))
+                    losses[name] = result.losses
+                    verdict = "reaches" if result.final_distance == 0 else "misses"
+                    facts.append(f"{name}: final loss {result.losses[-10:].mean():.2f}, {verdict} the gold path")
+                figures.write_compare_losses(outputs, losses, title=f"learning the gold path, {steps} steps")
+            written = outputs.commit()
+        reporter.summary(out, written, "\n".join(facts))
 
 
 def run() -> None:

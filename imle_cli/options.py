@@ -20,6 +20,39 @@ class Noise(str, Enum):
     none = "none"
 
 
+class Estimator(str, Enum):
+    """The gradient estimators of imle_cli.experiments.make_estimator."""
+
+    imle = "imle"
+    aimle = "aimle"
+    imle_two_sided = "imle-two-sided"
+    blackbox = "blackbox"
+    perturbed = "perturbed"
+    straight_through = "straight-through"
+    score_function = "score-function"
+
+
+ESTIMATOR = typer.Option(Estimator.imle, "--estimator", help="Gradient estimator.")
+
+
+def parse_estimators(text: str) -> list:
+    """'imle,blackbox' -> ['imle', 'blackbox'], each checked; order kept, duplicates dropped."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    known = [e.value for e in Estimator]
+    for name in names:
+        if name not in known:
+            raise UserError(f"--estimators: unknown estimator {name!r}; choose from {', '.join(known)}")
+    if not names:
+        raise UserError("--estimators must name at least one estimator")
+    return list(dict.fromkeys(names))
+
+
+def check_estimator_noise(estimator: "Estimator", input_temperature: float) -> None:
+    """The perturbed optimiser and the score function need noise: sigma is the input temperature."""
+    if estimator in (Estimator.perturbed, Estimator.score_function) and input_temperature <= 0:
+        raise UserError(f"--input-temperature must be > 0 for {estimator.value} (it is its noise scale sigma)")
+
+
 MapArgument = typer.Argument(None, metavar="MAP", help="Map image (PNG, JPEG, ...) or cost array (.npy, .npz, .csv); "
                                         "default: the built-in README map.", show_default=False)
 

@@ -202,3 +202,18 @@ def test_bad_learning_noise_and_gradient_options(out, args, culprit):
     before = snapshot(out)
     result = CliRunner().invoke(app, [*args, "--out", str(out)])
     check_clean_failure(result, out, before, culprit)
+
+
+COMPARE_CASES = [
+    (["compare", "--estimators", "imle,magic"], "--estimators: unknown estimator 'magic'"),
+    (["compare", "--estimators", ","], "--estimators must name at least one estimator"),
+    (["compare", "--estimators", "perturbed", "--input-temperature", "0"], "--input-temperature must be > 0 for perturbed"),
+    (["learn", "--estimator", "score-function", "--input-temperature", "0"], "must be > 0 for score-function"),
+]
+
+
+@pytest.mark.parametrize("args, culprit", COMPARE_CASES, ids=[" ".join(c[0]) for c in COMPARE_CASES])
+def test_bad_compare_options(out, args, culprit):
+    before = snapshot(out)
+    result = CliRunner().invoke(app, [*args, "--out", str(out)])
+    check_clean_failure(result, out, before, culprit)

@@ -165,3 +165,46 @@ def test_all_writes_every_figure_and_an_index(tmp_path):
     assert len(parser.captions) >= 2 * len(expected)  # a name and a caption per figure
     for name in expected:
         assert iio.imread(tmp_path / name).size > 0
+
+
+# ---- compare and --estimator ----
+
+from imle_cli.options import Estimator  # noqa: E402
+
+
+def test_compare_writes_panels_and_a_gif_per_draw(tmp_path):
+    result = run("compare", ASSETS / "map.png", "--gold", ASSETS / "gold.png", "--samples", 5,
+                 "--estimators", "imle,blackbox,straight-through", "--out", tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert {p.name for p in tmp_path.iterdir()} == {"compare.png", "compare.gif"}
+    frames = iio.imread(tmp_path / "compare.gif")
+    assert frames.shape[0] == 5
+    # three panels in one row, each with its own gradient scale: decode the straight-through panel
+    still = iio.imread(tmp_path / "compare.png")
+    width = still.shape[1] // 4
+    panel = still[:, 2 * width:3 * width]
+    figure = gradient_figure((16, 16), 1.0)
+    np.testing.assert_allclose(figure.decode(panel), 2 * np.eye(16) - 1)  # dL/dc = 2 g - 1 for every draw
+
+
+def test_compare_learn_adds_a_loss_figure(tmp_path):
+    result = run("compare", "--gold", ASSETS / "gold.png", "--samples", 3, "--estimators", "imle,aimle",
+                 "--learn", "--steps", 30, "--out", tmp_path, "--quiet")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "compare_loss.png").exists()
+
+
+@pytest.mark.parametrize("estimator", [e.value for e in Estimator])
+def test_learn_runs_with_every_estimator(tmp_path, estimator):
+    result = run("learn", "--gold", ASSETS / "gold.png", "--estimator", estimator, "--steps", 20, "--every", 10,
+                 "--out", tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert f"{estimator}: final training loss" in result.stdout
+    assert iio.imread(tmp_path / "learning_paths.gif").shape[0] == 3
+
+
+@pytest.mark.parametrize("estimator", [e.value for e in Estimator])
+def test_every_estimator_gives_per_draw_gradients_on_the_map(estimator):
+    result = experiments.imle_gradients(readme_map(), np.eye(16), samples=4, estimator=estimator)
+    assert result.per_draw.shape == (4, 16, 16) and np.isfinite(result.per_draw).all()
+    assert np.abs(result.mean).sum() > 0
