@@ -48,9 +48,34 @@ def noise_distribution(noise: str, k: float, iterations: int):
     raise ValueError(f"noise must be one of {', '.join(NOISES)}, got {noise!r}")
 
 
+def one_grid_path(costs: np.ndarray, neighbourhood: int = 8) -> np.ndarray:
+    """One map's shortest path: the per-instance solver that --workers spreads over processes."""
+    from imle.solvers import grid_shortest_path
+
+    return grid_shortest_path(costs, neighbourhood)
+
+
+_POOLS: dict = {}
+
+
+def grid_solver(workers: int = 0):
+    """The batched grid solver; with ``workers`` > 0, per-instance solves over a process pool
+    (``imle.parallel``, reused across calls). The compiled batched solver is faster on one
+    machine; the pool is here for solvers that are slow per instance, and to show the feature."""
+    from imle.solvers import grid_shortest_path
+
+    if workers <= 0:
+        return grid_shortest_path
+    if workers not in _POOLS:
+        from imle.parallel import batched
+
+        _POOLS[workers] = batched(one_grid_path, executor="process", workers=workers)
+    return _POOLS[workers]
+
+
 def make_estimator(name: str, *, samples: int = 1, noise: str = "sum-of-gamma", k: float = 1.0,
                    iterations: int = 100, input_temperature: float = 1.0, target_temperature: float = 1.0,
-                   alpha: float = 1.0, beta: float = 10.0, generator=None):
+                   alpha: float = 1.0, beta: float = 10.0, generator=None, workers: int = 0):
     """A layer over the grid shortest path on costs (``minimize=True``) for an estimator name.
 
     * imle, imle-two-sided: ``TargetDistribution`` / ``TwoSidedTargetDistribution(alpha, beta)``,
@@ -62,8 +87,8 @@ def make_estimator(name: str, *, samples: int = 1, noise: str = "sum-of-gamma", 
     """
     from imle import AdaptiveTargetDistribution, TargetDistribution, TwoSidedTargetDistribution, imle
     from imle.peers import blackbox, perturbed, score_function, straight_through
-    from imle.solvers import grid_shortest_path
 
+    grid_shortest_path = grid_solver(workers)
     if name in ("imle", "aimle", "imle-two-sided"):
         target = {"imle": lambda: TargetDistribution(alpha=alpha, beta=beta),
                   "aimle": lambda: AdaptiveTargetDistribution(alpha=alpha),
@@ -96,7 +121,7 @@ def shortest_path(costs: np.ndarray, neighbourhood: int = 8) -> np.ndarray:
 
 def sample_paths(costs: np.ndarray, *, samples: int = 100, noise: str = "sum-of-gamma",
                  k: Optional[float] = None, iterations: int = 100, temperature: float = 1.0,
-                 neighbourhood: int = 8, seed: int = 0) -> SampleResult:
+                 neighbourhood: int = 8, seed: int = 0, workers: int = 0) -> SampleResult:
     """Draw ``samples`` perturbed shortest paths in one batched solver call.
 
     Draw s solves costs - temperature * eps_s (perturb-and-MAP with theta = -costs), exactly the
@@ -105,11 +130,10 @@ def sample_paths(costs: np.ndarray, *, samples: int = 100, noise: str = "sum-of-
     import torch
 
     from imle import imle
-    from imle.solvers import grid_shortest_path
 
     unperturbed = shortest_path(costs, neighbourhood)
     k = float(unperturbed.sum()) if k is None else float(k)
-    layer = imle(grid_shortest_path, noise_distribution=noise_distribution(noise, k, iterations),
+    layer = imle(grid_solver(workers), noise_distribution=noise_distribution(noise, k, iterations),
                  nb_samples=samples, input_noise_temperature=temperature, minimize=True,
                  generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():
@@ -148,7 +172,8 @@ class GradientResult:
 def imle_gradients(costs: np.ndarray, gold: np.ndarray, *, samples: int = 100, noise: str = "sum-of-gamma",
                    k: Optional[float] = None, iterations: int = 100, input_temperature: float = 1.0,
                    target_temperature: float = 5.0, alpha: float = 1.0, beta: float = 10.0,
-                   neighbourhood: int = 8, seed: int = 0, estimator: str = "imle") -> GradientResult:
+                   neighbourhood: int = 8, seed: int = 0, estimator: str = "imle",
+                   workers: int = 0) -> GradientResult:
     """dL/d cost of the Hamming loss to ``gold``, one estimate per draw (I-MLE by default).
 
     The map is repeated as a batch of S instances with one sample each (two for the score
@@ -162,7 +187,7 @@ def imle_gradients(costs: np.ndarray, gold: np.ndarray, *, samples: int = 100, n
     k = float(shortest_path(costs, neighbourhood).sum()) if k is None else float(k)
     layer = make_estimator(estimator, samples=1, noise=noise, k=k, iterations=iterations,
                            input_temperature=input_temperature, target_temperature=target_temperature,
-                           alpha=alpha, beta=beta, generator=torch.Generator().manual_seed(seed))
+                           alpha=alpha, beta=beta, generator=torch.Generator().manual_seed(seed), workers=workers)
     batch = torch.from_numpy(np.asarray(costs, dtype=np.float64)).expand(samples, *costs.shape).clone()
     batch.requires_grad_()
     paths = layer(batch, neighbourhood=neighbourhood)
@@ -189,7 +214,7 @@ def learn_map(gold: np.ndarray, *, steps: int = 1100, lr: float = 0.005, samples
               noise: str = "sum-of-gamma", k: Optional[float] = None, iterations: int = 100,
               input_temperature: float = 1.0, target_temperature: float = 1.0, alpha: float = 1.0,
               beta: float = 10.0, neighbourhood: int = 8, every: int = 10, seed: int = 0,
-              progress=None, estimator: str = "imle") -> LearnResult:
+              progress=None, estimator: str = "imle", workers: int = 0) -> LearnResult:
     """Learn cell costs whose shortest path is ``gold``, by I-MLE (or a peer) and Adam, as in torch-imle.
 
     Costs start uniform in [-0.1, 0.1] (seeded); each step samples ``samples`` perturbed paths,
@@ -205,7 +230,7 @@ def learn_map(gold: np.ndarray, *, steps: int = 1100, lr: float = 0.005, samples
     optimiser = torch.optim.Adam([costs], lr=lr)
     layer = make_estimator(estimator, samples=samples, noise=noise, k=k, iterations=iterations,
                            input_temperature=input_temperature, target_temperature=target_temperature,
-                           alpha=alpha, beta=beta, generator=generator)
+                           alpha=alpha, beta=beta, generator=generator, workers=workers)
     target = torch.from_numpy(gold)
     snapshot_steps, weights, paths, losses = [], [], [], np.empty(steps)
 

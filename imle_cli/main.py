@@ -12,10 +12,10 @@ from typing import Optional
 import typer
 
 from imle_cli.errors import UserError
-from imle_cli.options import (ALPHA, BETA, ESTIMATOR, EVERY, FPS, GOLD, GOLD_MAP, GRID, INPUT_TEMPERATURE, ITERATIONS,
+from imle_cli.options import (ALPHA, BETA, ESTIMATOR, WORKERS, EVERY, FPS, GOLD, GOLD_MAP, GRID, INPUT_TEMPERATURE, ITERATIONS,
                               K, KEY, LR, MAX_COST, MIN_COST, NEIGHBOURHOOD, NOISE, OUT, QUIET, SEED, STEPS, Estimator,
                               MapArgument, Noise, check, check_common, check_estimator, check_estimator_noise,
-                              check_learning, parse_estimators, samples_option)
+                              check_learning, check_workers, parse_estimators, samples_option)
 from imle_cli.reporting import Reporter, user_errors
 
 app = typer.Typer(
@@ -65,12 +65,13 @@ def resolve_gold(costs, gold: Optional[Path], gold_map: Optional[Path], *, neigh
 
 
 def _run_sample(outputs, progress, costs, *, samples, noise, k, iterations, temperature,
-                neighbourhood, seed, fps):
+                neighbourhood, seed, fps, workers=0):
     from imle_cli import experiments, figures
 
     task = progress.add_task("sampling", total=1)
     result = experiments.sample_paths(costs, samples=samples, noise=noise.value, k=k, iterations=iterations,
-                                      temperature=temperature, neighbourhood=neighbourhood, seed=seed)
+                                      temperature=temperature, neighbourhood=neighbourhood, seed=seed,
+                                      workers=workers)
     progress.advance(task)
     draw = progress.add_task("rendering", total=2 * samples)
     label = f"{_noise_label(noise, result.k, iterations)}, temperature {temperature:g}"
@@ -82,13 +83,14 @@ def _run_sample(outputs, progress, costs, *, samples, noise, k, iterations, temp
 
 
 def _run_gradients(outputs, progress, costs, gold, *, samples, noise, k, iterations, input_temperature,
-                   target_temperature, alpha, beta, neighbourhood, seed, fps):
+                   target_temperature, alpha, beta, neighbourhood, seed, fps, workers=0):
     from imle_cli import experiments, figures
 
     task = progress.add_task("gradients", total=1)
     result = experiments.imle_gradients(costs, gold, samples=samples, noise=noise.value, k=k, iterations=iterations,
                                         input_temperature=input_temperature, target_temperature=target_temperature,
-                                        alpha=alpha, beta=beta, neighbourhood=neighbourhood, seed=seed)
+                                        alpha=alpha, beta=beta, neighbourhood=neighbourhood, seed=seed,
+                                        workers=workers)
     progress.advance(task)
     draw = progress.add_task("rendering", total=samples)
     label = (f"{_noise_label(noise, result.k, iterations)}, temperatures {input_temperature:g}/"
@@ -100,7 +102,7 @@ def _run_gradients(outputs, progress, costs, gold, *, samples, noise, k, iterati
 
 
 def _run_learn(outputs, progress, gold, *, steps, lr, samples, noise, k, iterations, input_temperature,
-               target_temperature, alpha, beta, neighbourhood, every, seed, fps, estimator="imle"):
+               target_temperature, alpha, beta, neighbourhood, every, seed, fps, estimator="imle", workers=0):
     from imle_cli import experiments, figures
 
     task = progress.add_task("learning", total=steps, loss=float("nan"))
@@ -112,7 +114,7 @@ def _run_learn(outputs, progress, gold, *, steps, lr, samples, noise, k, iterati
                                    iterations=iterations, input_temperature=input_temperature,
                                    target_temperature=target_temperature, alpha=alpha, beta=beta,
                                    neighbourhood=neighbourhood, every=every, seed=seed, progress=advance,
-                                   estimator=estimator)
+                                   estimator=estimator, workers=workers)
     draw = progress.add_task("rendering", total=2 * len(result.steps))
     label = f"{estimator}, lr {lr:g}, {samples} samples, temperatures {input_temperature:g}/{target_temperature:g}"
     figures.write_learning(outputs, gold, result, label=label, fps=fps, advance=lambda: progress.advance(draw))
@@ -131,6 +133,7 @@ def sample(
     iterations: int = ITERATIONS,
     temperature: float = typer.Option(1.0, "--temperature", help="Noise scale: draw i solves cost - temperature * noise."),
     neighbourhood: int = NEIGHBOURHOOD,
+    workers: int = WORKERS,
     grid: Optional[str] = GRID,
     min_cost: float = MIN_COST,
     max_cost: float = MAX_COST,
@@ -142,6 +145,7 @@ def sample(
 ) -> None:
     """Sample shortest paths on a map: writes map.png, paths.gif, distribution.gif, distribution.png."""
     with user_errors():
+        check_workers(workers)
         check_common(samples=samples, temperature=temperature, k=k, iterations=iterations,
                      neighbourhood=neighbourhood, fps=fps)
         from imle_cli import figures, maps, render
@@ -154,7 +158,7 @@ def sample(
             figures.write_map(outputs, loaded.costs, Path(loaded.source).name if map_path else loaded.source)
             facts = _run_sample(outputs, progress, loaded.costs, samples=samples, noise=noise, k=k,
                                 iterations=iterations, temperature=temperature, neighbourhood=neighbourhood,
-                                seed=seed, fps=fps)
+                                seed=seed, fps=fps, workers=workers)
             written = outputs.commit()
         rows, cols = loaded.costs.shape
         reporter.summary(out, written, f"grid {rows}x{cols}, {facts}")
@@ -174,6 +178,7 @@ def gradients(
     alpha: float = ALPHA,
     beta: float = BETA,
     neighbourhood: int = NEIGHBOURHOOD,
+    workers: int = WORKERS,
     grid: Optional[str] = GRID,
     min_cost: float = MIN_COST,
     max_cost: float = MAX_COST,
@@ -189,6 +194,7 @@ def gradients(
     README's case: the diagonal on a square map).
     """
     with user_errors():
+        check_workers(workers)
         check_common(samples=samples, k=k, iterations=iterations, neighbourhood=neighbourhood, fps=fps)
         check_estimator(input_temperature=input_temperature, target_temperature=target_temperature,
                         alpha=alpha, beta=beta)
@@ -205,7 +211,7 @@ def gradients(
             facts = _run_gradients(outputs, progress, loaded.costs, gold_mask, samples=samples, noise=noise, k=k,
                                    iterations=iterations, input_temperature=input_temperature,
                                    target_temperature=target_temperature, alpha=alpha, beta=beta,
-                                   neighbourhood=neighbourhood, seed=seed, fps=fps)
+                                   neighbourhood=neighbourhood, seed=seed, fps=fps, workers=workers)
             written = outputs.commit()
         reporter.summary(out, written, facts)
 
@@ -224,6 +230,7 @@ def learn(
     alpha: float = ALPHA,
     beta: float = BETA,
     neighbourhood: int = NEIGHBOURHOOD,
+    workers: int = WORKERS,
     every: int = EVERY,
     estimator: Estimator = ESTIMATOR,
     size: str = typer.Option("16", "--size", help="Map cells (N or HxW) when no --gold is given."),
@@ -238,6 +245,7 @@ def learn(
     diagonal) of --size cells.
     """
     with user_errors():
+        check_workers(workers)
         check_common(samples=samples, k=k, iterations=iterations, neighbourhood=neighbourhood, fps=fps)
         check_estimator(input_temperature=input_temperature, target_temperature=target_temperature,
                         alpha=alpha, beta=beta)
@@ -252,7 +260,7 @@ def learn(
                                   k=k, iterations=iterations, input_temperature=input_temperature,
                                   target_temperature=target_temperature, alpha=alpha, beta=beta,
                                   neighbourhood=neighbourhood, every=every, seed=seed, fps=fps,
-                                  estimator=estimator.value)
+                                  estimator=estimator.value, workers=workers)
             written = outputs.commit()
         reporter.summary(out, written, facts)
 
@@ -323,6 +331,7 @@ def all_figures(
     alpha: float = ALPHA,
     beta: float = BETA,
     neighbourhood: int = NEIGHBOURHOOD,
+    workers: int = WORKERS,
     grid: Optional[str] = GRID,
     min_cost: float = MIN_COST,
     max_cost: float = MAX_COST,
@@ -334,6 +343,7 @@ def all_figures(
 ) -> None:
     """Run sample, gradients and learn into one folder, with an index.html showing every figure."""
     with user_errors():
+        check_workers(workers)
         check_common(samples=samples, k=k, iterations=iterations, neighbourhood=neighbourhood, fps=fps)
         check_common(samples=learn_samples, iterations=iterations, neighbourhood=neighbourhood, fps=fps)
         check_estimator(input_temperature=input_temperature, target_temperature=target_temperature,
@@ -355,17 +365,17 @@ def all_figures(
             figures.write_map(outputs, costs, name)
             sample_facts = _run_sample(outputs, progress, costs, samples=samples, noise=noise, k=k,
                                        iterations=iterations, temperature=input_temperature,
-                                       neighbourhood=neighbourhood, seed=seed, fps=fps)
+                                       neighbourhood=neighbourhood, seed=seed, fps=fps, workers=workers)
             figures.write_gold(outputs, costs, gold_mask, gold_source)
             gradient_facts = _run_gradients(outputs, progress, costs, gold_mask, samples=samples, noise=noise, k=k,
                                             iterations=iterations, input_temperature=input_temperature,
                                             target_temperature=target_temperature, alpha=alpha, beta=beta,
-                                            neighbourhood=neighbourhood, seed=seed, fps=fps)
+                                            neighbourhood=neighbourhood, seed=seed, fps=fps, workers=workers)
             _, learn_facts = _run_learn(outputs, progress, gold_mask, steps=steps, lr=lr, samples=learn_samples,
                                         noise=noise, k=None, iterations=iterations,
                                         input_temperature=input_temperature,
                                         target_temperature=learn_target_temperature, alpha=alpha, beta=beta,
-                                        neighbourhood=neighbourhood, every=every, seed=seed, fps=fps)
+                                        neighbourhood=neighbourhood, every=every, seed=seed, fps=fps, workers=workers)
             figures.write_index(outputs, [
                 (f"Sampling paths ({sample_facts})", [
                     ("map.png", "the cost map; darker cells cost more"),
@@ -403,6 +413,7 @@ def compare(
     alpha: float = ALPHA,
     beta: float = BETA,
     neighbourhood: int = NEIGHBOURHOOD,
+    workers: int = WORKERS,
     learn_too: bool = typer.Option(False, "--learn", help="Also run the learning loop for each estimator."),
     steps: int = STEPS,
     lr: float = LR,
@@ -419,6 +430,7 @@ def compare(
     """Compare I-MLE with its peers on one map: compare.png, compare.gif (and compare_loss.png with --learn)."""
     with user_errors():
         chosen = parse_estimators(estimators)
+        check_workers(workers)
         check_common(samples=samples, k=k, iterations=iterations, neighbourhood=neighbourhood, fps=fps)
         check_estimator(input_temperature=input_temperature, target_temperature=target_temperature,
                         alpha=alpha, beta=beta)
@@ -442,7 +454,7 @@ def compare(
                 results[name] = experiments.imle_gradients(
                     loaded.costs, gold_mask, samples=samples, noise=noise.value, k=k, iterations=iterations,
                     input_temperature=input_temperature, target_temperature=target_temperature, alpha=alpha,
-                    beta=beta, neighbourhood=neighbourhood, seed=seed, estimator=name)
+                    beta=beta, neighbourhood=neighbourhood, seed=seed, estimator=name, workers=workers)
                 progress.advance(task)
             draw = progress.add_task("rendering", total=samples)
             label = f"temperatures {input_temperature:g}/{target_temperature:g}, beta {beta:g}"
@@ -457,7 +469,7 @@ def compare(
                         gold_mask, steps=steps, lr=lr, samples=learn_samples, noise=noise.value,
                         iterations=iterations, input_temperature=input_temperature,
                         target_temperature=target_temperature, alpha=alpha, beta=beta,
-                        neighbourhood=neighbourhood, every=steps, seed=seed, estimator=name,
+                        neighbourhood=neighbourhood, every=steps, seed=seed, estimator=name, workers=workers,
                         progress=lambda step, loss: progress.advance(learning))
                     losses[name] = result.losses
                     verdict = "reaches" if result.final_distance == 0 else "misses"

@@ -33,6 +33,12 @@ class Estimator(str, Enum):
 
 
 ESTIMATOR = typer.Option(Estimator.imle, "--estimator", help="Gradient estimator.")
+WORKERS = typer.Option(0, "--workers", help="Solve maps one by one over this many processes "
+                                            "(imle.parallel); 0: the in-process batched solver.")
+
+
+def check_workers(workers: int) -> None:
+    check(0 <= workers <= 256, f"--workers must be between 0 and 256, got {workers}")
 
 
 def parse_estimators(text: str) -> list:

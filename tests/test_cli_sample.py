@@ -139,3 +139,11 @@ def test_help_does_not_import_torch():
     for option in ("--samples", "--noise", "--k", "--iterations", "--temperature", "--neighbourhood", "--grid",
                    "--min-cost", "--max-cost", "--seed", "--out", "--fps", "--quiet", "--key"):
         assert option in result.stdout
+
+
+def test_workers_option_gives_the_same_bytes_through_a_process_pool(tmp_path):
+    assert run("sample", "--samples", 6, "--out", tmp_path / "a", "--quiet").exit_code == 0
+    result = run("sample", "--samples", 6, "--workers", 2, "--out", tmp_path / "b", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    for name in FILES:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()

@@ -1,0 +1,256 @@
+"""Per-instance solvers as batched torch solvers: serially, over a process pool, or on Ray.
+
+The solvers people bring (an ILP through a MIP solver, a C++ matching code, a simulator) solve
+one instance at a time and are slow; I-MLE calls them 2 x batch x samples times per step.
+:func:`batched` turns ``solver(w) -> y`` (one numpy array in, one solution out, like the
+torch-imle README's ``solver``) into ``f(theta [B, ...]) -> y [B, ...]`` usable by
+:func:`imle.imle` and the peer estimators, and spreads the instances over:
+
+* ``"serial"`` - this process, in order (the default; no overhead);
+* ``"process"`` - a local pool of ``workers`` processes, created on the first call and reused
+  until :meth:`BatchedSolver.close` (or the interpreter's exit);
+* ``"ray"`` - Ray tasks on an existing cluster (``address="auto"`` after ``ray start --head``)
+  or a local Ray started on first use. Ray is optional: ``pip install 'imle[ray]'``.
+
+Results come back in input order, on the input's device and dtype. Failures are errors, never
+hangs: an exception in the solver re-raises here as :class:`SolverError` naming the instance
+and the original message; a worker that dies raises :class:`WorkerError` (the pool is rebuilt
+on the next call); ``timeout`` (seconds per call) bounds the wait. Ctrl-C stops the pool's
+processes before re-raising, so no orphans are left behind.
+
+The solver and its extra arguments must be picklable for ``"process"`` (a module-level
+function; ``"ray"`` also takes closures). Extra arguments of a call reach every instance's
+solve unchanged.
+
+Example:
+    >>> import numpy as np, torch
+    >>> def argmax(w):
+    ...     y = np.zeros_like(w); y[np.argmax(w)] = 1.0; return y
+    >>> solve = batched(argmax)                      # serial
+    >>> solve(torch.tensor([[0.0, 2.0, 1.0], [5.0, 0.0, 0.0]]))
+    tensor([[0., 1., 0.],
+            [1., 0., 0.]])
+"""
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+import weakref
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from typing import Callable, List, Optional, Sequence
+
+import numpy as np
+import torch
+
+EXECUTORS = ("serial", "process", "ray")
+
+
+class SolverError(RuntimeError):
+    """The user's solver raised on an instance; the message names it and the original error."""
+
+
+class WorkerError(RuntimeError):
+    """A worker process died, or the backend failed, before returning its instances."""
+
+
+def _solve_chunk(solver: Callable, instances: Sequence[np.ndarray], start: int, args: tuple, kwargs: dict) -> list:
+    """Run in a worker: solve each instance; on an exception return ('error', index, message)."""
+    results = []
+    for offset, instance in enumerate(instances):
+        try:
+            results.append(np.asarray(solver(instance, *args, **kwargs)))
+        except Exception as error:  # reported to the caller with the instance's index
+            return [("error", start + offset, f"{type(error).__name__}: {error}")]
+    return results
+
+
+def _chunks(count: int, parts: int) -> List[range]:
+    bounds = np.linspace(0, count, min(parts, count) + 1).round().astype(int)
+    return [range(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
+
+
+def _check_results(chunks: List[list]) -> List[np.ndarray]:
+    flat = []
+    for results in chunks:
+        if results and isinstance(results[0], tuple) and results[0][:1] == ("error",):
+            _, index, message = results[0]
+            raise SolverError(f"the solver failed on instance {index}: {message}")
+        flat.extend(results)
+    return flat
+
+
+_LIVE: "weakref.WeakSet[BatchedSolver]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    for solver in list(_LIVE):
+        solver.close()
+
+
+class BatchedSolver:
+    """``f(theta [B, ...], *args, **kwargs) -> y [B, ...]`` over a per-instance solver.
+
+    Build it with :func:`batched`. Usable as a context manager (closes its pool on exit).
+    """
+
+    def __init__(self, solver: Callable, executor: str, workers: Optional[int], timeout: Optional[float],
+                 address: Optional[str], to_numpy: bool):
+        self.solver, self.executor, self.timeout = solver, executor, timeout
+        self.workers = workers or os.cpu_count() or 1
+        self.address, self.to_numpy = address, to_numpy
+        self._pool: Optional[ProcessPoolExecutor] = None
+        self._remote = None
+        _LIVE.add(self)
+
+    # ---- public ----
+    def __call__(self, theta: torch.Tensor, *args, **kwargs) -> torch.Tensor:
+        if not isinstance(theta, torch.Tensor):
+            raise TypeError(f"theta must be a torch.Tensor of shape [B, ...], got {type(theta).__name__}")
+        if theta.dim() < 1:
+            raise ValueError(f"theta must have shape [B, ...], got {tuple(theta.shape)}")
+        host = theta.detach().cpu()
+        instances = list(host.numpy()) if self.to_numpy else list(host)
+        if not instances:
+            return torch.empty_like(theta)
+        if self.executor == "serial":
+            results = _check_results([_solve_chunk(self.solver, instances, 0, args, kwargs)])
+        elif self.executor == "process":
+            results = self._run_process(instances, args, kwargs)
+        else:
+            results = self._run_ray(instances, args, kwargs)
+        stacked = np.stack([np.asarray(r) for r in results])
+        if stacked.shape != tuple(theta.shape):
+            raise ValueError(f"the solver must return one solution of shape {tuple(theta.shape[1:])} per instance, "
+                             f"got {stacked.shape[1:]}")
+        return torch.from_numpy(stacked).to(device=theta.device, dtype=theta.dtype)
+
+    def close(self) -> None:
+        """Stop the process pool (if any). Ray's cluster is left as it is."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            _terminate(pool)
+
+    def __enter__(self) -> "BatchedSolver":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"BatchedSolver({getattr(self.solver, '__name__', self.solver)!r}, executor={self.executor!r}, " \
+               f"workers={self.workers})"
+
+    # ---- process pool ----
+    def _pool_or_new(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn: workers start clean (no copied torch threads or locks), on every platform
+            self._pool = ProcessPoolExecutor(max_workers=self.workers,
+                                             mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
+    def _run_process(self, instances, args, kwargs) -> List[np.ndarray]:
+        pool = self._pool_or_new()
+        try:
+            futures = [pool.submit(_solve_chunk, self.solver, instances[part.start:part.stop], part.start, args, kwargs)
+                       for part in _chunks(len(instances), 4 * self.workers)]
+            return _check_results([future.result(timeout=self.timeout) for future in futures])
+        except BrokenProcessPool:
+            self.close()
+            raise WorkerError("a solver worker process died (killed, out of memory, or the solver exited); "
+                              "the pool will be restarted on the next call") from None
+        except FutureTimeout:
+            self.close()
+            raise WorkerError(f"the solver did not finish within timeout={self.timeout} s; "
+                              "its worker processes were stopped") from None
+        except KeyboardInterrupt:
+            self.close()  # no orphans: stop the workers before giving the interrupt back
+            raise
+        except Exception as error:
+            if "pickle" in type(error).__name__.lower() or "pickle" in str(error).lower():
+                raise TypeError("the process backend needs a picklable solver (a module-level function) and "
+                                f"picklable arguments: {error}") from None
+            raise
+
+    # ---- Ray ----
+    def _run_ray(self, instances, args, kwargs) -> List[np.ndarray]:
+        ray = _import_ray()
+        if not ray.is_initialized():
+            ray.init(address=self.address, num_cpus=None if self.address else self.workers,
+                     include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+        if self._remote is None:
+            self._remote = ray.remote(_solve_chunk)
+        solver_ref = ray.put(self.solver)
+        refs = [self._remote.remote(solver_ref, instances[part.start:part.stop], part.start, args, kwargs)
+                for part in _chunks(len(instances), 4 * self.workers)]
+        try:
+            return _check_results(ray.get(refs, timeout=self.timeout))
+        except ray.exceptions.GetTimeoutError:
+            for ref in refs:
+                ray.cancel(ref, force=True)
+            raise WorkerError(f"the solver did not finish within timeout={self.timeout} s on Ray") from None
+        except (ray.exceptions.WorkerCrashedError, ray.exceptions.RayTaskError) as error:
+            cause = getattr(error, "cause", None)
+            lines = [line for line in str(cause if cause is not None else error).splitlines() if line.strip()]
+            reason = f"{type(cause).__name__}: {lines[-1]}" if cause is not None and lines else (lines or ["?"])[-1]
+            raise WorkerError(f"a Ray worker failed ({reason}); a solver defined outside an installed module must "
+                              "be importable on the workers (Ray's runtime_env)") from None
+        except KeyboardInterrupt:
+            for ref in refs:
+                ray.cancel(ref, force=True)
+            raise
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Shut a pool down now: cancel queued work and stop its processes."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
+
+
+def _import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise ImportError("the 'ray' executor needs Ray, which is not installed: pip install 'imle[ray]' "
+                          "(or pip install ray)") from None
+    return ray
+
+
+def batched(solver: Callable, *, executor: str = "serial", workers: Optional[int] = None,
+            timeout: Optional[float] = None, address: Optional[str] = None, to_numpy: bool = True) -> BatchedSolver:
+    """Turn a per-instance solver into a batched torch solver.
+
+    Args:
+        solver: ``solver(w, *args, **kwargs) -> y``, one instance [...] to one solution [...].
+        executor: "serial" (default), "process" or "ray".
+        workers: processes for "process" (default: the CPU count); Ray CPUs for a local "ray".
+        timeout: seconds to wait for one call's results (None: no limit).
+        address: Ray cluster address ("auto" for the one `ray start` runs); None starts a local Ray.
+        to_numpy: give the solver numpy arrays (default) or CPU tensors.
+
+    Returns:
+        A :class:`BatchedSolver`: theta [B, ...] -> solutions [B, ...] on theta's device and dtype.
+    """
+    if not callable(solver):
+        raise TypeError(f"solver must be callable, got {type(solver).__name__}")
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers must be a positive int, got {workers!r}")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    if address is not None and executor != "ray":
+        raise ValueError("address only applies to executor='ray'")
+    if executor == "ray":
+        _import_ray()  # fail now, with the install hint, not in the middle of training
+    return BatchedSolver(solver, executor, workers, timeout, address, bool(to_numpy))
