@@ -64,6 +64,13 @@ def _noise_and_score(settings: _Settings, theta: torch.Tensor) -> tuple:
     return z, 1.0 - torch.exp(-z)
 
 
+def _perturbed_solutions(settings: _Settings, theta: torch.Tensor, args: tuple, kwargs: dict) -> tuple:
+    """(y(theta + sigma Z_s) [B * S, ...], grad_nu(Z) [B, S, ...]): one batched solver call."""
+    z, score = _noise_and_score(settings, theta)
+    perturbed_theta = _flat(_sign(settings, theta).unsqueeze(1) + settings.size * z)
+    return call_solver(settings.solver, perturbed_theta, settings.minimize, args, kwargs), score
+
+
 def _check_noise(noise: object) -> str:
     if noise not in NOISES:
         raise ValueError(f"noise must be one of {', '.join(NOISES)}, got {noise!r}")
@@ -101,10 +108,8 @@ class _Blackbox(torch.autograd.Function):
 class _Perturbed(torch.autograd.Function):
     @staticmethod
     def forward(ctx, theta, settings: _Settings, args, kwargs):
-        theta_max = _sign(settings, theta)
-        z, score = _noise_and_score(settings, theta)
-        ys = call_solver(settings.solver, _flat(theta_max.unsqueeze(1) + settings.size * z), settings.minimize,
-                         args, kwargs).view(z.shape)
+        y, score = _perturbed_solutions(settings, theta, args, kwargs)
+        ys = y.view(score.shape)
         ctx.settings = settings
         ctx.save_for_backward(ys, score)
         return ys.mean(dim=1)
@@ -132,10 +137,7 @@ class _StraightThrough(torch.autograd.Function):
 class _ScoreFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, theta, settings: _Settings, args, kwargs):
-        theta_max = _sign(settings, theta)
-        z, score = _noise_and_score(settings, theta)
-        y = call_solver(settings.solver, _flat(theta_max.unsqueeze(1) + settings.size * z), settings.minimize,
-                        args, kwargs)
+        y, score = _perturbed_solutions(settings, theta, args, kwargs)
         ctx.settings = settings
         ctx.save_for_backward(y, score)
         return y

@@ -64,6 +64,16 @@ def resolve_gold(costs, gold: Optional[Path], gold_map: Optional[Path], *, neigh
     return experiments.shortest_path(np.ones(costs.shape), neighbourhood), "shortest path on a flat map"
 
 
+def _load_map(reporter, map_path, **options):
+    """The map (or the built-in one), its notices printed."""
+    from imle_cli import maps
+
+    loaded = maps.load_map(map_path, **options)
+    for text in loaded.notices:
+        reporter.notice(text)
+    return loaded
+
+
 def _run_sample(outputs, progress, costs, *, samples, noise, k, iterations, temperature,
                 neighbourhood, seed, fps, workers=0):
     from imle_cli import experiments, figures
@@ -148,12 +158,10 @@ def sample(
         check_workers(workers)
         check_common(samples=samples, temperature=temperature, k=k, iterations=iterations,
                      neighbourhood=neighbourhood, fps=fps)
-        from imle_cli import figures, maps, render
+        from imle_cli import figures, render
 
         reporter = Reporter(quiet)
-        loaded = maps.load_map(map_path, grid=grid, min_cost=min_cost, max_cost=max_cost, key=key)
-        for text in loaded.notices:
-            reporter.notice(text)
+        loaded = _load_map(reporter, map_path, grid=grid, min_cost=min_cost, max_cost=max_cost, key=key)
         with render.Outputs(out) as outputs, reporter.progress() as progress:
             figures.write_map(outputs, loaded.costs, Path(loaded.source).name if map_path else loaded.source)
             facts = _run_sample(outputs, progress, loaded.costs, samples=samples, noise=noise, k=k,
@@ -198,12 +206,10 @@ def gradients(
         check_common(samples=samples, k=k, iterations=iterations, neighbourhood=neighbourhood, fps=fps)
         check_estimator(input_temperature=input_temperature, target_temperature=target_temperature,
                         alpha=alpha, beta=beta)
-        from imle_cli import figures, maps, render
+        from imle_cli import figures, render
 
         reporter = Reporter(quiet)
-        loaded = maps.load_map(map_path, grid=grid, min_cost=min_cost, max_cost=max_cost, key=key)
-        for text in loaded.notices:
-            reporter.notice(text)
+        loaded = _load_map(reporter, map_path, grid=grid, min_cost=min_cost, max_cost=max_cost, key=key)
         gold_mask, gold_source = resolve_gold(loaded.costs, gold, gold_map, neighbourhood=neighbourhood, grid=grid,
                                               min_cost=min_cost, max_cost=max_cost, key=key)
         with render.Outputs(out) as outputs, reporter.progress() as progress:
@@ -351,12 +357,10 @@ def all_figures(
         check_estimator(input_temperature=input_temperature, target_temperature=learn_target_temperature,
                         alpha=alpha, beta=beta)
         check_learning(steps, lr, every)
-        from imle_cli import figures, maps, render
+        from imle_cli import figures, render
 
         reporter = Reporter(quiet)
-        loaded = maps.load_map(map_path, grid=grid, min_cost=min_cost, max_cost=max_cost, key=key)
-        for text in loaded.notices:
-            reporter.notice(text)
+        loaded = _load_map(reporter, map_path, grid=grid, min_cost=min_cost, max_cost=max_cost, key=key)
         costs = loaded.costs
         gold_mask, gold_source = resolve_gold(costs, gold, gold_map, neighbourhood=neighbourhood, grid=grid,
                                               min_cost=min_cost, max_cost=max_cost, key=key)
@@ -439,12 +443,10 @@ def compare(
         if learn_too:
             check_learning(steps, lr, 1)
             check_common(samples=learn_samples, iterations=iterations, neighbourhood=neighbourhood, fps=fps)
-        from imle_cli import experiments, figures, maps, render
+        from imle_cli import experiments, figures, render
 
         reporter = Reporter(quiet)
-        loaded = maps.load_map(map_path, grid=grid, min_cost=min_cost, max_cost=max_cost, key=key)
-        for text in loaded.notices:
-            reporter.notice(text)
+        loaded = _load_map(reporter, map_path, grid=grid, min_cost=min_cost, max_cost=max_cost, key=key)
         gold_mask, _ = resolve_gold(loaded.costs, gold, gold_map, neighbourhood=neighbourhood, grid=grid,
                                     min_cost=min_cost, max_cost=max_cost, key=key)
         with render.Outputs(out) as outputs, reporter.progress() as progress:
