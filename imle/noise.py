@@ -145,6 +145,11 @@ def standard_gamma(concentration: float, n: int, *, device=None, dtype=torch.flo
     otherwise). Works on any device with a ``torch.Generator``; several times faster than
     ``torch.distributions.Gamma`` on the CPU for small concentrations.
     """
+    concentration = _check_positive("concentration", concentration)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"n must be an int >= 0, got {n!r}")
+    if not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating dtype, got {dtype}")
     out = None
     filled = 0
     while filled < n:

@@ -149,6 +149,9 @@ def test_seed_style_call_with_positional_shape():
         (lambda: SumOfGammaNoiseDistribution(k=5).sample("big"), TypeError, "shape must be a sequence"),
         (lambda: GumbelNoiseDistribution().sample([2], dtype=torch.int64), TypeError, "dtype must be a floating dtype"),
         (lambda: GumbelNoiseDistribution().sample([2], generator="g"), TypeError, "generator must be a torch.Generator"),
+        (lambda: standard_gamma(0.0, 5), ValueError, "concentration must be a positive finite number"),
+        (lambda: standard_gamma(1.0, -1), ValueError, "n must be an int >= 0"),
+        (lambda: standard_gamma(1.0, 3, dtype=torch.int32), TypeError, "dtype must be a floating dtype"),
     ],
 )
 def test_bad_noise_arguments(build, error, message):
