@@ -29,9 +29,9 @@ except ImportError:  # pragma: no cover - only where no C compiler was available
 
 Shape = Union[torch.Size, Sequence[int]]
 
-#: Most Gamma draws per chunk of the Sum-of-Gamma sampler: large enough that per-call overhead
-#: is small, small enough to stay in cache. Chunks are also kept below the output's size, so the
-#: sampler's temporary memory (about 13 bytes a draw) stays within about 3x the output.
+#: Most Gamma draws per chunk of the torch Sum-of-Gamma sampler (the one for non-CPU devices):
+#: large enough that per-call overhead is small, small enough to stay in cache. Chunks are also
+#: kept below the output's size, which bounds the temporary memory to a few times the output.
 GAMMA_CHUNK = 1 << 16
 
 
@@ -172,8 +172,11 @@ class SumOfGammaNoiseDistribution(BaseNoiseDistribution):
     k-subset's scores with this noise samples top-k structures like the Gumbel-max trick samples
     one-hot ones. ``k`` is usually the number of ones in a solution (a path's length).
 
-    Sampled as sum_{i=1..s} X_i / i - (log s) / k with X_i ~ Gamma(1/k, 1): all ``s`` terms of a
-    chunk of elements in one vectorised call, chunks bounded by :data:`GAMMA_CHUNK` draws.
+    Sampled as sum_{i=1..s} X_i / i - (log s) / k with X_i ~ Gamma(1/k, 1). On the CPU a
+    compiled sampler (``imle/_sumofgamma.c``) draws them with no temporaries, its random stream
+    seeded from the generator and independent of the thread count; on other devices (or without
+    the compiled module) vectorised torch kernels draw all ``s`` terms of a chunk of elements at
+    once, chunks bounded by :data:`GAMMA_CHUNK` draws. Same distribution, different streams.
 
     Args:
         k: the structure's size, > 0.

@@ -47,7 +47,6 @@ from imle.noise import BaseNoiseDistribution
 from imle.target import BaseTargetDistribution, TargetDistribution, one_sided_estimate
 
 
-
 @dataclass(frozen=True)
 class _Config:
     solver: Solver
