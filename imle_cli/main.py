@@ -482,9 +482,23 @@ def compare(
 
 
 def run() -> None:
-    """Console-script entry point."""
-    app(prog_name="imle-cli")
+    """Console-script entry point: like ``app()``, but command-line mistakes (an unknown option,
+    a value of the wrong type) are one line on stderr too, with exit code 2, like our own checks."""
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=sys.argv[1:], prog_name="imle-cli", standalone_mode=False)
+    except Exception as error:
+        context = getattr(error, "ctx", None)
+        if type(error).__name__ == "NoArgsIsHelpError" and context is not None:
+            typer.echo(context.get_help())
+            sys.exit(0)
+        if not (hasattr(error, "format_message") and hasattr(error, "exit_code")):
+            raise  # not a command-line mistake: a bug, shown as one
+        hint = f" (see '{context.command_path} --help')" if context is not None else ""
+        typer.echo(f"imle-cli: error: {error.format_message()}{hint}", err=True)
+        sys.exit(error.exit_code)
+    sys.exit(result if isinstance(result, int) else 0)
 
 
 if __name__ == "__main__":
-    sys.exit(run())
+    run()

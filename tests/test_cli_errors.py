@@ -217,3 +217,26 @@ def test_bad_compare_options(out, args, culprit):
     before = snapshot(out)
     result = CliRunner().invoke(app, [*args, "--out", str(out)])
     check_clean_failure(result, out, before, culprit)
+
+
+@pytest.mark.parametrize("args, culprit", [
+    (["sample", "--samples", "abc"], "Invalid value for '--samples'"),
+    (["sample", "--noise", "loud"], "Invalid value for '--noise'"),
+    (["sample", "--colour", "red"], "No such option: --colour"),
+    (["bogus"], "No such command 'bogus'"),
+])
+def test_command_line_mistakes_are_one_line_too(tmp_path, args, culprit):
+    import subprocess
+
+    result = subprocess.run(["imle-cli", *args], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("imle-cli: error: ") and culprit in lines[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bare_command_prints_help():
+    import subprocess
+
+    result = subprocess.run(["imle-cli"], capture_output=True, text=True)
+    assert result.returncode == 0 and "Commands" in result.stdout and "sample" in result.stdout
