@@ -96,12 +96,12 @@ def write_learning(outputs: Outputs, gold: np.ndarray, result: experiments.Learn
                    fps: float, advance: Advance) -> None:
     """learning_paths.gif, learning_weights.gif and loss.png."""
     total = len(result.losses)
-    flat = np.zeros_like(gold, dtype=np.float64)
+    gold_shade = 0.25 * np.asarray(gold, dtype=np.float64)  # light grey gold cells on white
     figure = Figure(gold.shape, cmap="Greys", vmin=0.0, vmax=1.0, label=None, overlay_rgb=(214, 39, 40))
     frames = []
     for step, path in zip(result.steps, result.paths):
         loss = result.losses[min(step, total - 1)]
-        frames.append(figure.frame(flat + 0.25 * gold, overlay=path,
+        frames.append(figure.frame(gold_shade, overlay=path,
                                    title=f"learned map's path (red), gold (grey): step {step} of {total}",
                                    subtitle=f"training loss {loss:.2f}; {label}"))
         advance()

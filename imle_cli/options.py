@@ -14,6 +14,10 @@ import typer
 from imle_cli.errors import UserError
 
 
+#: Most frames in one GIF: frames are held in memory (about 250 KB each) until it is written.
+MAX_FRAMES = 2000
+
+
 class Noise(str, Enum):
     sum_of_gamma = "sum-of-gamma"
     gumbel = "gumbel"
@@ -76,7 +80,8 @@ def check_common(*, samples: int, temperature: Optional[float] = None, k: Option
                  iterations: int = 100, neighbourhood: int = 8, fps: float = 10.0) -> None:
     """The option checks every map command shares."""
     check(samples >= 1, f"--samples must be at least 1, got {samples}")
-    check(samples <= 10_000, f"--samples must be at most 10000 (one GIF frame each), got {samples}")
+    check(samples <= MAX_FRAMES, f"--samples must be at most {MAX_FRAMES} (one GIF frame each, all held in memory "
+                                 f"while the GIF is written), got {samples}")
     if temperature is not None:
         check(finite(temperature) and temperature >= 0, f"--temperature must be a finite number >= 0, got {temperature}")
     if k is not None:
@@ -126,6 +131,9 @@ def check_learning(steps: int, lr: float, every: int) -> None:
     check(finite(lr) and lr > 0, f"--lr must be a positive number, got {lr}")
     check(every >= 1, f"--every must be at least 1, got {every}")
     check(every <= steps, f"--every ({every}) must not be larger than --steps ({steps})")
+    frames = steps // every + 1
+    check(frames <= MAX_FRAMES, f"--steps / --every gives {frames} GIF frames, at most {MAX_FRAMES}: "
+                                f"raise --every to at least {-(-steps // (MAX_FRAMES - 1))}")
 
 
 STEPS = typer.Option(1100, "--steps", help="Adam steps.")

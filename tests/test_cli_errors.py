@@ -189,6 +189,8 @@ LEARN_CASES = [
     (["learn", "--lr", "-0.1"], "--lr must be a positive number"),
     (["learn", "--steps", "50", "--every", "60"], "--every (60) must not be larger than --steps (50)"),
     (["learn", "--size", "1"], "--size must be at least 2 cells"),
+    (["learn", "--steps", "100000", "--every", "1"], "gives 100001 GIF frames, at most 2000: raise --every to at least 51"),
+    (["sample", "--samples", "2001"], "--samples must be at most 2000"),
     (["noise", "--draws", "1"], "--draws must be at least 2, got 1"),
     (["noise", "--k", "0"], "--k must be at least 1"),
     (["gradients", "--beta", "-1"], "--beta must be a finite number >= 0"),
