@@ -102,7 +102,7 @@ def write_learning(outputs: Outputs, gold: np.ndarray, result: experiments.Learn
     for step, path in zip(result.steps, result.paths):
         loss = result.losses[min(step, total - 1)]
         frames.append(figure.frame(gold_shade, overlay=path,
-                                   title=f"learned map's path (red), gold (grey): step {step} of {total}",
+                                   title=f"step {step}/{total}: learned path (red), gold (grey)",
                                    subtitle=f"training loss {loss:.2f}; {label}"))
         advance()
     outputs.gif("learning_paths.gif", frames, figure.palette, fps)

@@ -96,7 +96,7 @@ class Figure:
             width = self.bar_x + BAR_WIDTH + 6 + tick_width + 8 + (label_size[3] - label_size[1]) + MARGIN + 4
         caption_height = CAPTION_HEIGHT if self.captions else 0
         height = MARGIN + TITLE_HEIGHT + caption_height + self.map_height + MARGIN
-        self.width = max(width, 360)
+        self.width = max(width, 540)  # room for the titles
         self.height = height
         self.map_y = MARGIN + TITLE_HEIGHT + caption_height
 
@@ -165,21 +165,32 @@ class Figure:
         return canvas
 
     def _cells(self, values: np.ndarray, overlay: Optional[np.ndarray]) -> np.ndarray:
-        """The upscaled palette indices of one panel."""
+        """The upscaled palette indices of one panel; overlay cells joined into a path."""
         if values.shape != (self.rows, self.cols):
             raise ValueError(f"values must have shape {(self.rows, self.cols)}, got {values.shape}")
-        cells = self.indices(values)
+        cells = np.repeat(np.repeat(self.indices(values), self.scale, 0), self.scale, 1)
         if overlay is not None:
-            inset = self.scale // 5
-            cells = np.repeat(np.repeat(cells, self.scale, 0), self.scale, 1)
-            marked = np.repeat(np.repeat(overlay.astype(bool), self.scale, 0), self.scale, 1)
-            if inset:
-                within = np.zeros(self.scale, dtype=bool)
-                within[inset:self.scale - inset] = True
-                marked &= np.tile(within, self.rows)[:, None] & np.tile(within, self.cols)[None, :]
-            cells[marked] = OVERLAY
-            return cells
-        return np.repeat(np.repeat(cells, self.scale, 0), self.scale, 1)
+            self._draw_path(cells, np.asarray(overlay, dtype=bool))
+        return cells
+
+    def _draw_path(self, cells: np.ndarray, marked: np.ndarray) -> None:
+        """A dot on every marked cell and a line between every two neighbouring ones."""
+        from PIL import Image, ImageDraw
+
+        ink = Image.new("L", (cells.shape[1], cells.shape[0]), 0)
+        draw = ImageDraw.Draw(ink)
+        half, width = (self.scale - 1) / 2, max(1, min(self.scale // 2, max(2, self.scale // 4)))
+        radius = max(1.0, self.scale * 0.3)
+        points = [(c * self.scale + half, r * self.scale + half) for r, c in zip(*np.nonzero(marked))]
+        for r, c in zip(*np.nonzero(marked)):
+            for dr, dc in ((0, 1), (1, -1), (1, 0), (1, 1)):  # each neighbouring pair once
+                rr, cc = r + dr, c + dc
+                if 0 <= rr < self.rows and 0 <= cc < self.cols and marked[rr, cc]:
+                    draw.line([(c * self.scale + half, r * self.scale + half),
+                               (cc * self.scale + half, rr * self.scale + half)], fill=255, width=width)
+        for x, y in points:
+            draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=255)
+        cells[np.asarray(ink) > 127] = OVERLAY
 
     def rgb(self, frame: np.ndarray) -> np.ndarray:
         return self.palette[frame]
