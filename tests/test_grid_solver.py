@@ -151,3 +151,20 @@ def test_threaded_batches_equal_single_threaded(monkeypatch):
     monkeypatch.setattr(grid_module, "PARALLEL_MIN_CELLS", 1)
     monkeypatch.setattr(torch, "get_num_threads", lambda: 4)
     np.testing.assert_array_equal(grid_shortest_path(costs), single)
+
+
+def test_imle_gradients_are_identical_with_the_compiled_and_python_solvers():
+    from imle import SumOfGammaNoiseDistribution, TargetDistribution, imle
+
+    costs = torch.randint(0, 4, (3, 7, 9), generator=torch.Generator().manual_seed(2)).double()  # ties galore
+    gradients = []
+    for backend in ("c", "python"):
+        layer = imle(grid_shortest_path, target_distribution=TargetDistribution(beta=3.0), nb_samples=4,
+                     noise_distribution=SumOfGammaNoiseDistribution(9.0, 30), minimize=True,
+                     generator=torch.Generator().manual_seed(0))
+        theta = costs.clone().requires_grad_()
+        paths = layer(theta, backend=backend)
+        (paths * torch.arange(63.0, dtype=paths.dtype).view(7, 9)).sum().backward()
+        gradients.append((paths.detach(), theta.grad))
+    assert torch.equal(gradients[0][0], gradients[1][0])
+    assert torch.equal(gradients[0][1], gradients[1][1]) and gradients[0][1].abs().sum() > 0
