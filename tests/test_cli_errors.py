@@ -199,13 +199,6 @@ LEARN_CASES = [
 ]
 
 
-@pytest.mark.parametrize("args, culprit", LEARN_CASES, ids=[" ".join(c[0]) for c in LEARN_CASES])
-def test_bad_learning_noise_and_gradient_options(out, args, culprit):
-    before = snapshot(out)
-    result = CliRunner().invoke(app, [*args, "--out", str(out)])
-    check_clean_failure(result, out, before, culprit)
-
-
 COMPARE_CASES = [
     (["compare", "--estimators", "imle,magic"], "--estimators: unknown estimator 'magic'"),
     (["compare", "--estimators", ","], "--estimators must name at least one estimator"),
@@ -214,8 +207,9 @@ COMPARE_CASES = [
 ]
 
 
-@pytest.mark.parametrize("args, culprit", COMPARE_CASES, ids=[" ".join(c[0]) for c in COMPARE_CASES])
-def test_bad_compare_options(out, args, culprit):
+@pytest.mark.parametrize("args, culprit", LEARN_CASES + COMPARE_CASES,
+                         ids=[" ".join(c[0]) for c in LEARN_CASES + COMPARE_CASES])
+def test_bad_learning_noise_gradient_and_compare_options(out, args, culprit):
     before = snapshot(out)
     result = CliRunner().invoke(app, [*args, "--out", str(out)])
     check_clean_failure(result, out, before, culprit)
