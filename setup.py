@@ -35,7 +35,9 @@ setup(
         Extension(
             "imle._sumofgamma",
             sources=["imle/_sumofgamma.c"],
-            extra_compile_args=["-O3"],
+            # no fused multiply-adds: the SIMD and the scalar code must round identically; no trapping
+            # math (it changes no value) so that branch-free selects can be vectorised
+            extra_compile_args=["-O3", "-ffp-contract=off", "-fno-trapping-math"],
         ),
     ],
     cmdclass={"build_ext": OptionalBuildExt},

@@ -173,10 +173,14 @@ class SumOfGammaNoiseDistribution(BaseNoiseDistribution):
     one-hot ones. ``k`` is usually the number of ones in a solution (a path's length).
 
     Sampled as sum_{i=1..s} X_i / i - (log s) / k with X_i ~ Gamma(1/k, 1). On the CPU a
-    compiled sampler (``imle/_sumofgamma.c``) draws them with no temporaries, its random stream
-    seeded from the generator and independent of the thread count; on other devices (or without
-    the compiled module) vectorised torch kernels draw all ``s`` terms of a chunk of elements at
-    once, chunks bounded by :data:`GAMMA_CHUNK` draws. Same distribution, different streams.
+    compiled SIMD sampler (``imle/_sumofgamma.c``: Ahrens-Dieter GS rejection, about 6 ns a
+    Gamma draw) draws them with no temporaries, each element from its own random stream seeded
+    from the generator, so the output does not depend on the thread count; on other devices (or
+    without the compiled module) vectorised torch kernels (Marsaglia-Tsang) draw all ``s`` terms
+    of a chunk of elements at once, chunks bounded by :data:`GAMMA_CHUNK` draws. Same
+    distribution, different streams. (For k above ~100 a few percent of the single terms
+    underflow to 0 in float64, as Gamma(1/k) puts that much mass below 1e-308: harmless, the sum
+    is dominated by its largest terms.)
 
     Args:
         k: the structure's size, > 0.
@@ -216,23 +220,26 @@ class SumOfGammaNoiseDistribution(BaseNoiseDistribution):
         return out.to(dtype).view(size)
 
 
-#: Below this many Gamma draws the compiled sampler runs on the calling thread only.
-PARALLEL_MIN_DRAWS = 10_000
+#: Gamma draws per thread at least: below 2x this the compiled sampler runs on the calling
+#: thread only. Handing work to a pool thread costs ~50-80 us on the benchmark machine (the
+#: sleeping thread's wake-up), the time of ~10,000 draws, so smaller splits do not pay.
+PARALLEL_MIN_DRAWS = 40_000
 
 
 def _sample_compiled(n: int, s: int, k: float, dtype: torch.dtype, generator) -> torch.Tensor:
-    """CPU: the compiled sampler, its blocks of elements shared among torch's thread count."""
+    """CPU: the compiled sampler, its elements shared among torch's thread count."""
     seed = int(torch.randint(0, 2 ** 63 - 1, (), generator=generator))
     out = torch.empty(n, dtype=dtype)
     buffer, is_double = out.numpy(), dtype == torch.float64
-    block = _compiled.BLOCK
-    workers = min(torch.get_num_threads(), -(-n // block))
-    if workers < 2 or n * s < PARALLEL_MIN_DRAWS:
+    workers = min(torch.get_num_threads(), -(-n * s // PARALLEL_MIN_DRAWS))
+    if workers < 2:
         _compiled.sample(buffer, 0, n, s, k, seed, is_double)
         return out
-    # slices start on block boundaries, so the numbers do not depend on the thread count
-    blocks = -(-n // block)
-    cuts = [min(n, blocks * i // workers * block) for i in range(workers + 1)]
+    # Element j's numbers depend on (seed, j) only, so any split gives the same output; slices
+    # start on multiples of LANES, the elements the sampler handles side by side.
+    lanes = _compiled.LANES
+    groups = -(-n // lanes)
+    cuts = [min(n, groups * i // workers * lanes) for i in range(workers + 1)]
     run_parallel([functools.partial(_compiled.sample, buffer, lo, hi, s, k, seed, is_double)
                   for lo, hi in zip(cuts[:-1], cuts[1:]) if hi > lo])
     return out

@@ -72,7 +72,7 @@ def test_standard_gamma_has_the_right_mean_and_variance(concentration):
     assert abs(draws.var() / concentration - 1) < relative_tolerance
 
 
-@pytest.mark.parametrize("k", [20.8, 3.0, 0.5])
+@pytest.mark.parametrize("k", [20.8, 3.0, 1.25, 40.0, 1.0, 0.5])
 def test_single_term_sum_of_gamma_is_gamma_one_over_k(backend, k):
     # with s = 1 the noise is X ~ Gamma(1/k, 1) itself: both samplers against scipy's CDF
     from scipy import stats
@@ -157,3 +157,41 @@ def test_seed_style_call_with_positional_shape():
 def test_bad_noise_arguments(build, error, message):
     with pytest.raises(error, match=message):
         build()
+
+
+@pytest.mark.parametrize("k", [20.8, 3.0, 1.25, 40.0, 1.0, 0.5])
+@pytest.mark.parametrize("s", [1, 7, 100])
+def test_compiled_simd_path_is_an_exact_shortcut_of_the_scalar_reference(k, s):
+    # the SIMD common path must compute what the scalar reference computes, bit for bit; 77
+    # elements: two full groups of lanes and a short one
+    simd, scalar = np.empty(77), np.empty(77)
+    noise_module._compiled.sample(simd, 0, 77, s, k, 12345, True)
+    noise_module._compiled.sample(scalar, 0, 77, s, k, 12345, True, True)
+    assert np.array_equal(simd, scalar)
+    assert len(np.unique(simd)) == 77
+
+
+def test_compiled_elements_depend_on_the_seed_and_their_index_only():
+    whole = np.empty(100)
+    noise_module._compiled.sample(whole, 0, 100, 20, 20.8, 7, True)
+    pieces = np.empty(100)
+    for start, stop in ((0, 5), (5, 38), (38, 99), (99, 100)):  # any split, aligned or not
+        noise_module._compiled.sample(pieces, start, stop, 20, 20.8, 7, True)
+    assert np.array_equal(whole, pieces)
+    single = np.empty(100, dtype=np.float32)
+    noise_module._compiled.sample(single, 0, 100, 20, 20.8, 7, False)
+    assert np.array_equal(single, whole.astype(np.float32))  # float32 is the float64 value, rounded
+
+
+@pytest.mark.parametrize("arguments", [
+    (np.empty(10), -1, 5, 10, 2.0, 0, True),     # negative start
+    (np.empty(10), 6, 5, 10, 2.0, 0, True),      # stop before start
+    (np.empty(10), 0, 11, 10, 2.0, 0, True),     # past the buffer
+    (np.empty(10, np.float32), 0, 6, 10, 2.0, 0, True),  # float32 buffer read as float64
+    (np.empty(10), 0, 5, 0, 2.0, 0, True),       # s = 0
+    (np.empty(10), 0, 5, 10, 0.0, 0, True),      # k = 0
+    (np.empty(10), 0, 5, 10, float("nan"), 0, True),
+])
+def test_compiled_sampler_rejects_bad_arguments(arguments):
+    with pytest.raises(ValueError, match="_sumofgamma.sample: bad arguments"):
+        noise_module._compiled.sample(*arguments)
