@@ -111,14 +111,51 @@ def test_input_requiring_grad_is_accepted_and_not_tracked():
     assert not out.requires_grad
 
 
+@pytest.mark.parametrize("backend", ["c", "python"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
-def test_non_finite_costs_raise(bad):
-    cost = np.ones((3, 3))
+def test_non_finite_costs_raise(bad, dtype, backend):
+    cost = np.ones((3, 3), dtype=dtype)
     cost[1, 2] = bad
     with pytest.raises(ValueError, match="costs contains NaN or infinite"):
-        grid_shortest_path(cost)
+        grid_shortest_path(cost, backend=backend)
     with pytest.raises(ValueError, match="weights contains NaN or infinite"):
-        grid_max_weight_path(cost)
+        grid_max_weight_path(torch.from_numpy(cost), backend=backend)
+
+
+def test_non_finite_value_in_one_thread_slice_raises_and_writes_nothing(monkeypatch):
+    monkeypatch.setattr(grid_module, "PARALLEL_MIN_CELLS", 1)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 3)
+    costs = torch.ones(6, 4, 4, dtype=torch.float32)
+    costs[5, 3, 3] = float("nan")  # in the last thread's slice only
+    with pytest.raises(ValueError, match="costs contains NaN or infinite"):
+        grid_shortest_path(costs)
+
+
+@pytest.mark.parametrize("negate", [False, True])
+def test_float32_values_are_solved_as_they_are_and_give_float32_masks(negate):
+    # float32 goes to the compiled solver without a float64 copy; same masks as float64 values
+    values = torch.rand(20, 9, 7, generator=torch.Generator().manual_seed(3)) * 4 - 1  # some negative
+    solve = grid_max_weight_path if negate else grid_shortest_path
+    out32 = solve(values)
+    assert out32.dtype == torch.float32
+    assert torch.equal(out32.double(), solve(values.double()))
+    assert torch.equal(out32, solve(values, backend="python"))
+    numpy_out = solve(values.numpy())
+    assert numpy_out.dtype == np.float32 and np.array_equal(numpy_out, out32.numpy())
+
+
+def test_negative_zero_and_negative_costs_count_as_zero():
+    costs = np.array([[-0.0, -5.0, 3.0], [2.0, -0.0, -1.0], [9.0, 9.0, 0.0]])
+    # all of the top row's and the diagonal's costs are <= 0: the 3-cell diagonal is cheapest
+    assert grid_shortest_path(costs).astype(int).tolist() == [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
+    assert np.array_equal(grid_max_weight_path(-costs), grid_shortest_path(costs))
+
+
+def test_half_precision_input_keeps_its_dtype():
+    costs = torch.rand(2, 5, 5).half()
+    out = grid_shortest_path(costs)
+    assert out.dtype == torch.float16 and torch.equal(out.float(), grid_shortest_path(costs.float()))
 
 
 @pytest.mark.parametrize(

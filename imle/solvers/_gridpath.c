@@ -5,7 +5,9 @@
  *
  *   - a path's cost is the sum of the costs of the cells it visits, both ends included;
  *   - source: cell (0, 0); target: cell (H - 1, W - 1); 8- or 4-neighbourhood;
- *   - costs are finite and >= 0 here (the Python layer validates and clamps);
+ *   - values come as float32 or float64, as costs or (negate) as weights whose negatives are
+ *     the costs; NaN or infinite values make solve() return False and solve nothing; negative
+ *     costs are clamped to zero (the rule imle.solvers.grid documents);
  *   - among cheapest paths the one with the fewest cells wins: Dijkstra runs on the
  *     lexicographic key (cost, cells), which is strictly increasing along every edge even when
  *     costs are zero, so the path read back below can never loop;
@@ -18,6 +20,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +81,26 @@ static int32_t heap_pop(Workspace *w) {
 
 /* The grid is padded with a one-cell border marked settled, so the inner loop needs no bounds
  * checks: P = W + 2 is the padded row length and padded cell (r + 1) * P + (c + 1) is cell (r, c). */
-static void solve_one(const double *cost_in, uint8_t *mask, int32_t H, int32_t W,
+/* Input values and output masks come as float32 or float64 (the caller's tensor's own dtype,
+ * so no conversion pass in Python). */
+typedef struct {
+    const void *values;
+    int values_double, negate;
+    void *mask;
+    int mask_double;
+} Buffers;
+
+static inline double value_at(const Buffers *io, Py_ssize_t i) {
+    return io->values_double ? ((const double *)io->values)[i] : (double)((const float *)io->values)[i];
+}
+
+static int all_finite(const Buffers *io, Py_ssize_t count) {
+    for (Py_ssize_t i = 0; i < count; i++)
+        if (!isfinite(value_at(io, i))) return 0;
+    return 1;
+}
+
+static void solve_one(const Buffers *io, Py_ssize_t first, int32_t H, int32_t W,
                       const int32_t *offsets, int nn, Workspace *w) {
     const int32_t P = W + 2, source = P + 1, target = H * P + W;
     for (int32_t i = 0; i < (H + 2) * P; i++) {
@@ -88,7 +110,8 @@ static void solve_one(const double *cost_in, uint8_t *mask, int32_t H, int32_t W
     for (int32_t r = 0; r < H; r++)
         for (int32_t c = 0; c < W; c++) {
             int32_t p = (r + 1) * P + c + 1;
-            w->cost[p] = cost_in[r * W + c];
+            double value = value_at(io, first + r * W + c), cost = io->negate ? -value : value;
+            w->cost[p] = cost > 0.0 ? cost : 0.0; /* clamped; also turns -0.0 into 0.0 */
             w->pos[p] = -1;
         }
     w->size = 0;
@@ -122,10 +145,13 @@ static void solve_one(const double *cost_in, uint8_t *mask, int32_t H, int32_t W
     }
 
     /* Read the path back. Every cell whose key is below the target's was settled above. */
-    memset(mask, 0, (size_t)H * W);
+    const Py_ssize_t n = (Py_ssize_t)H * W;
+    memset((char *)io->mask + first * (io->mask_double ? 8 : 4), 0, (size_t)n * (io->mask_double ? 8 : 4));
     int32_t v = target;
     for (;;) {
-        mask[(v / P - 1) * W + (v % P - 1)] = 1;
+        Py_ssize_t cell = first + (v / P - 1) * W + (v % P - 1);
+        if (io->mask_double) ((double *)io->mask)[cell] = 1.0;
+        else ((float *)io->mask)[cell] = 1.0f;
         if (v == source) break;
         double dv = w->dist[v], cv = w->cost[v];
         int32_t hv = w->cells[v], next = -1;
@@ -145,7 +171,10 @@ static PyObject *solve(PyObject *self, PyObject *args) {
     Py_buffer costs, out;
     Py_ssize_t B, H, W;
     int neighbourhood;
-    if (!PyArg_ParseTuple(args, "y*nnniw*", &costs, &B, &H, &W, &neighbourhood, &out)) return NULL;
+    Buffers io;
+    if (!PyArg_ParseTuple(args, "y*nnniw*ppp", &costs, &B, &H, &W, &neighbourhood, &out, &io.values_double,
+                          &io.mask_double, &io.negate))
+        return NULL;
 
     PyObject *result = NULL;
     const Py_ssize_t n = H * W;
@@ -157,8 +186,19 @@ static PyObject *solve(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "_gridpath.solve: neighbourhood must be 4 or 8");
         goto done;
     }
-    if (costs.len != (Py_ssize_t)(B * n * sizeof(double)) || out.len != B * n) {
+    if (costs.len != B * n * (io.values_double ? 8 : 4) || out.len != B * n * (io.mask_double ? 8 : 4)) {
         PyErr_SetString(PyExc_ValueError, "_gridpath.solve: buffer sizes do not match B * H * W");
+        goto done;
+    }
+    io.values = costs.buf;
+    io.mask = out.buf;
+    int finite;
+    Py_BEGIN_ALLOW_THREADS
+    finite = all_finite(&io, B * n);
+    Py_END_ALLOW_THREADS
+    if (!finite) {
+        result = Py_False;
+        Py_INCREF(result);
         goto done;
     }
 
@@ -178,17 +218,13 @@ static PyObject *solve(PyObject *self, PyObject *args) {
     const int32_t P = (int32_t)W + 2;
     const int32_t off8[8] = {-P - 1, -P, -P + 1, -1, 1, P - 1, P, P + 1};
     const int32_t off4[4] = {-P, -1, 1, P};
-    const double *cost = (const double *)costs.buf;
-    uint8_t *mask = (uint8_t *)out.buf;
-
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t b = 0; b < B; b++)
-        solve_one(cost + b * n, mask + b * n, (int32_t)H, (int32_t)W,
-                  neighbourhood == 8 ? off8 : off4, neighbourhood, &w);
+        solve_one(&io, b * n, (int32_t)H, (int32_t)W, neighbourhood == 8 ? off8 : off4, neighbourhood, &w);
     Py_END_ALLOW_THREADS
 
     free(w.cost); free(w.dist); free(w.cells); free(w.heap); free(w.pos);
-    result = Py_None;
+    result = Py_True;
     Py_INCREF(result);
 done:
     PyBuffer_Release(&costs);
@@ -198,8 +234,10 @@ done:
 
 static PyMethodDef methods[] = {
     {"solve", solve, METH_VARARGS,
-     "solve(costs, B, H, W, neighbourhood, out): shortest paths of B grids of H x W float64 costs "
-     "(C order, finite, >= 0) into the uint8 buffer out (B * H * W)."},
+     "solve(values, B, H, W, neighbourhood, out, values_double, out_double, negate): shortest-path "
+     "masks of B grids of H x W values (C order; float64 or float32; costs, or weights when negate) "
+     "into out (B * H * W float64 or float32). Returns False, solving nothing, if a value is NaN or "
+     "infinite, else True."},
     {NULL, NULL, 0, NULL},
 };
 

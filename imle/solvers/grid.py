@@ -65,56 +65,67 @@ def _check_neighbourhood(neighbourhood: object) -> int:
     return int(neighbourhood)
 
 
-def _as_cost_grids(values: Array, name: str, negate: bool = False) -> tuple[np.ndarray, tuple[int, ...]]:
-    """Validate values [..., H, W]; return (float64 costs [B, H, W], negatives clamped; shape).
-
-    ``negate`` turns maximisation weights into costs (costs = -weights).
-    """
+def _as_value_grids(values: Array, name: str) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Validate values [..., H, W]; return (values as C-contiguous float32 or float64 [B, H, W]
+    numpy array on the host, original shape). Float32 and float64 input is not converted (the
+    compiled solver reads both); other real dtypes become float64."""
     if isinstance(values, torch.Tensor):
         if not (values.is_floating_point() or values.dtype in _INT_DTYPES):
             raise TypeError(f"{name} must hold real numbers, got dtype {values.dtype}")
-        array = values.detach().to(device="cpu", dtype=torch.float64).numpy()
+        dtype = values.dtype if values.dtype in (torch.float32, torch.float64) else torch.float64
+        array = values.detach().to(device="cpu", dtype=dtype).numpy()
     elif isinstance(values, np.ndarray):
         if values.dtype.kind not in "fiu":
             raise TypeError(f"{name} must hold real numbers, got dtype {values.dtype}")
-        array = values.astype(np.float64, copy=False)
+        array = values if values.dtype in (np.float32, np.float64) else values.astype(np.float64)
     else:
         raise TypeError(f"{name} must be a torch.Tensor or numpy.ndarray, got {type(values).__name__}")
-    if negate:
-        array = -array
     if array.ndim < 2:
         raise ValueError(f"{name} must have shape [..., H, W] (at least 2 dimensions), got {tuple(array.shape)}")
     H, W = array.shape[-2:]
     if H < 1 or W < 1:
         raise ValueError(f"{name} must have H >= 1 and W >= 1, got {tuple(array.shape)}")
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} contains NaN or infinite values; every cell needs a finite cost")
-    grids = np.ascontiguousarray(np.maximum(array.reshape(-1, H, W), 0.0))
-    return grids, tuple(array.shape)
+    return np.ascontiguousarray(array.reshape(-1, H, W)), tuple(array.shape)
 
 
-def _solve_grids(grids: np.ndarray, neighbourhood: int, backend: str) -> np.ndarray:
-    """uint8 masks [B, H, W] for validated float64 cost grids [B, H, W]."""
+def _non_finite_error(name: str) -> ValueError:
+    return ValueError(f"{name} contains NaN or infinite values; every cell needs a finite cost")
+
+
+def _solve_grids(grids: np.ndarray, neighbourhood: int, backend: str, negate: bool, name: str,
+                 out_dtype: np.dtype) -> np.ndarray:
+    """Masks [B, H, W] of dtype ``out_dtype`` for value grids [B, H, W] (float32 or float64):
+    costs, or weights whose negatives are the costs when ``negate``; negative costs clamped."""
     global _warned_fallback
+    if backend not in ("c", "python"):
+        raise ValueError(f"backend must be 'c' or 'python', got {backend!r}")
     if backend == "c" and _compiled is None:
         if not _warned_fallback:
             warnings.warn("imle's compiled grid solver is not built; using the slow Python solver", RuntimeWarning)
             _warned_fallback = True
         backend = "python"
-    if backend == "python":
-        return _grid_python.solve(grids, neighbourhood)
-    if backend != "c":
-        raise ValueError(f"backend must be 'c' or 'python', got {backend!r}")
+    if backend == "python" or out_dtype not in (np.float32, np.float64):
+        costs = -grids.astype(np.float64) if negate else grids.astype(np.float64, copy=False)
+        if not np.isfinite(costs).all():
+            raise _non_finite_error(name)
+        costs = np.maximum(costs, 0.0)
+        if backend == "python":
+            return _grid_python.solve(costs, neighbourhood).astype(out_dtype)
+        grids, negate = costs, False
     B, H, W = grids.shape
-    out = np.empty((B, H, W), dtype=np.uint8)
+    out = np.empty((B, H, W), dtype=out_dtype)
+    is_double, out_double = grids.dtype == np.float64, out.dtype == np.float64
     workers = min(torch.get_num_threads(), B)
     if workers < 2 or B * H * W < PARALLEL_MIN_CELLS:
-        _compiled.solve(grids, B, H, W, neighbourhood, out)
-        return out
-    # The compiled solver releases the GIL: threads solve disjoint slices of the batch at once.
-    bounds = np.linspace(0, B, workers + 1).astype(int)
-    run_parallel([functools.partial(_compiled.solve, grids[lo:hi], hi - lo, H, W, neighbourhood, out[lo:hi])
-                  for lo, hi in zip(bounds[:-1], bounds[1:])])
+        finite = _compiled.solve(grids, B, H, W, neighbourhood, out, is_double, out_double, negate)
+    else:
+        # The compiled solver releases the GIL: threads solve disjoint slices of the batch at once.
+        bounds = np.linspace(0, B, workers + 1).astype(int)
+        finite = all(run_parallel([functools.partial(_compiled.solve, grids[lo:hi], hi - lo, H, W, neighbourhood,
+                                                     out[lo:hi], is_double, out_double, negate)
+                                   for lo, hi in zip(bounds[:-1], bounds[1:])]))
+    if not finite:
+        raise _non_finite_error(name)
     return out
 
 
@@ -122,13 +133,21 @@ def _solve_grids(grids: np.ndarray, neighbourhood: int, backend: str) -> np.ndar
 PARALLEL_MIN_CELLS = 16_384
 
 
-def _like_input(masks: np.ndarray, shape: tuple[int, ...], like: Array) -> Array:
-    masks = masks.reshape(shape)
-    if isinstance(like, torch.Tensor):
-        dtype = like.dtype if like.is_floating_point() else torch.get_default_dtype()
-        return torch.from_numpy(masks).to(device=like.device, dtype=dtype)
-    dtype = like.dtype if like.dtype.kind == "f" else np.float64
-    return masks.astype(dtype)
+def _solve(values: Array, neighbourhood: object, backend: str | None, negate: bool, name: str) -> Array:
+    """Validate, solve, and return masks of ``values``' shape, type, device and float dtype."""
+    neighbourhood = _check_neighbourhood(neighbourhood)
+    grids, shape = _as_value_grids(values, name)
+    if isinstance(values, torch.Tensor):
+        dtype = values.dtype if values.is_floating_point() else torch.get_default_dtype()
+        host_dtype = dtype if dtype in (torch.float32, torch.float64) else torch.float32
+        host_numpy_dtype = np.dtype(np.float64 if host_dtype == torch.float64 else np.float32)
+        masks = torch.from_numpy(_solve_grids(grids, neighbourhood, backend or DEFAULT_BACKEND, negate, name,
+                                              host_numpy_dtype))
+        return masks.reshape(shape).to(device=values.device, dtype=dtype)
+    dtype = values.dtype if values.dtype.kind == "f" else np.dtype(np.float64)
+    out_dtype = dtype if dtype in (np.float32, np.float64) else np.dtype(np.float32)
+    masks = _solve_grids(grids, neighbourhood, backend or DEFAULT_BACKEND, negate, name, out_dtype)
+    return masks.reshape(shape).astype(dtype, copy=False)
 
 
 def grid_shortest_path(costs: Array, neighbourhood: int = 8, *, backend: str | None = None) -> Array:
@@ -148,10 +167,7 @@ def grid_shortest_path(costs: Array, neighbourhood: int = 8, *, backend: str | N
         >>> grid_shortest_path(np.ones((2, 3)), neighbourhood=4).astype(int).tolist()
         [[1, 1, 1], [0, 0, 1]]
     """
-    neighbourhood = _check_neighbourhood(neighbourhood)
-    grids, shape = _as_cost_grids(costs, "costs")
-    masks = _solve_grids(grids, neighbourhood, backend or DEFAULT_BACKEND)
-    return _like_input(masks, shape, costs)
+    return _solve(costs, neighbourhood, backend, negate=False, name="costs")
 
 
 def grid_max_weight_path(weights: Array, neighbourhood: int = 8, *, backend: str | None = None) -> Array:
@@ -176,7 +192,4 @@ def grid_max_weight_path(weights: Array, neighbourhood: int = 8, *, backend: str
         >>> paths.shape
         torch.Size([6, 4, 4])
     """
-    neighbourhood = _check_neighbourhood(neighbourhood)
-    grids, shape = _as_cost_grids(weights, "weights", negate=True)
-    masks = _solve_grids(grids, neighbourhood, backend or DEFAULT_BACKEND)
-    return _like_input(masks, shape, weights)
+    return _solve(weights, neighbourhood, backend, negate=True, name="weights")
