@@ -122,7 +122,13 @@ class TargetDistribution(BaseTargetDistribution):
         return self.alpha * theta - self.beta * dy
 
     def estimate(self, solve, theta, dy, noise, y):
-        gradient = one_sided_estimate(self, solve, theta, dy, noise, y)
+        if type(self).params is TargetDistribution.params:
+            # the same target in two kernels, broadcasting theta [B, ...] over the S samples
+            # instead of materialising it S times (the generic path takes six)
+            target = torch.add(noise, dy, alpha=-self.beta).add_(theta.unsqueeze(1), alpha=self.alpha)
+            gradient = y - solve(_flat(target)).view(y.shape)
+        else:  # a subclass with its own params()
+            gradient = one_sided_estimate(self, solve, theta, dy, noise, y)
         return gradient / self.beta if self.divide_by_beta else gradient
 
     def __repr__(self) -> str:

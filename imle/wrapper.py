@@ -67,7 +67,7 @@ class _IMLEFunction(torch.autograd.Function):
         theta_max = -theta if config.minimize else theta
         eps = draw_noise(config.noise, theta, config.nb_samples, config.generator)
         batch, samples = theta.shape[0], config.nb_samples
-        perturbed = theta_max.unsqueeze(1) + config.input_temperature * eps
+        perturbed = torch.add(theta_max.unsqueeze(1), eps, alpha=config.input_temperature)
         y = call_solver(config.solver, perturbed.reshape((batch * samples,) + tuple(theta.shape[1:])), config.minimize,
                         args, kwargs)
         ctx.config, ctx.args, ctx.kwargs = config, args, kwargs
@@ -87,8 +87,9 @@ class _IMLEFunction(torch.autograd.Function):
         estimate = getattr(config.target, "estimate", None)
         if estimate is None:  # a seed-style target with params() only
             estimate = functools.partial(one_sided_estimate, config.target)
-        grad = estimate(solve, theta_max, dy.reshape(per_sample).to(theta.dtype),
-                        config.target_temperature * eps, y.view(per_sample)).mean(dim=1)
+        per_sample_grad = estimate(solve, theta_max, dy.reshape(per_sample).to(theta.dtype),
+                                   config.target_temperature * eps, y.view(per_sample))
+        grad = per_sample_grad[:, 0] if config.nb_samples == 1 else per_sample_grad.mean(dim=1)
         return (-grad if config.minimize else grad), None, None, None
 
 
