@@ -339,40 +339,172 @@ static void sum_of_gamma_lanes_large_shape(uint64_t seed, uint64_t first, int co
     }
 }
 
+/* ---------------------------------------------------------------- one call's work */
+
+typedef struct {
+    void *out;
+    int is_double, scalar_only;
+    Py_ssize_t start, stop, s;
+    uint64_t seed;
+    double shift;
+    GammaParams g;
+} Job;
+
+/* Elements start + group * LANES .. (LANES of them, fewer at the end) of a job. */
+static void run_group(const Job *job, Py_ssize_t group) {
+    Py_ssize_t first = job->start + group * LANES;
+    double acc[LANES];
+    int count = job->stop - first < LANES ? (int)(job->stop - first) : LANES; /* the last group may be short */
+    if (job->g.a < 1.0) sum_of_gamma_lanes(job->seed, (uint64_t)first, count, job->s, &job->g, job->scalar_only, acc);
+    else sum_of_gamma_lanes_large_shape(job->seed, (uint64_t)first, count, job->s, &job->g, acc);
+    for (int j = 0; j < count; j++) {
+        if (job->is_double) ((double *)job->out)[first + j] = acc[j] - job->shift;
+        else ((float *)job->out)[first + j] = (float)(acc[j] - job->shift);
+    }
+}
+
+/* ---------------------------------------------------------------- a pool of helper threads
+ *
+ * Why not Python threads: waking a sleeping thread takes 20-80 us on a virtual machine, as long
+ * as a few thousand Gamma draws, and a fixed split makes the caller wait for the late thread.
+ * Here the caller starts on the work at once and the helpers join when they wake up: groups are
+ * claimed one at a time from an atomic counter, so a late helper only takes less of the work,
+ * and the caller waits at most for the group a helper is finishing. Claiming is a compare-and-
+ * swap on (generation, next group), so a helper that wakes after its job is done claims nothing.
+ * Which thread samples a group never matters: a group's numbers depend on (seed, index) only.
+ * POSIX threads only; elsewhere the caller does all the work (imle.noise then splits big jobs
+ * among Python threads instead). */
+#if defined(__unix__) || defined(__APPLE__)
+#define HAVE_POOL 1
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+
+#define MAX_HELPERS 63
+
+static struct {
+    pthread_mutex_t lock;            /* guards wake_generation and wanted (the helpers' sleep) */
+    pthread_cond_t wake;
+    unsigned long wake_generation;
+    int helpers, wanted;             /* helpers started; how many the current job may use */
+    pthread_mutex_t call_lock;       /* one job at a time; a caller finding it busy works alone */
+    Job job;                         /* rewritten only while claim is blocked (see run_job) */
+    _Atomic int64_t groups;
+    _Atomic uint64_t claim;          /* generation << 32 | next group */
+    _Atomic int64_t done;            /* groups finished */
+    uint32_t generation;
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, PTHREAD_MUTEX_INITIALIZER};
+
+/* Claim and run groups of the job of `generation` until none is left. */
+static void work_on(uint32_t generation) {
+    for (;;) {
+        uint64_t claim = atomic_load(&pool.claim);
+        if ((uint32_t)(claim >> 32) != generation || (int64_t)(claim & 0xFFFFFFFFu) >= atomic_load(&pool.groups))
+            return;
+        /* if this succeeds, the job is the one of `generation`: run_job blocks claim before it
+         * rewrites the job, which fails every claim of an older generation */
+        if (!atomic_compare_exchange_weak(&pool.claim, &claim, claim + 1)) continue;
+        run_group(&pool.job, (Py_ssize_t)(claim & 0xFFFFFFFFu));
+        atomic_fetch_add(&pool.done, 1);
+    }
+}
+
+static void *helper_main(void *arg) {
+    int index = (int)(intptr_t)arg;
+    unsigned long seen = 0;
+    for (;;) {
+        pthread_mutex_lock(&pool.lock);
+        while (pool.wake_generation == seen || index >= pool.wanted) {
+            seen = pool.wake_generation;
+            pthread_cond_wait(&pool.wake, &pool.lock);
+        }
+        seen = pool.wake_generation;
+        uint32_t generation = (uint32_t)(atomic_load(&pool.claim) >> 32);
+        pthread_mutex_unlock(&pool.lock);
+        work_on(generation);
+    }
+    return NULL;
+}
+
+/* After fork() only the calling thread exists: the child starts with no helpers. */
+static void pool_after_fork(void) {
+    pthread_mutex_init(&pool.lock, NULL);
+    pthread_cond_init(&pool.wake, NULL);
+    pthread_mutex_init(&pool.call_lock, NULL);
+    pool.helpers = 0;
+}
+
+/* Run the job on the calling thread and up to `threads - 1` helpers. GIL released. */
+static void run_job(const Job *job, Py_ssize_t groups, int threads) {
+    if (threads > MAX_HELPERS + 1) threads = MAX_HELPERS + 1;
+    if (threads < 2 || groups < 2 || pthread_mutex_trylock(&pool.call_lock) != 0) {
+        for (Py_ssize_t group = 0; group < groups; group++) run_group(job, group);
+        return;
+    }
+    uint32_t generation = ++pool.generation;
+    atomic_store(&pool.claim, (uint64_t)generation << 32 | 0xFFFFFFFFu); /* blocked: nothing to claim */
+    pool.job = *job;
+    atomic_store(&pool.groups, groups);
+    atomic_store(&pool.done, 0);
+    atomic_store(&pool.claim, (uint64_t)generation << 32); /* open */
+    pthread_mutex_lock(&pool.lock);
+    while (pool.helpers < threads - 1) {
+        pthread_t thread;
+        if (pthread_create(&thread, NULL, helper_main, (void *)(intptr_t)pool.helpers) != 0) break;
+        pthread_detach(thread);
+        pool.helpers++;
+    }
+    pool.wanted = threads - 1;
+    pool.wake_generation++;
+    pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.lock);
+    work_on(generation);
+    while (atomic_load(&pool.done) < groups) /* a helper finishing its last group */
+        sched_yield();
+    pthread_mutex_unlock(&pool.call_lock);
+}
+#else
+#define HAVE_POOL 0
+static void run_job(const Job *job, Py_ssize_t groups, int threads) {
+    (void)threads;
+    for (Py_ssize_t group = 0; group < groups; group++) run_group(job, group);
+}
+#endif
+
 static PyObject *sample(PyObject *self, PyObject *args) {
     Py_buffer out;
     Py_ssize_t start, stop, s;
     double k;
     unsigned long long seed;
-    int is_double, scalar_only = 0;
-    if (!PyArg_ParseTuple(args, "w*nnndKp|p", &out, &start, &stop, &s, &k, &seed, &is_double, &scalar_only))
+    int is_double, scalar_only = 0, threads = 1;
+    if (!PyArg_ParseTuple(args, "w*nnndKp|pi", &out, &start, &stop, &s, &k, &seed, &is_double, &scalar_only,
+                          &threads))
         return NULL;
     Py_ssize_t itemsize = is_double ? 8 : 4;
-    if (start < 0 || stop < start || stop * itemsize > out.len || s < 1 || !(k > 0)) {
+    if (start < 0 || stop < start || stop * itemsize > out.len || s < 1 || !(k > 0) || threads < 1 ||
+        (stop - start) / LANES >= 0x7FFFFFFF) {
         PyBuffer_Release(&out);
         PyErr_SetString(PyExc_ValueError, "_sumofgamma.sample: bad arguments");
         return NULL;
     }
-    GammaParams g;
-    g.a = 1.0 / k;
-    g.k = k;
-    g.d = g.a - 1.0 / 3.0;
-    g.c = 1.0 / sqrt(9.0 * g.d);
-    g.b = 1.0 + g.a / 2.718281828459045;
-    g.log_b = log(g.b);
-    double shift = log((double)s) / k;
+    Job job;
+    job.out = out.buf;
+    job.is_double = is_double;
+    job.scalar_only = scalar_only;
+    job.start = start;
+    job.stop = stop;
+    job.s = s;
+    job.seed = (uint64_t)seed;
+    job.shift = log((double)s) / k;
+    job.g.a = 1.0 / k;
+    job.g.k = k;
+    job.g.d = job.g.a - 1.0 / 3.0;
+    job.g.c = 1.0 / sqrt(9.0 * job.g.d);
+    job.g.b = 1.0 + job.g.a / 2.718281828459045;
+    job.g.log_b = log(job.g.b);
 
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t first = start; first < stop; first += LANES) {
-        double acc[LANES];
-        int count = stop - first < LANES ? (int)(stop - first) : LANES; /* the last group may be short */
-        if (g.a < 1.0) sum_of_gamma_lanes((uint64_t)seed, (uint64_t)first, count, s, &g, scalar_only, acc);
-        else sum_of_gamma_lanes_large_shape((uint64_t)seed, (uint64_t)first, count, s, &g, acc);
-        for (int j = 0; j < count; j++) {
-            if (is_double) ((double *)out.buf)[first + j] = acc[j] - shift;
-            else ((float *)out.buf)[first + j] = (float)(acc[j] - shift);
-        }
-    }
+    run_job(&job, (stop - start + LANES - 1) / LANES, threads);
     Py_END_ALLOW_THREADS
 
     PyBuffer_Release(&out);
@@ -381,9 +513,11 @@ static PyObject *sample(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"sample", sample, METH_VARARGS,
-     "sample(out, start, stop, s, k, seed, is_double, scalar_only=False): fill out[start:stop] "
-     "(float32 or float64, flat) with Sum-of-Gamma noise. Element j's numbers depend on (seed, j) "
-     "only. scalar_only skips the SIMD common path (same numbers, slower; for tests)."},
+     "sample(out, start, stop, s, k, seed, is_double, scalar_only=False, threads=1): fill "
+     "out[start:stop] (float32 or float64, flat) with Sum-of-Gamma noise, on up to `threads` "
+     "threads (the caller's and pool threads; POSIX only, see HAS_POOL). Element j's numbers "
+     "depend on (seed, j) only. scalar_only skips the SIMD common path (same numbers, slower; "
+     "for tests)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -393,6 +527,13 @@ PyMODINIT_FUNC PyInit__sumofgamma(void) {
     zig_init();
     exp_init();
     PyObject *m = PyModule_Create(&module);
-    if (m) PyModule_AddIntConstant(m, "LANES", LANES);
+    if (m && (PyModule_AddIntConstant(m, "LANES", LANES) || PyModule_AddIntConstant(m, "HAS_POOL", HAVE_POOL))) {
+        Py_DECREF(m);
+        return NULL;
+    }
+#if HAVE_POOL
+    static int registered = 0;
+    if (m && !registered) registered = !pthread_atfork(NULL, NULL, pool_after_fork);
+#endif
     return m;
 }

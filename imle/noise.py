@@ -220,21 +220,24 @@ class SumOfGammaNoiseDistribution(BaseNoiseDistribution):
         return out.to(dtype).view(size)
 
 
-#: Gamma draws per thread at least: below 2x this the compiled sampler runs on the calling
-#: thread only. Handing work to a pool thread costs ~50-80 us on the benchmark machine (the
-#: sleeping thread's wake-up), the time of ~10,000 draws, so smaller splits do not pay.
-PARALLEL_MIN_DRAWS = 40_000
+#: Gamma draws per thread at least. With the compiled sampler's own thread pool (POSIX) the
+#: calling thread starts at once and helpers join as they wake (20-80 us on a virtual machine),
+#: so a few thousand draws per thread already pay; Python threads (elsewhere) need more, as the
+#: caller waits for the slowest of a fixed split.
+PARALLEL_MIN_DRAWS = 4_000
+PYTHON_THREADS_MIN_DRAWS = 40_000
 
 
 def _sample_compiled(n: int, s: int, k: float, dtype: torch.dtype, generator) -> torch.Tensor:
-    """CPU: the compiled sampler, its elements shared among torch's thread count."""
+    """CPU: the compiled sampler on up to torch's thread count of threads."""
     seed = int(torch.randint(0, 2 ** 63 - 1, (), generator=generator))
     out = torch.empty(n, dtype=dtype)
     buffer, is_double = out.numpy(), dtype == torch.float64
-    workers = min(torch.get_num_threads(), -(-n * s // PARALLEL_MIN_DRAWS))
-    if workers < 2:
-        _compiled.sample(buffer, 0, n, s, k, seed, is_double)
+    if _compiled.HAS_POOL:
+        threads = max(1, min(torch.get_num_threads(), n * s // PARALLEL_MIN_DRAWS))
+        _compiled.sample(buffer, 0, n, s, k, seed, is_double, False, threads)
         return out
+    workers = max(1, min(torch.get_num_threads(), n * s // PYTHON_THREADS_MIN_DRAWS))
     # Element j's numbers depend on (seed, j) only, so any split gives the same output; slices
     # start on multiples of LANES, the elements the sampler handles side by side.
     lanes = _compiled.LANES

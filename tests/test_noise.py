@@ -82,13 +82,52 @@ def test_single_term_sum_of_gamma_is_gamma_one_over_k(backend, k):
     assert stats.kstest(draws, stats.gamma(a=1 / k).cdf).statistic < 0.006  # p ~ 1e-3 threshold
 
 
-def test_compiled_sampler_does_not_depend_on_the_thread_count(monkeypatch):
+@pytest.mark.parametrize("pool", [True, False])
+def test_compiled_sampler_does_not_depend_on_the_thread_count(monkeypatch, pool):
+    # pool: the sampler's own C thread pool; without it (non-POSIX builds) Python threads
     noise = SumOfGammaNoiseDistribution(k=7.0, nb_iterations=50)
     monkeypatch.setattr(noise_module, "PARALLEL_MIN_DRAWS", 1)
-    threaded = noise.sample([3, 333], generator=torch.Generator().manual_seed(5))
-    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
-    single = noise.sample([3, 333], generator=torch.Generator().manual_seed(5))
-    assert torch.equal(threaded, single)
+    monkeypatch.setattr(noise_module, "PYTHON_THREADS_MIN_DRAWS", 1)
+    if not pool:
+        monkeypatch.setattr(noise_module._compiled, "HAS_POOL", 0)
+    results = []
+    for threads in (1, 2, 5):
+        monkeypatch.setattr(torch, "get_num_threads", lambda: threads)
+        results.append(noise.sample([3, 333], generator=torch.Generator().manual_seed(5)))
+    assert torch.equal(results[0], results[1]) and torch.equal(results[0], results[2])
+
+
+def test_compiled_pool_serves_concurrent_callers():
+    # two Python threads sampling at once: one gets the pool, the other works alone; both right
+    from concurrent.futures import ThreadPoolExecutor
+
+    def draw(seed, threads):
+        out = np.empty(20_000)
+        noise_module._compiled.sample(out, 0, 20_000, 20, 20.8, seed, True, False, threads)
+        return out
+
+    expected = [draw(seed, 1) for seed in range(8)]
+    with ThreadPoolExecutor(4) as executor:
+        results = list(executor.map(lambda seed: draw(seed, 2), range(8)))
+    assert all(np.array_equal(a, b) for a, b in zip(expected, results))
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork()")
+def test_compiled_pool_works_in_a_forked_child():
+    # the child has no helper threads (fork copies only the caller): sampling must not hang
+    import multiprocessing
+
+    parent = _draw_in_child()  # in this process first: starts the pool's helpers here
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as child_pool:
+        child = child_pool.apply(_draw_in_child, ())
+    assert np.array_equal(child, parent)
+
+
+def _draw_in_child():
+    out = np.empty(50_000)
+    noise_module._compiled.sample(out, 0, 50_000, 10, 20.8, 3, True, False, 2)
+    return out
 
 
 def test_standard_gamma_matches_scipy_distribution():
@@ -191,6 +230,7 @@ def test_compiled_elements_depend_on_the_seed_and_their_index_only():
     (np.empty(10), 0, 5, 0, 2.0, 0, True),       # s = 0
     (np.empty(10), 0, 5, 10, 0.0, 0, True),      # k = 0
     (np.empty(10), 0, 5, 10, float("nan"), 0, True),
+    (np.empty(10), 0, 5, 10, 2.0, 0, True, False, 0),  # no thread
 ])
 def test_compiled_sampler_rejects_bad_arguments(arguments):
     with pytest.raises(ValueError, match="_sumofgamma.sample: bad arguments"):
