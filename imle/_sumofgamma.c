@@ -125,7 +125,7 @@ static inline double uniform_from_low_bits(uint64_t bits) {
 /* Uniform on (0, 1) from the top 52 bits (small_uint_to_double takes at most 52). */
 static inline double uniform52(uint64_t bits) { return (small_uint_to_double(bits >> 12) + 0.5) * (1.0 / 4503599627370496.0); }
 
-/* exp(x) for x <= 0, to about 1 ulp: x = n ln 2 + r, |r| <= ln(2) / 2, e^r by its Taylor series
+/* exp(x) for x <= 0, within 2 ulp of libm: x = n ln 2 + r, |r| <= ln(2) / 2, e^r by its Taylor series
  * to degree 13 (truncation below 1e-17), 2^n built in the exponent bits. Below -708 (where
  * results would be subnormal) it returns 0. Operations only, no table and no branch: SIMD. */
 static inline double exp_nonpositive(double x) {
@@ -149,9 +149,10 @@ static inline double exp_nonpositive(double x) {
 
 /* ---------------------------------------------------------------- ziggurats */
 
-/* Normals (Marsaglia and Tsang, J. Stat. Softw. 2000), 128 layers. The layer index (bits 0..6),
- * the value (bits 32..63) and the Marsaglia-Tsang uniform (bits 7..31) come from disjoint bits of
- * one 64-bit draw. Tables hold doubles so the common path needs no integer conversions. */
+/* Normals (Marsaglia and Tsang, J. Stat. Softw. 2000), 128 layers, for the a >= 1 sampler. The
+ * layer index (bits 0..6), the value (bits 32..63) and the Marsaglia-Tsang uniform (bits 7..31)
+ * come from disjoint bits of one 64-bit draw. Tables hold doubles (the integer bounds exactly),
+ * so the SIMD path compares doubles and needs no integer conversion. */
 static double zig_k[128], zig_w[128], zig_f[128];
 static const double ZIG_R = 3.442619855899;
 
@@ -173,7 +174,7 @@ static void zig_init(void) {
     }
 }
 
-/* Exponentials, 256 layers: layer from bits 0..7, value from bits 32..63. */
+/* Exponentials, 256 layers, for GS: layer from bits 0..7, value from bits 32..63. */
 static double exp_k[256], exp_w[256], exp_f[256];
 static const double EXP_R = 7.697117470131487;
 
