@@ -1,4 +1,8 @@
 import math
+import platform
+import re
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -235,3 +239,48 @@ def test_compiled_elements_depend_on_the_seed_and_their_index_only():
 def test_compiled_sampler_rejects_bad_arguments(arguments):
     with pytest.raises(ValueError, match="_sumofgamma.sample: bad arguments"):
         noise_module._compiled.sample(*arguments)
+
+
+def _cpu_flags() -> set:
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            return {flag for line in cpuinfo if line.startswith("flags") for flag in line.split(":")[1].split()}
+    except OSError:
+        return set()
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64") or not shutil.which("gcc"),
+                    reason="builds the sampler with gcc for several x86 instruction sets")
+def test_sampler_builds_for_each_instruction_set_give_the_same_numbers(tmp_path):
+    # the shipped module picks its SIMD width at load time; every width must give the same bits
+    import importlib.util
+    import subprocess
+    import sysconfig
+
+    source = (Path(noise_module.__file__).parent / "_sumofgamma.c").read_text()
+    source = re.sub(r"#define SIMD_CLONES __attribute__.*", "#define SIMD_CLONES", source)
+    flags = _cpu_flags()
+    isas = ["-mno-avx", "-msse4.2"] + [f"-m{isa}" for isa in ("avx2", "avx512f") if isa in flags]
+    outputs = []
+    for index, isa in enumerate(isas):
+        folder = tmp_path / str(index)
+        folder.mkdir()
+        (folder / "_sumofgamma.c").write_text(source)
+        library = folder / ("_sumofgamma" + sysconfig.get_config_var("EXT_SUFFIX"))
+        subprocess.run(["gcc", "-O3", "-ffp-contract=off", "-fno-trapping-math", isa, "-shared", "-fPIC",
+                        "-I" + sysconfig.get_paths()["include"], str(folder / "_sumofgamma.c"), "-o", str(library)],
+                       check=True)
+        spec = importlib.util.spec_from_file_location("_sumofgamma", library)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        draws = []
+        for k in (20.8, 3.0, 1.25, 0.5):
+            out = np.empty(999)
+            module.sample(out, 0, 999, 30, k, 2024, True)
+            draws.append(out)
+        outputs.append(np.concatenate(draws))
+    shipped = [np.empty(999) for _ in range(4)]
+    for out, k in zip(shipped, (20.8, 3.0, 1.25, 0.5)):
+        noise_module._compiled.sample(out, 0, 999, 30, k, 2024, True)
+    for output in outputs:
+        assert np.array_equal(output, np.concatenate(shipped))
