@@ -1,4 +1,5 @@
-"""One shared thread pool for compiled kernels that release the GIL (grid solver, noise)."""
+"""One shared thread pool for compiled kernels that release the GIL: the grid solver's batches,
+and the Sum-of-Gamma sampler where it was built without its own POSIX thread pool."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
