@@ -79,8 +79,6 @@ static int32_t heap_pop(Workspace *w) {
     return top;
 }
 
-/* The grid is padded with a one-cell border marked settled, so the inner loop needs no bounds
- * checks: P = W + 2 is the padded row length and padded cell (r + 1) * P + (c + 1) is cell (r, c). */
 /* Input values and output masks come as float32 or float64 (the caller's tensor's own dtype,
  * so no conversion pass in Python). */
 typedef struct {
@@ -100,6 +98,8 @@ static int all_finite(const Buffers *io, Py_ssize_t count) {
     return 1;
 }
 
+/* The grid is padded with a one-cell border marked settled, so the inner loop needs no bounds
+ * checks: P = W + 2 is the padded row length and padded cell (r + 1) * P + (c + 1) is cell (r, c). */
 static void solve_one(const Buffers *io, Py_ssize_t first, int32_t H, int32_t W,
                       const int32_t *offsets, int nn, Workspace *w) {
     const int32_t P = W + 2, source = P + 1, target = H * P + W;

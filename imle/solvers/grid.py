@@ -94,8 +94,9 @@ def _non_finite_error(name: str) -> ValueError:
 
 def _solve_grids(grids: np.ndarray, neighbourhood: int, backend: str, negate: bool, name: str,
                  out_dtype: np.dtype) -> np.ndarray:
-    """Masks [B, H, W] of dtype ``out_dtype`` for value grids [B, H, W] (float32 or float64):
-    costs, or weights whose negatives are the costs when ``negate``; negative costs clamped."""
+    """Masks [B, H, W] of dtype ``out_dtype`` (float32 or float64) for value grids [B, H, W]
+    (float32 or float64): costs, or weights whose negatives are the costs when ``negate``;
+    negative costs clamped; NaN or infinite values raise."""
     global _warned_fallback
     if backend not in ("c", "python"):
         raise ValueError(f"backend must be 'c' or 'python', got {backend!r}")
@@ -104,14 +105,11 @@ def _solve_grids(grids: np.ndarray, neighbourhood: int, backend: str, negate: bo
             warnings.warn("imle's compiled grid solver is not built; using the slow Python solver", RuntimeWarning)
             _warned_fallback = True
         backend = "python"
-    if backend == "python" or out_dtype not in (np.float32, np.float64):
+    if backend == "python":
         costs = -grids.astype(np.float64) if negate else grids.astype(np.float64, copy=False)
         if not np.isfinite(costs).all():
             raise _non_finite_error(name)
-        costs = np.maximum(costs, 0.0)
-        if backend == "python":
-            return _grid_python.solve(costs, neighbourhood).astype(out_dtype)
-        grids, negate = costs, False
+        return _grid_python.solve(np.maximum(costs, 0.0), neighbourhood).astype(out_dtype)
     B, H, W = grids.shape
     out = np.empty((B, H, W), dtype=out_dtype)
     is_double, out_double = grids.dtype == np.float64, out.dtype == np.float64
