@@ -63,7 +63,7 @@ static void seed_lane(Streams *st, int lane, uint64_t seed, uint64_t element) {
     for (int w = 0; w < 4; w++) st->s[w][lane] = splitmix64(&x);
 }
 
-/* The next number of one lane's stream (scalar code). */
+/* One step of xoshiro256++ on lane j: its next number (scalar code). */
 static inline uint64_t next_lane(Streams *st, int j) {
     uint64_t s0 = st->s[0][j], s1 = st->s[1][j], s2 = st->s[2][j], s3 = st->s[3][j];
     uint64_t result = rotl(s0 + s3, 23) + s0;
@@ -78,20 +78,9 @@ static inline uint64_t next_lane(Streams *st, int j) {
     return result;
 }
 
-/* The next number of every lane's stream at once (the same recurrence; SIMD). */
+/* The next number of every lane's stream at once (a loop the compiler turns into SIMD). */
 static inline void next_all(Streams *st, uint64_t out[LANES]) {
-    for (int j = 0; j < LANES; j++) {
-        uint64_t s0 = st->s[0][j], s1 = st->s[1][j], s2 = st->s[2][j], s3 = st->s[3][j];
-        out[j] = rotl(s0 + s3, 23) + s0;
-        uint64_t t = s1 << 17;
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = rotl(s3, 45);
-        st->s[0][j] = s0, st->s[1][j] = s1, st->s[2][j] = s2, st->s[3][j] = s3;
-    }
+    for (int j = 0; j < LANES; j++) out[j] = next_lane(st, j);
 }
 
 /* ---------------------------------------------------------------- exact bit tricks */
