@@ -15,7 +15,7 @@
  * (13 ns a draw on the benchmark machine). Here LANES output elements are sampled side by side,
  * each with its own random stream. Every round each lane makes one try at its next term with
  * straight-line code the compiler turns into SIMD (GCC target clones pick AVX-512, AVX2, SSE4.2
- * or SSE2 at load time: 6.2, 7.5, 12 and 18 ns a draw here); the ~3% of tries that leave the
+ * or SSE2 at load time: 6.2, 7.5, 12 and 18 ns a draw here); the ~4% of tries that leave the
  * common path (a ziggurat miss, GS's rare branch, an acceptance the cheap bounds cannot settle)
  * are finished by the scalar reference, gs_try. The
  * common path is an exact shortcut of gs_try: the same operations in the same order (built with
@@ -246,7 +246,7 @@ static int gs_try(Streams *st, int j, uint64_t bits, const GammaParams *g, doubl
     double jz = small_uint_to_double(bits >> 32);
     uint64_t ie = bits & 255;
     double e = jz * exp_w[ie];
-    if (!(jz < exp_k[ie])) { /* outside the ziggurat's box: about 1% of tries */
+    if (!(jz < exp_k[ie])) { /* outside the ziggurat's box: about 2% of tries */
         if (ie == 0) e = EXP_R - log(uniform52(next_lane(st, j)));
         else if (!(exp_f[ie] + uniform52(next_lane(st, j)) * (exp_f[ie - 1] - exp_f[ie]) < exp(-e))) return 0;
     }
@@ -268,7 +268,7 @@ enum { REJECTED = 0, ACCEPTED = 1, TO_SCALAR = 2 };
  *
  * Every round, each lane makes one GS try (one number from its stream) at its next term. The
  * SIMD common path settles every try whose ziggurat lands in its box, whose p is <= 1 and whose
- * acceptance the bounds decide (about 97% of tries): it computes what gs_try would, operation
+ * acceptance the bounds decide (about 96% of tries): it computes what gs_try would, operation
  * for operation. The other tries go to gs_try itself. Lanes advance independently (a rejection
  * only delays its own lane); a lane that is done idles until the slowest one is (about 10% extra
  * rounds at s = 100). What a lane draws depends on its own stream only, so the SIMD width never
@@ -371,13 +371,21 @@ static void run_group(const Job *job, Py_ssize_t group) {
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #define MAX_HELPERS 63
 
+/* Helpers wait for the next job by spinning (yielding the CPU at every turn) for up to twice the
+ * last interval between jobs, and at most this long; jobs further apart put them to sleep at
+ * once. Why: in a training loop that samples every few hundred microseconds, a sleeping helper
+ * would lose its 20-80 us wake-up at every step; this is the spin-then-sleep wait of OpenMP
+ * runtimes, bounded by what the caller's own rhythm says is worth waiting for. */
+#define MAX_SPIN_NS 1000000
+
 static struct {
-    pthread_mutex_t lock;            /* guards wake_generation and wanted (the helpers' sleep) */
+    pthread_mutex_t lock;            /* guards wanted and the writes of wake_generation */
     pthread_cond_t wake;
-    unsigned long wake_generation;
+    _Atomic unsigned long wake_generation; /* read without the lock by spinning helpers */
     int helpers, wanted;             /* helpers started; how many the current job may use */
     pthread_mutex_t call_lock;       /* one job at a time; a caller finding it busy works alone */
     Job job;                         /* rewritten only while claim is blocked (see run_job) */
@@ -385,7 +393,15 @@ static struct {
     _Atomic uint64_t claim;          /* generation << 32 | next group */
     _Atomic int64_t done;            /* groups finished */
     uint32_t generation;
+    int64_t last_start_ns;           /* when the previous job started (the caller's rhythm) */
+    _Atomic int64_t spin_ns;         /* how long helpers spin for the next job */
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, PTHREAD_MUTEX_INITIALIZER};
+
+static int64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
 
 /* Claim and run groups of the job of `generation` until none is left. */
 static void work_on(uint32_t generation) {
@@ -405,6 +421,8 @@ static void *helper_main(void *arg) {
     int index = (int)(intptr_t)arg;
     unsigned long seen = 0;
     for (;;) {
+        int64_t until = now_ns() + atomic_load(&pool.spin_ns);
+        while (atomic_load(&pool.wake_generation) == seen && now_ns() < until) sched_yield();
         pthread_mutex_lock(&pool.lock);
         while (pool.wake_generation == seen || index >= pool.wanted) {
             seen = pool.wake_generation;
@@ -434,6 +452,9 @@ static void run_job(const Job *job, Py_ssize_t groups, int threads) {
         return;
     }
     uint32_t generation = ++pool.generation;
+    int64_t start = now_ns(), interval = start - pool.last_start_ns;
+    pool.last_start_ns = start;
+    atomic_store(&pool.spin_ns, interval <= MAX_SPIN_NS ? (2 * interval < MAX_SPIN_NS ? 2 * interval : MAX_SPIN_NS) : 0);
     atomic_store(&pool.claim, (uint64_t)generation << 32 | 0xFFFFFFFFu); /* blocked: nothing to claim */
     pool.job = *job;
     atomic_store(&pool.groups, groups);

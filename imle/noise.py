@@ -221,8 +221,9 @@ class SumOfGammaNoiseDistribution(BaseNoiseDistribution):
 
 
 #: Gamma draws per thread at least. With the compiled sampler's own thread pool (POSIX) the
-#: calling thread starts at once and helpers join as they wake (20-80 us on a virtual machine),
-#: so a few thousand draws per thread already pay; Python threads (elsewhere) need more, as the
+#: calling thread starts at once and helpers join as they wake (20-80 us on a virtual machine,
+#: ~1 us when calls come in quick succession: helpers then spin briefly for the next one), so a
+#: few thousand draws per thread already pay; Python threads (elsewhere) need more, as the
 #: caller waits for the slowest of a fixed split.
 PARALLEL_MIN_DRAWS = 4_000
 PYTHON_THREADS_MIN_DRAWS = 40_000
