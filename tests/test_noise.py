@@ -284,3 +284,18 @@ def test_sampler_builds_for_each_instruction_set_give_the_same_numbers(tmp_path)
         noise_module._compiled.sample(out, 0, 999, 30, k, 2024, True)
     for output in outputs:
         assert np.array_equal(output, np.concatenate(shipped))
+
+
+@pytest.mark.skipif(not noise_module._compiled.HAS_POOL, reason="the sampler's own thread pool (POSIX)")
+def test_pool_helpers_stop_spinning_soon_after_the_last_call():
+    # after calls in quick succession the helpers spin for the next one, at most 1 ms; an idle
+    # process must then use (almost) no CPU: a helper that kept spinning would use ~300 ms here
+    import time
+
+    out = np.empty(20_000)
+    for _ in range(20):  # calls in quick succession: the helpers spin between them
+        noise_module._compiled.sample(out, 0, 20_000, 10, 20.8, 1, True, False, 2)
+    time.sleep(0.05)
+    start = time.process_time()
+    time.sleep(0.3)
+    assert time.process_time() - start < 0.05
