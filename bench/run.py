@@ -9,10 +9,11 @@ Workloads (issue 3):
   w3  the grid solver alone: 1,000 16x16 maps, 100 64x64 maps, one 512x512 map; 8 and 4
   w4  SumOfGamma(k = 20.8, s = 100).sample for [1, 100, 16, 16] and [32, 10, 32, 32]
 
-Contenders run alternately (A, B, A, B ...) after one warm-up call each; a timing sample is one
-call, or for calls under 50 ms as many back-to-back calls as fill 50 ms (steady state, as in a
-training loop). The table gives the median time per call over the samples and each contender's
-time as a multiple of ours, measured in the same run. Prints a Markdown table.
+Contenders run in rounds (A, B, A, B ...) after one warm-up call each and one untimed round; a
+timing sample is one call, or for calls under 50 ms as many back-to-back calls as fill 50 ms
+(steady state, as in a training loop). The table gives each contender's median time per call over the rounds and its
+median ratio to ours: the median over rounds of its time over ours in the same round (paired,
+so the machine's slow phases do not skew it). Prints a Markdown table.
 """
 from __future__ import annotations
 
@@ -51,26 +52,43 @@ def readme_map() -> torch.Tensor:
 MIN_SAMPLE_SECONDS = 0.05
 
 
-def alternate(contenders: Dict[str, Callable[[], object]], repeats: int) -> Dict[str, float]:
-    """Median seconds per call of each contender, sampled A, B, A, B, ... after a warm-up."""
+class Timings:
+    """Per-round seconds per call of each contender; rounds run the contenders back to back."""
+
+    def __init__(self, rounds: Dict[str, List[float]]):
+        self.rounds = rounds
+
+    def median(self, name: str) -> float:
+        return statistics.median(self.rounds[name])
+
+    def ratio(self, name: str, ours: str = "ours") -> float:
+        """The median over rounds of name's time over ours in the same round: paired, so a slow
+        phase of the machine that spans a round slows both sides of that round's ratio."""
+        return statistics.median(t / o for t, o in zip(self.rounds[name], self.rounds[ours]))
+
+
+def alternate(contenders: Dict[str, Callable[[], object]], repeats: int) -> Timings:
+    """Time the contenders in rounds (A, B, A, B, ...) after a warm-up call each and one untimed
+    round (thread pools started, caches and clocks in their steady state)."""
     times: Dict[str, List[float]] = {name: [] for name in contenders}
     calls: Dict[str, int] = {}
     for name, fn in contenders.items():
         start = time.perf_counter()
         fn()
         calls[name] = max(1, int(MIN_SAMPLE_SECONDS / max(time.perf_counter() - start, 1e-6)))
-    for _ in range(repeats):
+    for round_index in range(repeats + 1):
         for name, fn in contenders.items():
             start = time.perf_counter()
             for _ in range(calls[name]):
                 fn()
-            times[name].append((time.perf_counter() - start) / calls[name])
-    return {name: statistics.median(ts) for name, ts in times.items()}
+            if round_index > 0:
+                times[name].append((time.perf_counter() - start) / calls[name])
+    return Timings(times)
 
 
-def row(workload: str, case: str, medians: Dict[str, float], ours: str = "ours", unit: float = 1e3) -> None:
-    base = medians[ours]
-    cells = " | ".join(f"{name}: {t * unit:,.2f} ms ({t / base:,.1f}x)" for name, t in medians.items())
+def row(workload: str, case: str, timings: Timings, ours: str = "ours", unit: float = 1e3) -> None:
+    cells = " | ".join(f"{name}: {timings.median(name) * unit:,.2f} ms ({timings.ratio(name, ours):,.1f}x)"
+                       for name in timings.rounds)
     line = f"| {workload} | {case} | {cells} |"
     ROWS.append(line)
     print(line, flush=True)
@@ -102,8 +120,8 @@ def w1(repeats: int) -> None:
 
 def w2(repeats: int) -> None:
     costs = torch.rand(32, 32, 32, generator=torch.Generator().manual_seed(0)) * 99 + 1
-    medians = alternate(estimator_contenders(costs, torch.eye(32), 10), max(1, repeats // 3))
-    row("W2 batch", "32 maps 32x32, S = 10", medians)
+    timings = alternate(estimator_contenders(costs, torch.eye(32), 10), max(1, repeats // 3))
+    row("W2 batch", "32 maps 32x32, S = 10", timings)
 
 
 class ScipyGrid:
