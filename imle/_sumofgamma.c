@@ -386,7 +386,8 @@ static struct {
     pthread_mutex_t lock;            /* guards wanted and the writes of wake_generation */
     pthread_cond_t wake;
     _Atomic unsigned long wake_generation; /* read without the lock by spinning helpers */
-    int helpers, wanted;             /* helpers started; how many the current job may use */
+    int helpers;                     /* helpers started */
+    _Atomic int wanted;              /* how many helpers the current job may use */
     pthread_mutex_t call_lock;       /* one job at a time; a caller finding it busy works alone */
     Job job;                         /* rewritten only while claim is blocked (see run_job) */
     _Atomic int64_t groups;
@@ -421,7 +422,7 @@ static void *helper_main(void *arg) {
     int index = (int)(intptr_t)arg;
     unsigned long seen = 0;
     for (;;) {
-        int64_t until = now_ns() + atomic_load(&pool.spin_ns);
+        int64_t until = now_ns() + (index < atomic_load(&pool.wanted) ? atomic_load(&pool.spin_ns) : 0);
         while (atomic_load(&pool.wake_generation) == seen && now_ns() < until) sched_yield();
         pthread_mutex_lock(&pool.lock);
         while (pool.wake_generation == seen || index >= pool.wanted) {
