@@ -123,7 +123,7 @@ def test_non_finite_costs_raise(bad, dtype, backend):
         grid_max_weight_path(torch.from_numpy(cost), backend=backend)
 
 
-def test_non_finite_value_in_one_thread_slice_raises_and_writes_nothing(monkeypatch):
+def test_non_finite_value_in_one_thread_slice_raises(monkeypatch):
     monkeypatch.setattr(grid_module, "PARALLEL_MIN_CELLS", 1)
     monkeypatch.setattr(torch, "get_num_threads", lambda: 3)
     costs = torch.ones(6, 4, 4, dtype=torch.float32)

@@ -121,14 +121,14 @@ def test_compiled_pool_works_in_a_forked_child():
     # the child has no helper threads (fork copies only the caller): sampling must not hang
     import multiprocessing
 
-    parent = _draw_in_child()  # in this process first: starts the pool's helpers here
+    parent = _pool_draws()  # in this process first: starts the pool's helpers here
     context = multiprocessing.get_context("fork")
     with context.Pool(1) as child_pool:
-        child = child_pool.apply(_draw_in_child, ())
+        child = child_pool.apply(_pool_draws, ())
     assert np.array_equal(child, parent)
 
 
-def _draw_in_child():
+def _pool_draws():
     out = np.empty(50_000)
     noise_module._compiled.sample(out, 0, 50_000, 10, 20.8, 3, True, False, 2)
     return out
