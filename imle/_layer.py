@@ -3,12 +3,12 @@ user's solver under the sign convention, and the function-or-decorator form."""
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 from typing import Callable, Optional
 
 import torch
 
-from imle.noise import BaseNoiseDistribution
 
 Solver = Callable[..., torch.Tensor]
 
@@ -57,19 +57,49 @@ def check_theta(theta: object) -> torch.Tensor:
     return theta
 
 
-def draw_noise(noise, theta: torch.Tensor, samples: int, generator: Optional[torch.Generator]) -> torch.Tensor:
-    """Noise [B, S, ...] on theta's device and dtype (zeros for ``noise=None``)."""
-    shape = torch.Size((theta.shape[0], samples) + tuple(theta.shape[1:]))
+NoiseDraw = Callable[[torch.Size, torch.Tensor, Optional[torch.Generator]], torch.Tensor]
+
+
+def _takes_placement_keywords(sample: Callable) -> bool:
+    """Whether ``sample`` accepts ``device=``, ``dtype=`` and ``generator=`` (ours do; the seed's
+    ``sample(shape)`` does not)."""
+    try:
+        parameters = inspect.signature(sample).parameters.values()
+    except (TypeError, ValueError):  # a builtin or C callable without a signature
+        return False
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return True
+    names = {p.name for p in parameters if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+    return {"device", "dtype", "generator"} <= names
+
+
+def adapt_noise(noise: object) -> NoiseDraw:
+    """A user's noise object as one function ``draw(shape, theta, generator)`` -> noise of that
+    shape on theta's device and dtype (zeros for ``None``). Decided once, when a layer is built:
+    a ``sample`` taking ``device``/``dtype``/``generator`` keywords draws in place; the seed's
+    ``sample(shape)`` (subclass or duck-typed) is called as it is and its draws moved."""
     if noise is None:
-        return torch.zeros(shape, device=theta.device, dtype=theta.dtype)
-    if isinstance(noise, BaseNoiseDistribution):
-        eps = noise.sample(shape, device=theta.device, dtype=theta.dtype, generator=generator)
-    else:  # a user's distribution with only the seed's sample(shape)
-        eps = noise.sample(shape)
-    if not isinstance(eps, torch.Tensor) or eps.shape != shape:
-        got = tuple(eps.shape) if isinstance(eps, torch.Tensor) else type(eps).__name__
-        raise ValueError(f"noise_distribution.sample(shape) must return a tensor of shape {tuple(shape)}, got {got}")
-    return eps.to(device=theta.device, dtype=theta.dtype)
+        return lambda shape, theta, generator: torch.zeros(shape, device=theta.device, dtype=theta.dtype)
+    sample = getattr(noise, "sample", None)
+    if not callable(sample):
+        raise TypeError(f"noise_distribution must have a sample(shape) method, got {type(noise).__name__}")
+
+    def checked(eps: object, shape: torch.Size, theta: torch.Tensor) -> torch.Tensor:
+        if not isinstance(eps, torch.Tensor) or eps.shape != shape:
+            got = tuple(eps.shape) if isinstance(eps, torch.Tensor) else type(eps).__name__
+            raise ValueError(f"noise_distribution.sample(shape) must return a tensor of shape {tuple(shape)}, "
+                             f"got {got}")
+        return eps.to(device=theta.device, dtype=theta.dtype)
+
+    if _takes_placement_keywords(sample):
+        return lambda shape, theta, generator: checked(
+            sample(shape, device=theta.device, dtype=theta.dtype, generator=generator), shape, theta)
+    return lambda shape, theta, generator: checked(sample(shape), shape, theta)
+
+
+def noise_shape(theta: torch.Tensor, samples: int) -> torch.Size:
+    """[B, S, ...] for theta [B, ...]."""
+    return torch.Size((theta.shape[0], samples) + tuple(theta.shape[1:]))
 
 
 def call_solver(solver: Solver, theta_max: torch.Tensor, minimize: bool, args: tuple, kwargs: dict) -> torch.Tensor:

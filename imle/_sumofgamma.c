@@ -26,7 +26,12 @@
  *
  * Randomness: element j has its own xoshiro256++ stream, seeded with splitmix64 from (seed, j),
  * so the numbers depend on the seed alone, never on how the elements are split among threads.
- * The Python side draws the seed from the caller's torch.Generator. The GIL is released.
+ * The Python side draws the seed from the caller's torch.Generator.
+ *
+ * Threads: none of its own. A call runs on the calling thread with the GIL released; imle.noise
+ * splits large calls among a plain pool of blocking Python threads (imle/_threads.py). An
+ * earlier version ran its own POSIX pool with spinning helpers: about 2x on small calls, paid
+ * for with a second concurrency runtime beside torch's (see the README's performance notes).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -355,148 +360,17 @@ static void run_group(const Job *job, Py_ssize_t group) {
     }
 }
 
-/* ---------------------------------------------------------------- a pool of helper threads
- *
- * Why not Python threads: waking a sleeping thread takes 20-80 us on a virtual machine, as long
- * as a few thousand Gamma draws, and a fixed split makes the caller wait for the late thread.
- * Here the caller starts on the work at once and the helpers join when they wake up: groups are
- * claimed one at a time from an atomic counter, so a late helper only takes less of the work,
- * and the caller waits at most for the group a helper is finishing. Claiming is a compare-and-
- * swap on (generation, next group), so a helper that wakes after its job is done claims nothing.
- * Which thread samples a group never matters: a group's numbers depend on (seed, index) only.
- * POSIX threads only; elsewhere the caller does all the work (imle.noise then splits big jobs
- * among Python threads instead). */
-#if defined(__unix__) || defined(__APPLE__)
-#define HAVE_POOL 1
-#include <pthread.h>
-#include <sched.h>
-#include <stdatomic.h>
-#include <time.h>
-
-#define MAX_HELPERS 63
-
-/* Helpers wait for the next job by spinning (yielding the CPU at every turn) for up to twice the
- * last interval between jobs, and at most this long; jobs further apart put them to sleep at
- * once. Why: in a training loop that samples every few hundred microseconds, a sleeping helper
- * would lose its 20-80 us wake-up at every step; this is the spin-then-sleep wait of OpenMP
- * runtimes, bounded by what the caller's own rhythm says is worth waiting for. */
-#define MAX_SPIN_NS 1000000
-
-static struct {
-    pthread_mutex_t lock;            /* guards wanted and the writes of wake_generation */
-    pthread_cond_t wake;
-    _Atomic unsigned long wake_generation; /* read without the lock by spinning helpers */
-    int helpers;                     /* helpers started */
-    _Atomic int wanted;              /* how many helpers the current job may use */
-    pthread_mutex_t call_lock;       /* one job at a time; a caller finding it busy works alone */
-    Job job;                         /* rewritten only while claim is blocked (see run_job) */
-    _Atomic int64_t groups;
-    _Atomic uint64_t claim;          /* generation << 32 | next group */
-    _Atomic int64_t done;            /* groups finished */
-    uint32_t generation;
-    int64_t last_start_ns;           /* when the previous job started (the caller's rhythm) */
-    _Atomic int64_t spin_ns;         /* how long helpers spin for the next job */
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, PTHREAD_MUTEX_INITIALIZER};
-
-static int64_t now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
-/* Claim and run groups of the job of `generation` until none is left. */
-static void work_on(uint32_t generation) {
-    for (;;) {
-        uint64_t claim = atomic_load(&pool.claim);
-        if ((uint32_t)(claim >> 32) != generation || (int64_t)(claim & 0xFFFFFFFFu) >= atomic_load(&pool.groups))
-            return;
-        /* if this succeeds, the job is the one of `generation`: run_job blocks claim before it
-         * rewrites the job, which fails every claim of an older generation */
-        if (!atomic_compare_exchange_weak(&pool.claim, &claim, claim + 1)) continue;
-        run_group(&pool.job, (Py_ssize_t)(claim & 0xFFFFFFFFu));
-        atomic_fetch_add(&pool.done, 1);
-    }
-}
-
-static void *helper_main(void *arg) {
-    int index = (int)(intptr_t)arg;
-    unsigned long seen = 0;
-    for (;;) {
-        int64_t until = now_ns() + (index < atomic_load(&pool.wanted) ? atomic_load(&pool.spin_ns) : 0);
-        while (atomic_load(&pool.wake_generation) == seen && now_ns() < until) sched_yield();
-        pthread_mutex_lock(&pool.lock);
-        while (pool.wake_generation == seen || index >= pool.wanted) {
-            seen = pool.wake_generation;
-            pthread_cond_wait(&pool.wake, &pool.lock);
-        }
-        seen = pool.wake_generation;
-        uint32_t generation = (uint32_t)(atomic_load(&pool.claim) >> 32);
-        pthread_mutex_unlock(&pool.lock);
-        work_on(generation);
-    }
-    return NULL;
-}
-
-/* After fork() only the calling thread exists: the child starts with no helpers. */
-static void pool_after_fork(void) {
-    pthread_mutex_init(&pool.lock, NULL);
-    pthread_cond_init(&pool.wake, NULL);
-    pthread_mutex_init(&pool.call_lock, NULL);
-    pool.helpers = 0;
-}
-
-/* Run the job on the calling thread and up to `threads - 1` helpers. GIL released. */
-static void run_job(const Job *job, Py_ssize_t groups, int threads) {
-    if (threads > MAX_HELPERS + 1) threads = MAX_HELPERS + 1;
-    if (threads < 2 || groups < 2 || pthread_mutex_trylock(&pool.call_lock) != 0) {
-        for (Py_ssize_t group = 0; group < groups; group++) run_group(job, group);
-        return;
-    }
-    uint32_t generation = ++pool.generation;
-    int64_t start = now_ns(), interval = start - pool.last_start_ns;
-    pool.last_start_ns = start;
-    atomic_store(&pool.spin_ns, interval <= MAX_SPIN_NS ? (2 * interval < MAX_SPIN_NS ? 2 * interval : MAX_SPIN_NS) : 0);
-    atomic_store(&pool.claim, (uint64_t)generation << 32 | 0xFFFFFFFFu); /* blocked: nothing to claim */
-    pool.job = *job;
-    atomic_store(&pool.groups, groups);
-    atomic_store(&pool.done, 0);
-    atomic_store(&pool.claim, (uint64_t)generation << 32); /* open */
-    pthread_mutex_lock(&pool.lock);
-    while (pool.helpers < threads - 1) {
-        pthread_t thread;
-        if (pthread_create(&thread, NULL, helper_main, (void *)(intptr_t)pool.helpers) != 0) break;
-        pthread_detach(thread);
-        pool.helpers++;
-    }
-    pool.wanted = threads - 1;
-    pool.wake_generation++;
-    pthread_cond_broadcast(&pool.wake);
-    pthread_mutex_unlock(&pool.lock);
-    work_on(generation);
-    while (atomic_load(&pool.done) < groups) /* a helper finishing its last group */
-        sched_yield();
-    pthread_mutex_unlock(&pool.call_lock);
-}
-#else
-#define HAVE_POOL 0
-static void run_job(const Job *job, Py_ssize_t groups, int threads) {
-    (void)threads;
-    for (Py_ssize_t group = 0; group < groups; group++) run_group(job, group);
-}
-#endif
-
 static PyObject *sample(PyObject *self, PyObject *args) {
     Py_buffer out;
     Py_ssize_t start, stop, s;
     double k;
     unsigned long long seed;
-    int is_double, scalar_only = 0, threads = 1;
-    if (!PyArg_ParseTuple(args, "w*nnndKp|pi", &out, &start, &stop, &s, &k, &seed, &is_double, &scalar_only,
-                          &threads))
+    int is_double, scalar_only = 0;
+    if (!PyArg_ParseTuple(args, "w*nnndKp|p", &out, &start, &stop, &s, &k, &seed, &is_double, &scalar_only))
         return NULL;
     Py_ssize_t itemsize = is_double ? 8 : 4;
-    if (start < 0 || stop < start || stop * itemsize > out.len || s < 1 || !(k > 0) || threads < 1 ||
-        (stop - start) / LANES >= 0x7FFFFFFF) {
+    /* stop <= len / itemsize rather than stop * itemsize <= len: no product that can overflow */
+    if (start < 0 || stop < start || stop > out.len / itemsize || s < 1 || !(k > 0) || !isfinite(k)) {
         PyBuffer_Release(&out);
         PyErr_SetString(PyExc_ValueError, "_sumofgamma.sample: bad arguments");
         return NULL;
@@ -517,8 +391,9 @@ static PyObject *sample(PyObject *self, PyObject *args) {
     job.g.b = 1.0 + job.g.a / 2.718281828459045;
     job.g.log_b = log(job.g.b);
 
+    Py_ssize_t groups = (stop - start) / LANES + ((stop - start) % LANES != 0);
     Py_BEGIN_ALLOW_THREADS
-    run_job(&job, (stop - start + LANES - 1) / LANES, threads);
+    for (Py_ssize_t group = 0; group < groups; group++) run_group(&job, group);
     Py_END_ALLOW_THREADS
 
     PyBuffer_Release(&out);
@@ -527,11 +402,10 @@ static PyObject *sample(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"sample", sample, METH_VARARGS,
-     "sample(out, start, stop, s, k, seed, is_double, scalar_only=False, threads=1): fill "
-     "out[start:stop] (float32 or float64, flat) with Sum-of-Gamma noise, on up to `threads` "
-     "threads (the caller's and pool threads; POSIX only, see HAS_POOL). Element j's numbers "
-     "depend on (seed, j) only. scalar_only skips the SIMD common path (same numbers, slower; "
-     "for tests)."},
+     "sample(out, start, stop, s, k, seed, is_double, scalar_only=False): fill out[start:stop] "
+     "(float32 or float64, flat) with Sum-of-Gamma noise on the calling thread, the GIL released. "
+     "Element j's numbers depend on (seed, j) only, so callers may split a job among threads. "
+     "scalar_only skips the SIMD common path (same numbers, slower; for tests)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -541,13 +415,9 @@ PyMODINIT_FUNC PyInit__sumofgamma(void) {
     zig_init();
     exp_init();
     PyObject *m = PyModule_Create(&module);
-    if (m && (PyModule_AddIntConstant(m, "LANES", LANES) || PyModule_AddIntConstant(m, "HAS_POOL", HAVE_POOL))) {
+    if (m && PyModule_AddIntConstant(m, "LANES", LANES)) {
         Py_DECREF(m);
         return NULL;
     }
-#if HAVE_POOL
-    static int registered = 0;
-    if (m && !registered) registered = !pthread_atfork(NULL, NULL, pool_after_fork);
-#endif
     return m;
 }

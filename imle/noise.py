@@ -20,12 +20,11 @@ from typing import Optional, Sequence, Union
 
 import torch
 
-from imle._threads import run_parallel
+from imle._extensions import load
+from imle._threads import run_parallel, usable_threads
 
-try:
-    from imle import _sumofgamma as _compiled
-except ImportError:  # pragma: no cover - only where no C compiler was available at install
-    _compiled = None
+#: the compiled CPU sampler, or None (not built, or IMLE_NO_EXTENSIONS=1): then the torch sampler
+_compiled = load("imle._sumofgamma")
 
 Shape = Union[torch.Size, Sequence[int]]
 
@@ -220,25 +219,18 @@ class SumOfGammaNoiseDistribution(BaseNoiseDistribution):
         return out.to(dtype).view(size)
 
 
-#: Gamma draws per thread at least. With the compiled sampler's own thread pool (POSIX) the
-#: calling thread starts at once and helpers join as they wake (20-80 us on a virtual machine,
-#: ~1 us when calls come in quick succession: helpers then spin briefly for the next one), so a
-#: few thousand draws per thread already pay; Python threads (elsewhere) need more, as the
-#: caller waits for the slowest of a fixed split.
-PARALLEL_MIN_DRAWS = 4_000
-PYTHON_THREADS_MIN_DRAWS = 40_000
+#: Gamma draws per thread at least before a call is split among threads: a blocking pool thread
+#: takes 20-80 us to wake on a virtual machine (a few thousand draws), and the caller waits for
+#: the slowest slice of a fixed split.
+PARALLEL_MIN_DRAWS = 40_000
 
 
 def _sample_compiled(n: int, s: int, k: float, dtype: torch.dtype, generator) -> torch.Tensor:
-    """CPU: the compiled sampler on up to torch's thread count of threads."""
+    """CPU: the compiled sampler, split among up to torch's thread count of blocking threads."""
     seed = int(torch.randint(0, 2 ** 63 - 1, (), generator=generator))
     out = torch.empty(n, dtype=dtype)
     buffer, is_double = out.numpy(), dtype == torch.float64
-    if _compiled.HAS_POOL:
-        threads = max(1, min(torch.get_num_threads(), n * s // PARALLEL_MIN_DRAWS))
-        _compiled.sample(buffer, 0, n, s, k, seed, is_double, False, threads)
-        return out
-    workers = max(1, min(torch.get_num_threads(), n * s // PYTHON_THREADS_MIN_DRAWS))
+    workers = max(1, min(usable_threads(), n * s // PARALLEL_MIN_DRAWS))
     # Element j's numbers depend on (seed, j) only, so any split gives the same output; slices
     # start on multiples of LANES, the elements the sampler handles side by side.
     lanes = _compiled.LANES

@@ -23,13 +23,16 @@ Example:
 """
 from __future__ import annotations
 
+import functools
 import math
 from abc import ABC, abstractmethod
-from typing import Callable
+from typing import Callable, Tuple
 
 import torch
 
 Solve = Callable[[torch.Tensor], torch.Tensor]
+#: estimate(solve, theta [B, ...], dy [B, S, ...], noise [B, S, ...], y [B, S, ...]) -> [B, S, ...]
+Estimate = Callable[[Solve, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def _flat(tensor: torch.Tensor) -> torch.Tensor:
@@ -54,11 +57,28 @@ def one_sided_estimate(target, solve: Solve, theta: torch.Tensor, dy: torch.Tens
     return y - solve(params + _flat(noise)).view(y.shape)
 
 
+def adapt_target(target: object) -> Tuple[Estimate, Callable[[torch.Tensor], None]]:
+    """A user's target object as (estimate, update), decided once when a layer is built.
+
+    Anything with ``params(theta, dy)`` is a target (the seed's only requirement); its
+    ``estimate`` and ``update`` are used where it has them, else the one-sided estimate and no
+    state update.
+    """
+    if not callable(getattr(target, "params", None)):
+        raise TypeError(f"target_distribution must have a params(theta, dy) method, got {type(target).__name__}")
+    estimate = getattr(target, "estimate", None)
+    update = getattr(target, "update", None)
+    return (estimate if callable(estimate) else functools.partial(one_sided_estimate, target),
+            update if callable(update) else (lambda gradient: None))
+
+
 class BaseTargetDistribution(ABC):
     """Maps theta [N, ...] and the upstream gradient dy [N, ...] to target parameters [N, ...].
 
     Subclasses implement :meth:`params`; override :meth:`estimate` to change how the gradient is
-    formed from the solutions (several solves, scaling, state updates).
+    formed from the solutions (several solves, scaling), and :meth:`update` to keep state that
+    adapts during training: the layer calls it once per forward pass with that pass's per-sample
+    gradients, however often backward runs through the graph.
     """
 
     @abstractmethod
@@ -69,6 +89,9 @@ class BaseTargetDistribution(ABC):
                  y: torch.Tensor) -> torch.Tensor:
         """Per-sample gradients [B, S, ...] (see :func:`one_sided_estimate` for the shapes)."""
         return one_sided_estimate(self, solve, theta, dy, noise, y)
+
+    def update(self, gradient: torch.Tensor) -> None:
+        """Adapt state to one forward pass's per-sample gradients [B, S, ...]; nothing by default."""
 
 
 def _check_real(name: str, value: object) -> float:
@@ -167,7 +190,7 @@ class TwoSidedTargetDistribution(TargetDistribution):
         return "TwoSided" + super().__repr__()
 
 
-class AdaptiveTargetDistribution(BaseTargetDistribution):
+class AdaptiveTargetDistribution(torch.nn.Module, BaseTargetDistribution):
     """Adaptive I-MLE (Minervini, Franceschi and Niepert, "Adaptive Perturbation-Based Gradient
     Estimation for Discrete Latent Variable Models", AAAI 2023).
 
@@ -181,8 +204,14 @@ class AdaptiveTargetDistribution(BaseTargetDistribution):
     ``grad_norm <- decay * grad_norm + (1 - decay) * nnz``; then
     ``update = momentum * previous_update + (step if grad_norm < target_norm else -step)`` and
     ``beta <- max(beta + update, 0)``: all-zero gradients (target too close) raise beta, too many
-    non-zero entries lower it. The state (``beta``, ``grad_norm``, ``previous_update``) is plain
-    attributes; :meth:`reset` restores the initial values.
+    non-zero entries lower it. The layer calls :meth:`update` once per forward pass, on its first
+    backward: a second backward through the same graph (``retain_graph=True``) uses the current
+    beta but does not move it.
+
+    The state (``beta``, ``grad_norm``, ``previous_update``) lives in buffers, float64 scalars: it
+    is an ``nn.Module``, so ``state_dict()`` / ``load_state_dict()`` checkpoint it, and made an
+    attribute of your model it travels in the model's ``state_dict``. :meth:`reset` restores
+    the initial values.
 
     Args:
         alpha: weight of theta in the target.
@@ -192,11 +221,18 @@ class AdaptiveTargetDistribution(BaseTargetDistribution):
         grad_norm_decay: decay of the running non-zero count, in [0, 1).
         target_norm: the wanted mean number of non-zero gradient entries per sample (> 0).
         initial_grad_norm: the running count's initial value.
+
+    Example:
+        >>> target = AdaptiveTargetDistribution(beta=1.0, beta_update_step=0.1)
+        >>> target.update(torch.zeros(2, 3, 4))   # all-zero gradients: beta rises
+        >>> round(float(target.beta), 6), sorted(target.state_dict())
+        (1.1, ['beta', 'grad_norm', 'previous_update'])
     """
 
     def __init__(self, alpha: float = 1.0, beta: float = 1.0, *, beta_update_step: float = 1e-4,
                  beta_update_momentum: float = 0.0, grad_norm_decay: float = 0.9, target_norm: float = 1.0,
                  initial_grad_norm: float = 1.0):
+        super().__init__()
         self.alpha = _check_real("alpha", alpha)
         self.initial_beta = _check_beta(beta, False)
         self.beta_update_step = _check_real("beta_update_step", beta_update_step)
@@ -211,13 +247,15 @@ class AdaptiveTargetDistribution(BaseTargetDistribution):
         if self.target_norm <= 0:
             raise ValueError(f"target_norm must be > 0, got {target_norm!r}")
         self.initial_grad_norm = _check_real("initial_grad_norm", initial_grad_norm)
+        for name in ("beta", "grad_norm", "previous_update"):
+            self.register_buffer(name, torch.zeros((), dtype=torch.float64))
         self.reset()
 
     def reset(self) -> None:
         """Back to the initial beta, running count and update."""
-        self.beta = self.initial_beta
-        self.grad_norm = self.initial_grad_norm
-        self.previous_update = 0.0
+        self.beta.fill_(self.initial_beta)
+        self.grad_norm.fill_(self.initial_grad_norm)
+        self.previous_update.fill_(0.0)
 
     def perturbation_sizes(self, theta: torch.Tensor, dy: torch.Tensor) -> torch.Tensor:
         """lambda per instance, [B]: beta ||theta_b|| / rms_s ||dy_b,s|| (0 where dy_b is 0)."""
@@ -225,7 +263,8 @@ class AdaptiveTargetDistribution(BaseTargetDistribution):
         theta_norm = theta.reshape(batch, -1).norm(dim=1)
         dy_norm = dy.reshape(batch, -1).norm(dim=1) / math.sqrt(samples)
         safe = torch.where(dy_norm > 0, dy_norm, torch.ones_like(dy_norm))
-        return torch.where(dy_norm > 0, self.beta * theta_norm / safe, torch.zeros_like(dy_norm))
+        beta = float(self.beta)
+        return torch.where(dy_norm > 0, beta * theta_norm / safe, torch.zeros_like(dy_norm))
 
     def params(self, theta: torch.Tensor, dy: torch.Tensor) -> torch.Tensor:
         """Target for one sample per instance (theta, dy [B, ...]); the layer uses :meth:`estimate`."""
@@ -236,19 +275,19 @@ class AdaptiveTargetDistribution(BaseTargetDistribution):
         sizes = self.perturbation_sizes(theta, dy)
         shape = (-1, 1) + (1,) * (theta.dim() - 1)
         target = self.alpha * theta.unsqueeze(1) - sizes.view(shape) * dy + noise
-        gradient = (y - solve(_flat(target)).view(y.shape)) / torch.where(sizes > 0, sizes, 1.0).view(shape)
-        self.update(gradient)
-        return gradient
+        return (y - solve(_flat(target)).view(y.shape)) / torch.where(sizes > 0, sizes, 1.0).view(shape)
 
     def update(self, gradient: torch.Tensor) -> None:
-        """Adapt beta to the per-sample gradients [B, S, ...] of one backward pass."""
+        """Adapt beta to the per-sample gradients [B, S, ...] of one forward pass (the layer calls
+        this once per forward pass, after its first backward)."""
         per_sample = torch.count_nonzero(gradient).item() / (gradient.shape[0] * gradient.shape[1])
-        self.grad_norm = self.grad_norm_decay * self.grad_norm + (1 - self.grad_norm_decay) * per_sample
-        step = self.beta_update_step if self.grad_norm < self.target_norm else -self.beta_update_step
-        update = self.beta_update_momentum * self.previous_update + step
-        self.beta = max(self.beta + update, 0.0)
-        self.previous_update = update
+        grad_norm = self.grad_norm_decay * float(self.grad_norm) + (1 - self.grad_norm_decay) * per_sample
+        step = self.beta_update_step if grad_norm < self.target_norm else -self.beta_update_step
+        update = self.beta_update_momentum * float(self.previous_update) + step
+        self.grad_norm.fill_(grad_norm)
+        self.beta.fill_(max(float(self.beta) + update, 0.0))
+        self.previous_update.fill_(update)
 
-    def __repr__(self) -> str:
-        return (f"AdaptiveTargetDistribution(alpha={self.alpha}, beta={self.beta:g}, "
-                f"grad_norm={self.grad_norm:g}, target_norm={self.target_norm})")
+    def extra_repr(self) -> str:
+        return (f"alpha={self.alpha}, beta={float(self.beta):g}, grad_norm={float(self.grad_norm):g}, "
+                f"target_norm={self.target_norm}")

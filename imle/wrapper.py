@@ -35,23 +35,25 @@ Example:
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 import torch
 
-from imle._layer import (Solver, call_solver, check_flag, check_generator, check_non_negative, check_samples,
-                         check_theta, draw_noise, layer_or_decorator)
+from imle._layer import (NoiseDraw, Solver, adapt_noise, call_solver, check_flag, check_generator,
+                         check_non_negative, check_samples, check_theta, layer_or_decorator, noise_shape)
 from imle.noise import BaseNoiseDistribution
-from imle.target import BaseTargetDistribution, TargetDistribution, one_sided_estimate
+from imle.target import BaseTargetDistribution, Estimate, TargetDistribution, adapt_target
 
 
 @dataclass(frozen=True)
 class _Config:
     solver: Solver
-    target: BaseTargetDistribution
-    noise: Any  # anything with sample(shape); None for no noise
+    target: BaseTargetDistribution  # as the user gave it
+    noise: Any                      # as the user gave it (None for no noise)
+    draw_noise: NoiseDraw           # the noise and the target, adapted once (imle._layer, imle.target)
+    estimate: Estimate
+    update: Callable[[torch.Tensor], None]
     nb_samples: int
     input_temperature: float
     target_temperature: float
@@ -65,12 +67,13 @@ class _IMLEFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, theta: torch.Tensor, config: _Config, args: tuple, kwargs: dict) -> torch.Tensor:
         theta_max = -theta if config.minimize else theta
-        eps = draw_noise(config.noise, theta, config.nb_samples, config.generator)
+        eps = config.draw_noise(noise_shape(theta, config.nb_samples), theta, config.generator)
         batch, samples = theta.shape[0], config.nb_samples
         perturbed = torch.add(theta_max.unsqueeze(1), eps, alpha=config.input_temperature)
         y = call_solver(config.solver, perturbed.reshape((batch * samples,) + tuple(theta.shape[1:])), config.minimize,
                         args, kwargs)
         ctx.config, ctx.args, ctx.kwargs = config, args, kwargs
+        ctx.updated = False  # the target's state moves once per forward pass, however often backward runs
         ctx.save_for_backward(theta, eps, y)
         return y
 
@@ -84,11 +87,11 @@ class _IMLEFunction(torch.autograd.Function):
         def solve(params: torch.Tensor) -> torch.Tensor:
             return call_solver(config.solver, params, config.minimize, ctx.args, ctx.kwargs)
 
-        estimate = getattr(config.target, "estimate", None)
-        if estimate is None:  # a seed-style target with params() only
-            estimate = functools.partial(one_sided_estimate, config.target)
-        per_sample_grad = estimate(solve, theta_max, dy.reshape(per_sample).to(theta.dtype),
-                                   config.target_temperature * eps, y.view(per_sample))
+        per_sample_grad = config.estimate(solve, theta_max, dy.reshape(per_sample).to(theta.dtype),
+                                          config.target_temperature * eps, y.view(per_sample))
+        if not ctx.updated:
+            config.update(per_sample_grad)
+            ctx.updated = True
         grad = per_sample_grad[:, 0] if config.nb_samples == 1 else per_sample_grad.mean(dim=1)
         return (-grad if config.minimize else grad), None, None, None
 
@@ -122,11 +125,8 @@ def imle(function: Optional[Solver] = None,
     """
     if target_distribution is None:
         target_distribution = TargetDistribution(alpha=1.0, beta=1.0)
-    if not callable(getattr(target_distribution, "params", None)):
-        raise TypeError("target_distribution must have a params(theta, dy) method, "
-                        f"got {type(target_distribution).__name__}")
-    if noise_distribution is not None and not callable(getattr(noise_distribution, "sample", None)):
-        raise TypeError(f"noise_distribution must have a sample(shape) method, got {type(noise_distribution).__name__}")
+    estimate, update = adapt_target(target_distribution)
+    draw_noise = adapt_noise(noise_distribution)
     nb_samples = check_samples(nb_samples)
     input_temperature = check_non_negative("input_noise_temperature", input_noise_temperature)
     target_temperature = check_non_negative("target_noise_temperature", target_noise_temperature)
@@ -135,8 +135,9 @@ def imle(function: Optional[Solver] = None,
 
     def build(solver: Solver) -> Callable[..., torch.Tensor]:
         config = _Config(solver=solver, target=target_distribution, noise=noise_distribution,
-                         nb_samples=nb_samples, input_temperature=input_temperature,
-                         target_temperature=target_temperature, minimize=minimize, generator=generator)
+                         draw_noise=draw_noise, estimate=estimate, update=update, nb_samples=nb_samples,
+                         input_temperature=input_temperature, target_temperature=target_temperature,
+                         minimize=minimize, generator=generator)
 
         def layer(theta: torch.Tensor, *args, **kwargs) -> torch.Tensor:
             return _IMLEFunction.apply(check_theta(theta), config, args, kwargs)

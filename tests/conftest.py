@@ -6,3 +6,22 @@ from hypothesis import settings
 settings.register_profile("ci", max_examples=200, deadline=None, derandomize=True)
 settings.register_profile("dev", max_examples=60, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "compiled: needs imle's C extensions; skipped where they are not loaded "
+                                       "(not built, or IMLE_NO_EXTENSIONS=1)")
+
+
+def pytest_collection_modifyitems(config, items):
+    import imle.noise
+    import imle.solvers.grid
+
+    if imle.noise._compiled is not None and imle.solvers.grid._compiled is not None:
+        return
+    import pytest
+
+    skip = pytest.mark.skip(reason="imle's C extensions are not loaded (not built, or IMLE_NO_EXTENSIONS=1)")
+    for item in items:
+        if "compiled" in item.keywords:
+            item.add_marker(skip)

@@ -7,6 +7,7 @@ from hypothesis.extra.numpy import arrays
 
 from helpers import is_corner_path, optimal_cost
 from imle.solvers import grid_max_weight_path, grid_shortest_path
+from imle import _extensions as imle_extensions
 from imle.solvers import grid as grid_module
 
 neighbourhoods = st.sampled_from([4, 8])
@@ -35,6 +36,7 @@ def test_mask_is_a_cheapest_corner_path(cost, neighbourhood):
     assert (mask * cost).sum() == pytest.approx(optimal_cost(cost, neighbourhood), rel=1e-9)
 
 
+@pytest.mark.compiled
 @given(tie_heavy_grids(), neighbourhoods)
 def test_compiled_and_python_backends_agree_mask_for_mask(cost, neighbourhood):
     fast = grid_shortest_path(cost, neighbourhood, backend="c")
@@ -125,7 +127,7 @@ def test_non_finite_costs_raise(bad, dtype, backend):
 
 def test_non_finite_value_in_one_thread_slice_raises(monkeypatch):
     monkeypatch.setattr(grid_module, "PARALLEL_MIN_CELLS", 1)
-    monkeypatch.setattr(torch, "get_num_threads", lambda: 3)
+    monkeypatch.setattr(grid_module, "usable_threads", lambda: 3)
     costs = torch.ones(6, 4, 4, dtype=torch.float32)
     costs[5, 3, 3] = float("nan")  # in the last thread's slice only
     with pytest.raises(ValueError, match="costs contains NaN or infinite"):
@@ -177,19 +179,24 @@ def test_bad_inputs_name_the_argument(call, error, message):
         call()
 
 
-def test_compiled_backend_is_built():
-    # CI builds the extension; a silent fallback to Python would hide a 100x slowdown
+@pytest.mark.skipif(imle_extensions.DISABLED, reason="IMLE_NO_EXTENSIONS=1 asks for the fallbacks")
+def test_compiled_extensions_are_built_and_loaded():
+    # CI builds the extensions; a silent fallback would hide a 100x slowdown
+    import imle.noise
+
     assert grid_module.DEFAULT_BACKEND == "c"
+    assert imle.noise._compiled is not None
 
 
 def test_threaded_batches_equal_single_threaded(monkeypatch):
     costs = np.random.default_rng(5).integers(0, 3, size=(9, 13, 11)).astype(float)
     single = grid_shortest_path(costs, backend="python")
     monkeypatch.setattr(grid_module, "PARALLEL_MIN_CELLS", 1)
-    monkeypatch.setattr(torch, "get_num_threads", lambda: 4)
+    monkeypatch.setattr(grid_module, "usable_threads", lambda: 4)
     np.testing.assert_array_equal(grid_shortest_path(costs), single)
 
 
+@pytest.mark.compiled
 def test_imle_gradients_are_identical_with_the_compiled_and_python_solvers():
     from imle import SumOfGammaNoiseDistribution, TargetDistribution, imle
 

@@ -43,13 +43,12 @@ from typing import Union
 import numpy as np
 import torch
 
-from imle._threads import run_parallel
+from imle._extensions import load
+from imle._threads import run_parallel, usable_threads
 from imle.solvers import _grid_python
 
-try:
-    from imle.solvers import _gridpath as _compiled
-except ImportError:  # pragma: no cover - exercised only where no compiler was available
-    _compiled = None
+#: the compiled Dijkstra, or None (not built, or IMLE_NO_EXTENSIONS=1): then the Python one
+_compiled = load("imle.solvers._gridpath")
 
 Array = Union[torch.Tensor, np.ndarray]
 
@@ -102,7 +101,8 @@ def _solve_grids(grids: np.ndarray, neighbourhood: int, backend: str, negate: bo
         raise ValueError(f"backend must be 'c' or 'python', got {backend!r}")
     if backend == "c" and _compiled is None:
         if not _warned_fallback:
-            warnings.warn("imle's compiled grid solver is not built; using the slow Python solver", RuntimeWarning)
+            warnings.warn("imle's compiled grid solver is not loaded (not built, or IMLE_NO_EXTENSIONS=1); "
+                          "using the Python solver, about 100x slower", RuntimeWarning)
             _warned_fallback = True
         backend = "python"
     if backend == "python":
@@ -113,7 +113,7 @@ def _solve_grids(grids: np.ndarray, neighbourhood: int, backend: str, negate: bo
     B, H, W = grids.shape
     out = np.empty((B, H, W), dtype=out_dtype)
     is_double, out_double = grids.dtype == np.float64, out.dtype == np.float64
-    workers = min(torch.get_num_threads(), B)
+    workers = min(usable_threads(), B)
     if workers < 2 or B * H * W < PARALLEL_MIN_CELLS:
         finite = _compiled.solve(grids, B, H, W, neighbourhood, out, is_double, out_double, negate)
     else:
