@@ -1,18 +1,26 @@
-"""Command-line options shared by the commands, and the checks of their values.
+"""Every command-line option, declared once, and the one builder that turns a list of option
+names into a Typer command.
 
-One definition per option, so help texts and defaults never drift apart between commands.
+An :class:`Option` holds a flag's type, default, help and check; :data:`OPTIONS` is the table of
+all of them; :func:`command` declares a command by naming the options it takes (with its own
+defaults where they differ) and hands the body one :class:`Settings` built and checked once.
+Checks that involve several options live in :func:`check_together`.
+
+Nothing heavy is imported here: ``imle-cli --help`` must not import torch.
 """
 from __future__ import annotations
 
+import inspect
 import math
+from dataclasses import dataclass, field, fields
 from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 import typer
 
 from imle_cli.errors import UserError
-
+from imle_cli.reporting import user_errors
 
 #: Most frames in one GIF: frames are held in memory (about 250 KB each) until it is written.
 MAX_FRAMES = 2000
@@ -36,35 +44,14 @@ class Estimator(str, Enum):
     score_function = "score-function"
 
 
-ESTIMATOR = typer.Option(Estimator.imle, "--estimator", help="Gradient estimator.")
-WORKERS = typer.Option(0, "--workers", help="Solve maps one by one over this many processes "
-                                            "(imle.parallel); 0: the in-process batched solver.")
+def _display_type_rich(self, ctx):
+    """Typer prints a type (<int>) beside every option; a switch (--quiet/--no-quiet) takes no
+    value, so it gets none."""
+    return None if self.is_flag else _typer_display_type_rich(self, ctx)
 
 
-def check_workers(workers: int) -> None:
-    check(0 <= workers <= 256, f"--workers must be between 0 and 256, got {workers}")
-
-
-def parse_estimators(text: str) -> list:
-    """'imle,blackbox' -> ['imle', 'blackbox'], each checked; order kept, duplicates dropped."""
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    known = [e.value for e in Estimator]
-    for name in names:
-        if name not in known:
-            raise UserError(f"--estimators: unknown estimator {name!r}; choose from {', '.join(known)}")
-    if not names:
-        raise UserError("--estimators must name at least one estimator")
-    return list(dict.fromkeys(names))
-
-
-def check_estimator_noise(estimator: "Estimator", input_temperature: float) -> None:
-    """The perturbed optimiser and the score function need noise: sigma is the input temperature."""
-    if estimator in (Estimator.perturbed, Estimator.score_function) and input_temperature <= 0:
-        raise UserError(f"--input-temperature must be > 0 for {estimator.value} (it is its noise scale sigma)")
-
-
-MapArgument = typer.Argument(None, metavar="MAP", help="Map image (PNG, JPEG, ...) or cost array (.npy, .npz, .csv); "
-                                        "default: the built-in README map.", show_default=False)
+_typer_display_type_rich = typer.core.TyperOption.display_type_rich
+typer.core.TyperOption.display_type_rich = _display_type_rich
 
 
 def check(condition: bool, message: str) -> None:
@@ -76,66 +63,207 @@ def finite(value: float) -> bool:
     return math.isfinite(value)
 
 
-def check_common(*, samples: int, temperature: Optional[float] = None, k: Optional[float] = None,
-                 iterations: int = 100, neighbourhood: int = 8, fps: float = 10.0) -> None:
-    """The option checks every map command shares."""
-    check(samples >= 1, f"--samples must be at least 1, got {samples}")
-    check(samples <= MAX_FRAMES, f"--samples must be at most {MAX_FRAMES} (one GIF frame each, all held in memory "
-                                 f"while the GIF is written), got {samples}")
-    if temperature is not None:
-        check(finite(temperature) and temperature >= 0, f"--temperature must be a finite number >= 0, got {temperature}")
-    if k is not None:
-        check(finite(k) and k > 0, f"--k must be a finite number > 0, got {k}")
-    check(iterations >= 1, f"--iterations must be at least 1, got {iterations}")
-    check(neighbourhood in (4, 8), f"--neighbourhood must be 4 or 8, got {neighbourhood}")
-    check(finite(fps) and 0 < fps <= 100, f"--fps must be above 0 and at most 100, got {fps}")
+# Checks: (test of the value, what it must be). The message is "FLAG must be WHAT, got VALUE".
+Rule = Tuple[Callable[[Any], bool], str]
+AT_LEAST_1: Rule = (lambda v: v >= 1, "at least 1")
+NON_NEGATIVE: Rule = (lambda v: finite(v) and v >= 0, "a finite number >= 0")
+POSITIVE: Rule = (lambda v: finite(v) and v > 0, "a finite number > 0")
+FINITE: Rule = (finite, "a finite number")
 
 
-def samples_option(default: int) -> int:
-    return typer.Option(default, "--samples", help="Perturb-and-MAP draws (one GIF frame each in sample/gradients).")
+@dataclass(frozen=True)
+class Option:
+    """One option: its flag(s), Python type, default, help and checks."""
+
+    flags: str
+    type: Any
+    default: Any
+    help: str
+    rules: Sequence[Rule] = ()
+    argument: bool = False          # a positional argument (MAP) rather than a flag
+    metavar: Optional[str] = None
+
+    @property
+    def flag(self) -> str:
+        return self.flags.split("/")[0]
+
+    def parameter(self, name: str, default: Any) -> inspect.Parameter:
+        """The Typer parameter of a command function."""
+        shown = default is not None and not self.argument and self.type is not bool  # flags need no default
+        if self.argument:
+            info = typer.Argument(default, metavar=self.metavar, help=self.help, show_default=False)
+        else:
+            info = typer.Option(default, self.flags, help=self.help, show_default=shown, metavar=self.metavar)
+        return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=info, annotation=self.type)
+
+    def check(self, value: Any) -> None:
+        if value is None:
+            return
+        for test, must in self.rules:
+            check(test(value), f"{self.flag} must be {must}, got {value}")
 
 
-NOISE = typer.Option(Noise.sum_of_gamma, "--noise", help="Perturbation of the costs.")
-K = typer.Option(None, "--k", show_default=False,
-                 help="Sum-of-Gamma k; default: the cells on the unperturbed (or gold) shortest path.")
-ITERATIONS = typer.Option(100, "--iterations", help="Sum-of-Gamma terms s.")
-NEIGHBOURHOOD = typer.Option(8, "--neighbourhood", help="Moves between cells: 8 (with diagonals) or 4.")
-GRID = typer.Option(None, "--grid", show_default=False, help="Cells as N or HxW (block means); default: detected.")
-MIN_COST = typer.Option(1.0, "--min-cost", help="Cost of the brightest pixel.")
-MAX_COST = typer.Option(100.0, "--max-cost", help="Cost of the darkest pixel.")
-KEY = typer.Option(None, "--key", show_default=False, help="Array to use from an .npz with several.")
-SEED = typer.Option(0, "--seed", help="Random seed; the same seed writes the same bytes.")
-OUT = typer.Option(Path("figures"), "--out", help="Folder for the figures (created if missing).")
-FPS = typer.Option(10.0, "--fps", help="GIF frames per second.")
-QUIET = typer.Option(False, "--quiet", help="Print nothing but errors.")
-GOLD = typer.Option(None, "--gold", show_default=False,
-                    help="Gold path image (bright cells on the path) or 0/1 array, on the map's cell grid.")
-GOLD_MAP = typer.Option(None, "--gold-map", show_default=False,
-                        help="Take the gold path as the shortest path on this other map.")
-INPUT_TEMPERATURE = typer.Option(1.0, "--input-temperature", help="Noise scale of the forward draws.")
-ALPHA = typer.Option(1.0, "--alpha", help="Target: alpha * cost + beta * dL/dy.")
-BETA = typer.Option(10.0, "--beta", help="Target step size beta.")
+OPTIONS: Dict[str, Option] = dict(
+    map_path=Option("MAP", Optional[Path], None, "Map image (PNG, JPEG, ...) or cost array (.npy, .npz, .csv); "
+                    "default: the built-in README map.", argument=True, metavar="MAP"),
+    gold=Option("--gold", Optional[Path], None,
+                "Gold path image (bright cells on the path) or 0/1 array, on the map's cell grid."),
+    gold_map=Option("--gold-map", Optional[Path], None, "Take the gold path as the shortest path on this other map."),
+    samples=Option("--samples", int, 100, "Perturb-and-MAP draws per map (per step in learn).",
+                   [AT_LEAST_1, (lambda v: v <= MAX_FRAMES, f"at most {MAX_FRAMES} (one GIF frame each in sample "
+                                 "and gradients, all held in memory while the GIF is written)")]),
+    learn_samples=Option("--learn-samples", int, 10, "Samples per learning step.", [AT_LEAST_1]),
+    estimators=Option("--estimators", str, ",".join(e.value for e in Estimator),
+                      "Comma-separated estimators to compare."),
+    estimator=Option("--estimator", Estimator, Estimator.imle, "Gradient estimator."),
+    noise=Option("--noise", Noise, Noise.sum_of_gamma, "Perturbation of the costs."),
+    k=Option("--k", Optional[float], None, "Sum-of-Gamma k; default: the cells on the unperturbed (or gold) "
+             "shortest path.", [POSITIVE]),
+    sums_k=Option("--k", int, 20, "Sum-of-Gamma k: the number of draws summed.", [AT_LEAST_1]),
+    iterations=Option("--iterations", int, 100, "Sum-of-Gamma terms s.", [AT_LEAST_1]),
+    draws=Option("--draws", int, 8192, "Number of sums (and of single draws) in the histograms.",
+                 [(lambda v: v >= 2, "at least 2")]),
+    temperature=Option("--temperature", float, 1.0, "Noise scale: draw i solves cost - temperature * noise.",
+                       [NON_NEGATIVE]),
+    input_temperature=Option("--input-temperature", float, 1.0, "Noise scale of the forward draws.",
+                             [NON_NEGATIVE]),
+    target_temperature=Option("--target-temperature", float, 5.0, "Noise scale at the target.", [NON_NEGATIVE]),
+    learn_target_temperature=Option("--learn-target-temperature", float, 1.0,
+                                    "Noise scale at the target (learning).", [NON_NEGATIVE]),
+    alpha=Option("--alpha", float, 1.0, "Target: alpha * cost + beta * dL/dy.", [FINITE]),
+    beta=Option("--beta", float, 10.0, "Target step size beta.", [NON_NEGATIVE]),
+    neighbourhood=Option("--neighbourhood", int, 8, "Moves between cells: 8 (with diagonals) or 4.",
+                         [(lambda v: v in (4, 8), "4 or 8")]),
+    workers=Option("--workers", int, 0, "Solve maps one by one over this many processes (imle.parallel); "
+                   "0: the in-process batched solver.", [(lambda v: 0 <= v <= 256, "between 0 and 256")]),
+    learn_too=Option("--learn/--no-learn", bool, False, "Also run the learning loop for each estimator."),
+    steps=Option("--steps", int, 1100, "Adam steps.", [AT_LEAST_1]),
+    lr=Option("--lr", float, 0.005, "Adam learning rate.", [(lambda v: finite(v) and v > 0, "a positive number")]),
+    every=Option("--every", int, 10, "Record a GIF frame every this many steps.", [AT_LEAST_1]),
+    size=Option("--size", str, "16", "Map cells (N or HxW) when no --gold is given."),
+    grid=Option("--grid", Optional[str], None, "Cells as N or HxW (block means); default: detected."),
+    min_cost=Option("--min-cost", float, 1.0, "Cost of the brightest pixel."),
+    max_cost=Option("--max-cost", float, 100.0, "Cost of the darkest pixel."),
+    key=Option("--key", Optional[str], None, "Array to use from an .npz with several."),
+    seed=Option("--seed", int, 0, "Random seed; the same seed writes the same bytes."),
+    out=Option("--out", Path, Path("figures"), "Folder for the figures (created if missing)."),
+    fps=Option("--fps", float, 10.0, "GIF frames per second.",
+               [(lambda v: finite(v) and 0 < v <= 100, "above 0 and at most 100")]),
+    quiet=Option("--quiet/--no-quiet", bool, False, "Print nothing but errors."),
+)
+
+#: The options of every command that reads a map (after its own).
+MAP_OPTIONS = "grid min_cost max_cost key"
+#: The options of every command that writes figures.
+OUTPUT_OPTIONS = "seed out fps quiet"
 
 
-def check_estimator(*, input_temperature: float, target_temperature: float, alpha: float, beta: float) -> None:
-    check(finite(input_temperature) and input_temperature >= 0,
-           f"--input-temperature must be a finite number >= 0, got {input_temperature}")
-    check(finite(target_temperature) and target_temperature >= 0,
-           f"--target-temperature must be a finite number >= 0, got {target_temperature}")
-    check(finite(alpha), f"--alpha must be a finite number, got {alpha}")
-    check(finite(beta) and beta >= 0, f"--beta must be a finite number >= 0, got {beta}")
+@dataclass(frozen=True)
+class Settings:
+    """Every option's value for one run of a command; options the command does not take keep
+    their table defaults. Built and checked once, by :func:`command`."""
+
+    map_path: Optional[Path] = None
+    gold: Optional[Path] = None
+    gold_map: Optional[Path] = None
+    samples: int = 100
+    learn_samples: int = 10
+    estimators: str = ""
+    estimator: Estimator = Estimator.imle
+    noise: Noise = Noise.sum_of_gamma
+    k: Optional[float] = None
+    sums_k: int = 20
+    iterations: int = 100
+    draws: int = 8192
+    temperature: float = 1.0
+    input_temperature: float = 1.0
+    target_temperature: float = 5.0
+    learn_target_temperature: float = 1.0
+    alpha: float = 1.0
+    beta: float = 10.0
+    neighbourhood: int = 8
+    workers: int = 0
+    learn_too: bool = False
+    steps: int = 1100
+    lr: float = 0.005
+    every: int = 10
+    size: str = "16"
+    grid: Optional[str] = None
+    min_cost: float = 1.0
+    max_cost: float = 100.0
+    key: Optional[str] = None
+    seed: int = 0
+    out: Path = Path("figures")
+    fps: float = 10.0
+    quiet: bool = False
+    given: frozenset = field(default=frozenset(), compare=False)  # the options this command takes
+
+    @property
+    def map_options(self) -> dict:
+        """The keyword arguments of maps.load_map."""
+        return dict(grid=self.grid, min_cost=self.min_cost, max_cost=self.max_cost, key=self.key)
+
+    @property
+    def chosen_estimators(self) -> list:
+        """--estimators as a checked list: 'imle,blackbox' -> ['imle', 'blackbox'] (order kept,
+        duplicates dropped)."""
+        names = [name.strip() for name in self.estimators.split(",") if name.strip()]
+        known = [e.value for e in Estimator]
+        for name in names:
+            check(name in known, f"--estimators: unknown estimator {name!r}; choose from {', '.join(known)}")
+        check(bool(names), "--estimators must name at least one estimator")
+        return list(dict.fromkeys(names))
 
 
-def check_learning(steps: int, lr: float, every: int) -> None:
-    check(steps >= 1, f"--steps must be at least 1, got {steps}")
-    check(finite(lr) and lr > 0, f"--lr must be a positive number, got {lr}")
-    check(every >= 1, f"--every must be at least 1, got {every}")
-    check(every <= steps, f"--every ({every}) must not be larger than --steps ({steps})")
-    frames = steps // every + 1
-    check(frames <= MAX_FRAMES, f"--steps / --every gives {frames} GIF frames, at most {MAX_FRAMES}: "
-                                f"raise --every to at least {-(-steps // (MAX_FRAMES - 1))}")
+assert {f.name for f in fields(Settings)} - {"given"} == set(OPTIONS), "Settings and OPTIONS must list the same options"
 
 
-STEPS = typer.Option(1100, "--steps", help="Adam steps.")
-LR = typer.Option(0.005, "--lr", help="Adam learning rate.")
-EVERY = typer.Option(10, "--every", help="Record a GIF frame every this many steps.")
+def check_together(settings: Settings) -> None:
+    """The checks that involve several options (each single option is checked by its table rules)."""
+    given = settings.given
+    if "every" in given:
+        check(settings.every <= settings.steps,
+              f"--every ({settings.every}) must not be larger than --steps ({settings.steps})")
+        frames = settings.steps // settings.every + 1
+        check(frames <= MAX_FRAMES, f"--steps / --every gives {frames} GIF frames, at most {MAX_FRAMES}: "
+                                    f"raise --every to at least {-(-settings.steps // (MAX_FRAMES - 1))}")
+    if "gold_map" in given:
+        check(settings.gold is None or settings.gold_map is None,
+              "--gold and --gold-map are alternatives; give one of them")
+    if "draws" in given:
+        check(settings.draws * settings.sums_k <= 50_000_000,
+              f"--draws x --k must be at most 50,000,000, got {settings.draws * settings.sums_k}")
+    noisy = [settings.estimator.value] if "estimator" in given else []
+    if "estimators" in given:
+        noisy = settings.chosen_estimators
+    for name in noisy:
+        if name in (Estimator.perturbed.value, Estimator.score_function.value):
+            check(settings.input_temperature > 0,
+                  f"--input-temperature must be > 0 for {name} (it is its noise scale sigma)")
+
+
+def command(app: typer.Typer, name: str, options: str, **defaults: Any) -> Callable:
+    """Declare the command ``name`` taking the named options (space-separated keys of
+    :data:`OPTIONS`, in help order), with per-command ``defaults``. The decorated body receives
+    the checked :class:`Settings`; user errors become one line and exit code 2."""
+    names = options.split()
+    unknown = [n for n in [*names, *defaults] if n not in OPTIONS]
+    assert not unknown, f"unknown options {unknown}"
+
+    def decorate(body: Callable[[Settings], None]) -> Callable[[Settings], None]:
+        def callback(**values: Any) -> None:
+            with user_errors():
+                for key, value in values.items():
+                    OPTIONS[key].check(value)
+                settings = Settings(**values, given=frozenset(values))
+                check_together(settings)
+                body(settings)
+
+        parameters = [OPTIONS[n].parameter(n, defaults.get(n, OPTIONS[n].default)) for n in names]
+        callback.__signature__ = inspect.Signature(parameters)
+        callback.__annotations__ = {p.name: p.annotation for p in parameters}
+        callback.__doc__, callback.__name__ = body.__doc__, body.__name__
+        app.command(name)(callback)
+        return body
+
+    return decorate
