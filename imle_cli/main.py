@@ -1,5 +1,5 @@
 """imle-cli: the commands. Thin: each names its options (imle_cli.options), loads its inputs, runs
-its parts (an experiment and the figures it writes) and prints a summary.
+its parts (imle_cli.parts: an experiment and the figures it writes) and prints a summary.
 
 Heavy modules (torch, matplotlib, imageio, PIL) are imported inside the parts so that
 ``imle-cli --help`` stays instant.
@@ -7,13 +7,14 @@ Heavy modules (torch, matplotlib, imageio, PIL) are imported inside the parts so
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, List, Optional, Tuple
+from typing import List, Tuple
 
 import typer
 
-from imle_cli.options import MAP_OPTIONS, OUTPUT_OPTIONS, Noise, Settings, check, command
+from imle_cli.options import MAP_OPTIONS, OUTPUT_OPTIONS, Settings, check, command
+from imle_cli.parts import Job, Part, compare_part, gradients_part, learn_part, noise_part, sample_part
 from imle_cli.reporting import Reporter
 
 app = typer.Typer(
@@ -36,120 +37,6 @@ def _version(value: bool) -> None:
 def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                       help="Print the version and exit.")) -> None:
     """I-MLE on maps: sample shortest paths with perturb-and-MAP and render the figures."""
-
-
-@dataclass
-class Job:
-    """What the parts of one command run share: the open outputs and progress bars, and the map
-    and gold path (None where the command has none)."""
-
-    outputs: Any = None
-    progress: Any = None
-    costs: Any = None
-    map_name: str = ""
-    gold: Any = None
-    gold_source: str = ""
-
-
-#: What a part returns: (its title in index.html, one line of facts, the files it wrote as
-#: (name, caption)).
-Section = Tuple[str, str, List[Tuple[str, str]]]
-#: A part: (job, its settings) -> Section; an experiment and the figures that show it.
-Part = Callable[[Job, Settings], Section]
-
-
-def _noise_label(s: Settings, k: float) -> str:
-    if s.noise is Noise.sum_of_gamma:
-        return f"sum-of-gamma noise (k = {k:g}, s = {s.iterations})"
-    return "Gumbel noise" if s.noise is Noise.gumbel else "no noise"
-
-
-def sample_part(job: Job, s: Settings) -> Section:
-    """map.png, paths.gif, distribution.gif and .png: perturb-and-MAP draws on the map."""
-    from imle_cli import experiments, figures
-
-    figures.write_map(job.outputs, job.costs, job.map_name)
-    task = job.progress.add_task("sampling", total=1)
-    result = experiments.sample_paths(job.costs, samples=s.samples, noise=s.noise.value, k=s.k,
-                                      iterations=s.iterations, temperature=s.temperature,
-                                      neighbourhood=s.neighbourhood, seed=s.seed, workers=s.workers)
-    job.progress.advance(task)
-    draw = job.progress.add_task("rendering", total=2 * s.samples)
-    figures.write_sample(job.outputs, job.costs, result, label=f"{_noise_label(s, result.k)}, temperature "
-                         f"{s.temperature:g}", fps=s.fps, advance=lambda: job.progress.advance(draw))
-    lengths = result.paths.reshape(s.samples, -1).sum(1)
-    same = (result.paths == result.unperturbed).all(axis=(1, 2)).mean()
-    rows, cols = job.costs.shape
-    facts = (f"grid {rows}x{cols}, k = {result.k:g}, mean path length {lengths.mean():.1f} cells, {same:.0%} of "
-             "draws equal the unperturbed shortest path")
-    return "Sampling paths", facts, [("map.png", "the cost map; darker cells cost more"),
-                   ("paths.gif", f"{s.samples} perturb-and-MAP draws of the shortest path, one per frame"),
-                   ("distribution.gif", "share of draws 1..i through each cell, frame i"),
-                   ("distribution.png", f"share of all {s.samples} draws through each cell")]
-
-
-def gradients_part(job: Job, s: Settings) -> Section:
-    """gold.png, gradients.gif, gradients.png: per-draw I-MLE gradients against the gold path."""
-    from imle_cli import experiments, figures
-
-    figures.write_gold(job.outputs, job.costs, job.gold, job.gold_source)
-    task = job.progress.add_task("gradients", total=1)
-    result = experiments.imle_gradients(job.costs, job.gold, samples=s.samples, noise=s.noise.value, k=s.k,
-                                        iterations=s.iterations, input_temperature=s.input_temperature,
-                                        target_temperature=s.target_temperature, alpha=s.alpha, beta=s.beta,
-                                        neighbourhood=s.neighbourhood, seed=s.seed, workers=s.workers)
-    job.progress.advance(task)
-    draw = job.progress.add_task("rendering", total=s.samples)
-    label = (f"{_noise_label(s, result.k)}, temperatures {s.input_temperature:g}/{s.target_temperature:g}, "
-             f"alpha {s.alpha:g}, beta {s.beta:g}")
-    figures.write_gradients(job.outputs, result, label=label, fps=s.fps, advance=lambda: job.progress.advance(draw))
-    facts = (f"gradient descent on the mean gradient makes {int((result.mean > 0).sum())} cells cheaper and "
-             f"{int((result.mean < 0).sum())} dearer ({s.samples} draws)")
-    return "I-MLE gradients", facts, [("gold.png", f"the gold path ({job.gold_source}) over the map"),
-                   ("gradients.gif", "each draw's I-MLE gradient of the Hamming loss (left) and the running "
-                                     "mean (right); blue cells get cheaper under gradient descent, red dearer"),
-                   ("gradients.png", f"the mean gradient over {s.samples} draws")]
-
-
-def learn_part(job: Job, s: Settings) -> Section:
-    """learning_paths.gif, learning_weights.gif, loss.png: learning a map from the gold path."""
-    from imle_cli import experiments, figures
-
-    task = job.progress.add_task("learning", total=s.steps)
-
-    def advance(step: int, loss: float) -> None:
-        job.progress.update(task, advance=1, description=f"learning (loss {loss:5.2f})")
-
-    result = experiments.learn_map(job.gold, steps=s.steps, lr=s.lr, samples=s.samples, noise=s.noise.value,
-                                   k=s.k, iterations=s.iterations, input_temperature=s.input_temperature,
-                                   target_temperature=s.target_temperature, alpha=s.alpha, beta=s.beta,
-                                   neighbourhood=s.neighbourhood, every=s.every, seed=s.seed, progress=advance,
-                                   estimator=s.estimator.value, workers=s.workers)
-    draw = job.progress.add_task("rendering", total=2 * len(result.steps))
-    label = (f"{s.estimator.value}, lr {s.lr:g}, {s.samples} samples, temperatures "
-             f"{s.input_temperature:g}/{s.target_temperature:g}")
-    figures.write_learning(job.outputs, job.gold, result, label=label, fps=s.fps,
-                           advance=lambda: job.progress.advance(draw))
-    verdict = ("equals the gold path" if result.final_distance == 0
-               else f"differs from the gold path in {result.final_distance} cells")
-    facts = (f"{s.estimator.value}: final training loss {result.losses[-1]:.2f} (mean of the last 10 steps "
-             f"{result.losses[-10:].mean():.2f}); the learned map's shortest path {verdict}")
-    return "Learning the map", facts, [("learning_paths.gif", f"the learned map's shortest path (red) over the gold path (grey), "
-                                          f"every {s.every} steps"),
-                   ("learning_weights.gif", "the learned costs, on one colour scale"),
-                   ("loss.png", "the training loss (mean Hamming loss of the sampled paths)")]
-
-
-def noise_part(job: Job, s: Settings) -> Section:
-    """noise.png: Sum-of-Gamma sums against the Gumbel density."""
-    from imle_cli import experiments, figures
-
-    task = job.progress.add_task("sampling", total=1)
-    result = experiments.check_noise(k=s.sums_k, iterations=s.iterations, draws=s.draws, seed=s.seed)
-    job.progress.advance(task)
-    job.outputs.png("noise.png", figures.noise_plot(result, s.sums_k, s.iterations), None)
-    return "Noise", (f"KS statistic of the sums of k = {s.sums_k} draws against Gumbel(0, 1): {result.ks:.4f} "
-            f"({s.draws} sums, s = {s.iterations})"), [("noise.png", "Sum-of-Gamma noise against Gumbel")]
 
 
 def _load_inputs(job: Job, s: Settings, reporter: Reporter, needs_map: bool, needs_gold: bool) -> None:
@@ -243,7 +130,7 @@ def learn(s: Settings) -> None:
     run_parts(s, [(learn_part, s)], needs_map=False, needs_gold=True)
 
 
-@command(app, "noise", f"sums_k iterations draws seed out quiet")
+@command(app, "noise", "sums_k iterations draws seed out quiet")
 def noise(s: Settings) -> None:
     """Check Sum-of-Gamma noise: the sum of k draws against the Gumbel density; writes noise.png."""
     run_parts(s, [(noise_part, s)], needs_map=False)
@@ -257,42 +144,6 @@ def all_figures(s: Settings) -> None:
     run_parts(s, [(sample_part, replace(s, temperature=s.input_temperature)), (gradients_part, s),
                   (learn_part, replace(s, samples=s.learn_samples, target_temperature=s.learn_target_temperature,
                                        k=None))], needs_gold=True, index=True)
-
-
-def compare_part(job: Job, s: Settings) -> Section:
-    """compare.png and .gif (and compare_loss.png with --learn): every chosen estimator on one map."""
-    from imle_cli import experiments, figures
-
-    chosen = s.chosen_estimators
-    task = job.progress.add_task("gradients", total=len(chosen))
-    results = {}
-    for name in chosen:
-        results[name] = experiments.imle_gradients(
-            job.costs, job.gold, samples=s.samples, noise=s.noise.value, k=s.k, iterations=s.iterations,
-            input_temperature=s.input_temperature, target_temperature=s.target_temperature, alpha=s.alpha,
-            beta=s.beta, neighbourhood=s.neighbourhood, seed=s.seed, estimator=name, workers=s.workers)
-        job.progress.advance(task)
-    draw = job.progress.add_task("rendering", total=s.samples)
-    figures.write_compare(job.outputs, results, label=f"temperatures {s.input_temperature:g}/"
-                          f"{s.target_temperature:g}, beta {s.beta:g}", fps=s.fps,
-                          advance=lambda: job.progress.advance(draw))
-    facts = [f"{name}: mean gradient makes {int((r.mean > 0).sum())} cells cheaper, {int((r.mean < 0).sum())} dearer"
-             for name, r in results.items()]
-    if s.learn_too:
-        losses = {}
-        task = job.progress.add_task("learning", total=len(chosen) * s.steps)
-        for name in chosen:
-            result = experiments.learn_map(
-                job.gold, steps=s.steps, lr=s.lr, samples=s.learn_samples, noise=s.noise.value,
-                iterations=s.iterations, input_temperature=s.input_temperature,
-                target_temperature=s.target_temperature, alpha=s.alpha, beta=s.beta,
-                neighbourhood=s.neighbourhood, every=s.steps, seed=s.seed, estimator=name, workers=s.workers,
-                progress=lambda step, loss: job.progress.advance(task))
-            losses[name] = result.losses
-            verdict = "reaches" if result.final_distance == 0 else "misses"
-            facts.append(f"{name}: final loss {result.losses[-10:].mean():.2f}, {verdict} the gold path")
-        figures.write_compare_losses(job.outputs, losses, title=f"learning the gold path, {s.steps} steps")
-    return "Estimators", "\n".join(facts), []
 
 
 @command(app, "compare", f"map_path gold gold_map estimators samples {NOISE_OPTIONS} {TARGET_OPTIONS} learn_too "
