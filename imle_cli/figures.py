@@ -11,7 +11,7 @@ Colour conventions, the same in every figure:
 from __future__ import annotations
 
 import html
-from typing import Callable, List, Sequence
+from typing import Callable, List, Optional, Sequence
 
 import numpy as np
 
@@ -65,10 +65,17 @@ def write_sample(outputs: Outputs, costs: np.ndarray, result: experiments.Sample
     outputs.png("distribution.png", frames[-1], share.palette)
 
 
-def write_gold(outputs: Outputs, costs: np.ndarray, gold: np.ndarray, source: str) -> None:
-    figure = cost_figure(costs)
-    outputs.png("gold.png", figure.frame(costs, overlay=gold, title=f"gold path: {int(gold.sum())} cells",
-                                         subtitle=f"from {source}, over the map"), figure.palette)
+def write_gold(outputs: Outputs, costs: np.ndarray, gold: np.ndarray, source: str, *,
+               marks: Sequence[tuple] = (), underlay: Optional[np.ndarray] = None) -> None:
+    """gold_preview.png: the gold path over the map with cell indices, waypoints ringed, a
+    drawing's stroke faint underneath. (gold.png is always gold data, never this figure.)"""
+    figure = Figure(costs.shape, cmap="YlOrBr", vmin=float(costs.min()), vmax=float(costs.max()),
+                    label=COST_LABEL, axes=True)
+    extras = (f", {len(marks)} waypoint{'s' if len(marks) != 1 else ''} ringed" if len(marks) else "") + \
+        (", the stroke in grey" if underlay is not None else "")
+    outputs.png("gold_preview.png", figure.frame(costs, overlay=gold, marks=marks, underlay=underlay,
+                                                 title=f"gold path: {int(gold.sum())} cells",
+                                                 subtitle=f"from {source}{extras}"), figure.palette)
 
 
 def write_gradients(outputs: Outputs, result: experiments.GradientResult, *, label: str, fps: float,

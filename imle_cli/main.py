@@ -14,7 +14,7 @@ from typing import List, Tuple
 import typer
 
 from imle_cli.options import MAP_OPTIONS, OUTPUT_OPTIONS, Settings, check, command
-from imle_cli.parts import Job, Part, compare_part, gradients_part, learn_part, noise_part, sample_part
+from imle_cli.parts import Job, Part, annotate_part, compare_part, gradients_part, learn_part, noise_part, sample_part
 from imle_cli.reporting import Reporter
 
 app = typer.Typer(
@@ -51,8 +51,12 @@ def _load_inputs(job: Job, s: Settings, reporter: Reporter, needs_map: bool, nee
     if not needs_gold:
         return
     if s.gold is not None:
-        job.gold, job.gold_source = maps.load_gold(s.gold, None if job.costs is None else job.costs.shape,
-                                                   s.neighbourhood), Path(s.gold).name
+        notices: List[str] = []
+        job.gold = maps.load_gold(s.gold, None if job.costs is None else job.costs.shape, s.neighbourhood,
+                                  invert=s.invert, notices=notices)
+        job.gold_source = Path(s.gold).name
+        for text in notices:
+            reporter.notice(text)
     elif s.gold_map is not None:
         other = maps.load_map(s.gold_map, **s.map_options).costs
         check(other.shape == job.costs.shape, f"--gold-map {str(s.gold_map)!r} is {other.shape[0]}x{other.shape[1]} "
@@ -109,9 +113,25 @@ def sample(s: Settings) -> None:
     run_parts(s, [(sample_part, s)])
 
 
-@command(app, "gradients", f"map_path gold gold_map samples {NOISE_OPTIONS} {TARGET_OPTIONS} {MAP_COMMAND}")
+@command(app, "annotate", f"map_path via flat drawing neighbourhood {MAP_OPTIONS} out quiet")
+def annotate(s: Settings) -> None:
+    """Make a gold path for a map: writes gold.png (the path as data, for --gold), gold.npy, gold_preview.png.
+
+    \b
+    From waypoints: --via ROW,COL (repeatable; 0-based cell indices, row first, as in every
+    message and on the preview's axes). The gold is the shortest path on MAP (on a flat map with
+    --flat) from the top-left cell through each waypoint in order to the bottom-right cell:
+        imle-cli annotate assets/map.png --via 6,14 --via 12,0
+    From a drawing: --drawing FILE, an image of the map (any size) with the path drawn on it in
+    any colour and pen; the gold is the path of cells that follows the stroke.
+    With neither: the shortest path on MAP.
+    """
+    run_parts(s, [(annotate_part, s)])
+
+
+@command(app, "gradients", f"map_path gold gold_map invert samples {NOISE_OPTIONS} {TARGET_OPTIONS} {MAP_COMMAND}")
 def gradients(s: Settings) -> None:
-    """I-MLE gradients of the Hamming loss to a gold path: writes gold.png, gradients.gif, gradients.png.
+    """I-MLE gradients of the Hamming loss to a gold path: writes gold_preview.png, gradients.gif, gradients.png.
 
     Without --gold or --gold-map the gold path is the shortest path on a flat map (the diagonal on
     a square map: the gold of the torch-imle README's gradient figure).
@@ -119,7 +139,7 @@ def gradients(s: Settings) -> None:
     run_parts(s, [(gradients_part, s)], needs_gold=True)
 
 
-@command(app, "learn", f"gold steps lr samples {NOISE_OPTIONS} {TARGET_OPTIONS} every estimator size "
+@command(app, "learn", f"gold invert steps lr samples {NOISE_OPTIONS} {TARGET_OPTIONS} every estimator size "
                        f"{OUTPUT_OPTIONS}", samples=10, target_temperature=1.0)
 def learn(s: Settings) -> None:
     """Learn map costs from a gold path: writes learning_paths.gif, learning_weights.gif, loss.png.
@@ -136,7 +156,7 @@ def noise(s: Settings) -> None:
     run_parts(s, [(noise_part, s)], needs_map=False)
 
 
-@command(app, "all", f"map_path gold gold_map samples learn_samples steps lr every {NOISE_OPTIONS} "
+@command(app, "all", f"map_path gold gold_map invert samples learn_samples steps lr every {NOISE_OPTIONS} "
                      f"input_temperature target_temperature learn_target_temperature alpha beta neighbourhood "
                      f"workers {MAP_COMMAND}")
 def all_figures(s: Settings) -> None:
@@ -146,7 +166,7 @@ def all_figures(s: Settings) -> None:
                                        k=None))], needs_gold=True, index=True)
 
 
-@command(app, "compare", f"map_path gold gold_map estimators samples {NOISE_OPTIONS} {TARGET_OPTIONS} learn_too "
+@command(app, "compare", f"map_path gold gold_map invert estimators samples {NOISE_OPTIONS} {TARGET_OPTIONS} learn_too "
                          f"steps lr learn_samples {MAP_COMMAND}", samples=50)
 def compare(s: Settings) -> None:
     """Compare I-MLE with its peers on one map: compare.png, compare.gif (and compare_loss.png with --learn)."""

@@ -87,42 +87,52 @@ def _first_line(error: BaseException) -> str:
     return text[0] if text else type(error).__name__
 
 
-def read_luminance(path: Path, what: str = "MAP") -> np.ndarray:
-    """Luminance in [0, 1], float64 [H, W], of any image imageio reads (first frame)."""
+def _read_pixels(path: Path, what: str) -> np.ndarray:
+    """The first frame of any image imageio reads, as its raw pixel array."""
     import imageio.v3 as iio
 
     _check_file(path, what)
     try:
         with warnings.catch_warnings():  # imageio warns about legacy plugins it tries on bad files
             warnings.simplefilter("ignore", DeprecationWarning)
-            pixels = np.asarray(iio.imread(path, index=0))
+            return np.asarray(iio.imread(path, index=0))
     except Exception as error:  # imageio raises many types for unreadable files
         raise UserError(f"{what} {str(path)!r} is not a readable image ({_first_line(error)})") from None
-    return _luminance(pixels, path, what)
 
 
-def _luminance(pixels: np.ndarray, path: Path, what: str) -> np.ndarray:
+def read_luminance(path: Path, what: str = "MAP") -> np.ndarray:
+    """Luminance in [0, 1], float64 [H, W], of any image imageio reads (first frame)."""
+    values = _unit_rgb(_read_pixels(path, what), path, what)
+    return values @ np.array([0.2126, 0.7152, 0.0722]) if values.ndim == 3 else values  # Rec. 709 luma
+
+
+def read_rgb(path: Path, what: str) -> np.ndarray:
+    """Colours in [0, 1], float32 [H, W, 3], of any image (grey repeated; alpha over white)."""
+    values = _unit_rgb(_read_pixels(path, what), path, what, np.float32)
+    return values if values.ndim == 3 else np.repeat(values[..., None], 3, axis=2)
+
+
+def _unit_rgb(pixels: np.ndarray, path: Path, what: str, dtype=np.float64) -> np.ndarray:
+    """Pixels -> [H, W] grey or [H, W, 3] RGB in [0, 1] of ``dtype``, transparency composited over white."""
     if pixels.dtype == bool:
-        values = pixels.astype(np.float64)
+        values = pixels.astype(dtype)
     elif pixels.dtype.kind == "u":
-        values = pixels.astype(np.float64) / np.iinfo(pixels.dtype).max
+        values = pixels.astype(dtype) * dtype(1.0 / np.iinfo(pixels.dtype).max)
     elif pixels.dtype.kind == "i":
-        values = pixels.astype(np.float64) / (65535.0 if pixels.max(initial=0) > 255 else 255.0)
+        values = pixels.astype(dtype) / dtype(65535.0 if pixels.max(initial=0) > 255 else 255.0)
     elif pixels.dtype.kind == "f":
-        values = pixels.astype(np.float64)
+        values = pixels.astype(dtype)
     else:
         raise UserError(f"{what} {str(path)!r} has pixels of an unsupported type ({pixels.dtype})")
     if not np.isfinite(values).all():
         raise UserError(f"{what} {str(path)!r} has NaN or infinite pixels")
-    values = np.clip(values, 0.0, 1.0)
+    np.clip(values, 0.0, 1.0, out=values)
     if values.ndim == 3 and values.shape[2] in (2, 4):  # grey+alpha or RGBA: over white
         alpha = values[..., -1:]
         values = values[..., :-1] * alpha + (1.0 - alpha)
-    if values.ndim == 3 and values.shape[2] == 3:
-        values = values @ np.array([0.2126, 0.7152, 0.0722])  # Rec. 709 luma
-    elif values.ndim == 3 and values.shape[2] == 1:
+    if values.ndim == 3 and values.shape[2] == 1:
         values = values[..., 0]
-    if values.ndim != 2:
+    if values.ndim not in (2, 3) or (values.ndim == 3 and values.shape[2] != 3):
         raise UserError(f"{what} {str(path)!r} has an unsupported pixel layout {pixels.shape}")
     if values.shape[0] < 2 or values.shape[1] < 2:
         raise UserError(f"{what} {str(path)!r} is {values.shape[0]}x{values.shape[1]} pixels; "
@@ -244,13 +254,16 @@ NEIGHBOURS = {
 }
 
 
-def load_gold(path: Path, shape: Optional[Tuple[int, int]], neighbourhood: int = 8) -> np.ndarray:
-    """A gold path file -> uint8 mask: bright image cells (or non-zero array cells).
+def load_gold(path: Path, shape: Optional[Tuple[int, int]], neighbourhood: int = 8, *,
+              invert: bool = False, notices: Optional[List[str]] = None) -> np.ndarray:
+    """A gold path file -> uint8 mask: bright image cells (dark ones with ``invert``), or the
+    non-zero cells of an array (the zero ones with ``invert``).
 
-    With a map's ``shape`` the file must have that cell grid: an image whose pixel size is a
-    multiple of the grid is block-averaged onto it; otherwise its own grid (detected as for
-    maps) must equal the map's. Without ``shape`` the gold's own grid is used. The mask must be
-    a connected path from the top-left to the bottom-right cell.
+    With a map's ``shape`` the gold is put on that cell grid: an image that is the grid itself
+    or an exact upscale of it is read cell for cell; any other size is resampled with block
+    maxima (a cell is on when any of its pixels is bright, so a 1-pixel line survives), with a
+    notice. Without ``shape`` the gold's own grid is detected as for maps. The mask must pass
+    :func:`check_path`.
     """
     path = Path(path)
     name = repr(str(path))
@@ -262,23 +275,51 @@ def load_gold(path: Path, shape: Optional[Tuple[int, int]], neighbourhood: int =
         if values.shape != shape:
             raise UserError(f"GOLD {name} is {values.shape[0]}x{values.shape[1]} cells but the map is "
                             f"{rows}x{cols} cells; they must match")
-        mask = values != 0
+        mask = (values == 0) if invert else (values != 0)
     else:
         luminance = read_luminance(path, "GOLD")
-        height, width = luminance.shape
-        if shape is None:
-            shape = image_to_cells(luminance, None, path, "GOLD")[0].shape
-        rows, cols = shape
-        if height % rows == 0 and width % cols == 0:
-            cells = block_means(luminance, rows, cols)
-        else:
-            cells, _ = image_to_cells(luminance, None, path, "GOLD")
-            if cells.shape != shape:
-                raise UserError(f"GOLD {name} is {cells.shape[0]}x{cells.shape[1]} cells ({height}x{width} "
-                                f"pixels) but the map is {rows}x{cols} cells; they must match")
+        if invert:
+            luminance = 1.0 - luminance
+        cells, notice = gold_cells(luminance, shape, path.name)
+        if notice and notices is not None:
+            notices.append(notice)
         mask = cells > 0.5
-    check_path(mask, neighbourhood, f"GOLD {name}")
+    check_path(mask, neighbourhood, f"GOLD {name}", invertible=not invert)
     return mask.astype(np.uint8)
+
+
+def block_max(values: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """The largest value of each of [rows, cols] cells of [H, W] (cells as in block_means; an
+    image smaller than the grid is sampled at the cells' centres instead)."""
+    height, width = values.shape
+    if height < rows or width < cols:
+        ys = ((np.arange(rows) + 0.5) * height / rows).astype(int)
+        xs = ((np.arange(cols) + 0.5) * width / cols).astype(int)
+        values = values[np.ix_(ys, xs)]
+        height, width = rows, cols
+    row_starts = (np.arange(rows) * height) // rows
+    col_starts = (np.arange(cols) * width) // cols
+    return np.maximum.reduceat(np.maximum.reduceat(values, row_starts, axis=0), col_starts, axis=1)
+
+
+def gold_cells(luminance: np.ndarray, shape: Optional[Tuple[int, int]], name: str) -> Tuple[np.ndarray, str]:
+    """Per-cell brightness of a gold image on the map's grid (or its own), and a notice when resampled."""
+    height, width = luminance.shape
+    bh, bw = upscale_factor(luminance)
+    own = (height // bh, width // bw)
+    if shape is None:
+        if max(own) <= MAX_AUTO_CELLS:
+            return luminance[::bh, ::bw], ""
+        longer = max(height, width)
+        shape = (max(2, round(height * MAX_AUTO_CELLS / longer)), max(2, round(width * MAX_AUTO_CELLS / longer)))
+    rows, cols = shape
+    if own == shape:
+        return luminance[::bh, ::bw], ""
+    if height % rows == 0 and width % cols == 0 and bh % (height // rows) == 0 and bw % (width // cols) == 0:
+        return luminance[::height // rows, ::width // cols], ""  # blocks of equal pixels, one per cell
+    return block_max(luminance, rows, cols), (f"GOLD {name} is {height}x{width} pixels, not the {rows}x{cols} "
+                                             "cell grid: resampled (a cell is on the path when any of its "
+                                             "pixels is bright)")
 
 
 def _read_gold_array(path: Path) -> np.ndarray:
@@ -301,20 +342,70 @@ def _read_gold_array(path: Path) -> np.ndarray:
     return array
 
 
-def check_path(mask: np.ndarray, neighbourhood: int, what: str) -> None:
-    """Raise a UserError unless ``mask`` is one connected path from the first to the last cell."""
+def _neighbour_counts(mask: np.ndarray, offsets) -> np.ndarray:
+    """How many of each cell's neighbours (under ``offsets``) are on."""
+    padded = np.pad(mask.astype(np.int8), 1)
     rows, cols = mask.shape
+    return sum(padded[1 + dr:1 + dr + rows, 1 + dc:1 + dc + cols] for dr, dc in offsets)
+
+
+def _first(cells: np.ndarray) -> Tuple[int, int]:
+    """The first True cell in reading order."""
+    r, c = np.argwhere(cells)[0]
+    return int(r), int(c)
+
+
+def check_path(mask: np.ndarray, neighbourhood: int, what: str, *, invertible: bool = False) -> None:
+    """Raise a UserError naming the first offending cell unless ``mask`` is one simple path of cells
+    from the top-left to the bottom-right cell under the neighbourhood.
+
+    The rule: the cells are connected (through the neighbourhood's moves) and contain both
+    corners; the two corners have exactly one path neighbour and every other cell exactly two;
+    no 2x2 block of cells is on. Under the 8-neighbourhood a diagonal step is a move, so an
+    L-shaped corner (a cell whose two path neighbours touch each other diagonally) is a cell too
+    many: a path that turns there takes the diagonal, and such a corner is refused by name. (Under
+    the 4-neighbourhood it is how a path turns.) These are the paths a shortest-path solver
+    returns. With ``invertible`` and more than half the cells on, the message suggests --invert.
+    """
+    rows, cols = mask.shape
+    mask = mask.astype(bool)
+    hint = ("; bright cells mark the path: is the image inverted? try --invert"
+            if invertible and mask.mean() > 0.5 else "")
+
+    def refuse(problem: str) -> None:
+        raise UserError(f"{what} {problem}{hint}")
+
     if not mask.any():
-        raise UserError(f"{what} has no path cells (bright cells mark the path)")
-    if not mask[0, 0]:
-        raise UserError(f"{what} is not a path from the top-left to the bottom-right cell: "
-                        "it breaks at cell (0, 0), which is not on it")
-    reached = np.zeros_like(mask, dtype=bool)
+        refuse("has no path cells (bright cells mark the path)")
+    block = mask[:-1, :-1] & mask[1:, :-1] & mask[:-1, 1:] & mask[1:, 1:]
+    if block.any():
+        r, c = _first(block)
+        refuse(f"has a block of path cells at ({r}, {c}) (2x2 cells from there); a gold path is a line "
+               "one cell wide")
+    offsets = NEIGHBOURS[neighbourhood]
+    if neighbourhood == 8:
+        # a cell with path neighbours both beside it and above/below it: those two touch diagonally,
+        # so the path would step diagonally past the cell (an L corner), or it is a T (a branch)
+        sides = _neighbour_counts(mask, ((0, -1), (0, 1))) * mask
+        ups = _neighbour_counts(mask, ((-1, 0), (1, 0))) * mask
+        crossing = (sides > 0) & (ups > 0)
+        if crossing.any():
+            r, c = _first(crossing)
+            if sides[r, c] + ups[r, c] > 2:
+                refuse(f"branches at ({r}, {c}): it has {sides[r, c] + ups[r, c]} path neighbours beside, above "
+                       "and below it; a gold path is one line")
+            refuse(f"turns a corner at ({r}, {c}) that a diagonal move cuts: under the 8-neighbourhood a "
+                   "path steps diagonally there; remove the cell, or use --neighbourhood 4")
+    for cell, name in (((0, 0), "top-left"), ((rows - 1, cols - 1), "bottom-right")):
+        if not mask[cell]:
+            refuse(f"does not reach the {name} cell {cell}; a gold path runs from (0, 0) to "
+                   f"({rows - 1}, {cols - 1})")
+    reached = np.zeros_like(mask)
     reached[0, 0] = True
     stack = [(0, 0)]
     while stack:
         r, c = stack.pop()
-        for dr, dc in NEIGHBOURS[neighbourhood]:
+        for dr, dc in offsets:
             rr, cc = r + dr, c + dc
             if 0 <= rr < rows and 0 <= cc < cols and mask[rr, cc] and not reached[rr, cc]:
                 reached[rr, cc] = True
@@ -323,10 +414,28 @@ def check_path(mask: np.ndarray, neighbourhood: int, what: str) -> None:
         # the cell of the connected part that got furthest towards the bottom-right corner
         cells = np.argwhere(reached)
         r, c = cells[np.lexsort((cells[:, 0], -(cells[:, 0] + cells[:, 1])))[0]]
-        raise UserError(f"{what} is not a connected path from the top-left to the bottom-right cell "
-                        f"({neighbourhood}-neighbourhood): it breaks after cell ({r}, {c})")
-    stray = np.argwhere(mask & ~reached)
-    if len(stray):
-        r, c = stray[0]
-        raise UserError(f"{what} has path cells off the path, the first at cell ({r}, {c}); "
-                        "a gold path is one connected line of cells")
+        refuse(f"is not a connected path from the top-left to the bottom-right cell ({neighbourhood}-neighbourhood): "
+               f"it breaks after cell ({r}, {c})")
+    degree = _neighbour_counts(reached, offsets) * reached
+    loop = reached.copy()  # peel off dead ends until only cycles are left
+    while True:
+        leaves = loop & (_neighbour_counts(loop, offsets) <= 1)
+        if not leaves.any():
+            break
+        loop &= ~leaves
+    if loop.any():
+        r, c = _first(loop)
+        refuse(f"has a loop through cell ({r}, {c}); a gold path visits each cell once")
+    if (degree > 2).any():
+        r, c = _first(degree > 2)
+        refuse(f"branches at ({r}, {c}): it has {degree[r, c]} path neighbours; a gold path is one line")
+    ends = reached & (degree <= 1)
+    ends[0, 0] = ends[-1, -1] = False
+    if ends.any():
+        r, c = _first(ends)
+        refuse(f"has a dead end at ({r}, {c}); a gold path is one line from corner to corner")
+    stray = mask & ~reached
+    if stray.any():
+        r, c = _first(stray)
+        refuse(f"has path cells off the path, the first at cell ({r}, {c}); a gold path is one connected "
+               "line of cells")

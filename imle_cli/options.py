@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass, field, fields
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import typer
 
@@ -109,6 +109,13 @@ OPTIONS: Dict[str, Option] = dict(
     gold=Option("--gold", Optional[Path], None,
                 "Gold path image (bright cells on the path) or 0/1 array, on the map's cell grid."),
     gold_map=Option("--gold-map", Optional[Path], None, "Take the gold path as the shortest path on this other map."),
+    invert=Option("--invert/--no-invert", bool, False, "The gold image marks the path with dark cells, not bright."),
+    via=Option("--via", Optional[List[str]], None, "A waypoint ROW,COL (0-based cell indices, row first: --via 3,12 "
+               "is row 3, column 12); repeat for several, visited in order.", metavar="ROW,COL"),
+    flat=Option("--flat/--no-flat", bool, False, "Route the waypoints on a flat map (every cell costs 1) instead "
+                "of MAP's costs."),
+    drawing=Option("--drawing", Optional[Path], None, "An image of the map with the path drawn on it (any size, "
+                   "colours and pen): the gold follows the stroke."),
     samples=Option("--samples", int, 100, "Perturb-and-MAP draws per map (per step in learn).",
                    [AT_LEAST_1, (lambda v: v <= MAX_FRAMES, f"at most {MAX_FRAMES} (one GIF frame each in sample "
                                  "and gradients, all held in memory while the GIF is written)")]),
@@ -166,6 +173,10 @@ class Settings:
     map_path: Optional[Path] = None
     gold: Optional[Path] = None
     gold_map: Optional[Path] = None
+    invert: bool = False
+    via: Optional[List[str]] = None
+    flat: bool = False
+    drawing: Optional[Path] = None
     samples: int = 100
     learn_samples: int = 10
     estimators: str = ""
@@ -230,6 +241,9 @@ def check_together(settings: Settings) -> None:
     if "gold_map" in given:
         check(settings.gold is None or settings.gold_map is None,
               "--gold and --gold-map are alternatives; give one of them")
+    if "drawing" in given:
+        check(settings.drawing is None or not settings.via, "--drawing and --via are alternatives; give one of them")
+        check(settings.drawing is None or not settings.flat, "--flat only applies to --via waypoints")
     if "draws" in given:
         check(settings.draws * settings.sums_k <= 50_000_000,
               f"--draws x --k must be at most 50,000,000, got {settings.draws * settings.sums_k}")

@@ -61,7 +61,7 @@ def sample_part(job: Job, s: Settings) -> Section:
 
 
 def gradients_part(job: Job, s: Settings) -> Section:
-    """gold.png, gradients.gif, gradients.png: per-draw I-MLE gradients against the gold path."""
+    """gold_preview.png, gradients.gif, gradients.png: per-draw I-MLE gradients against the gold path."""
     from imle_cli import experiments, figures
 
     figures.write_gold(job.outputs, job.costs, job.gold, job.gold_source)
@@ -77,7 +77,7 @@ def gradients_part(job: Job, s: Settings) -> Section:
     figures.write_gradients(job.outputs, result, label=label, fps=s.fps, advance=lambda: job.progress.advance(draw))
     facts = (f"gradient descent on the mean gradient makes {int((result.mean > 0).sum())} cells cheaper and "
              f"{int((result.mean < 0).sum())} dearer ({s.samples} draws)")
-    return "I-MLE gradients", facts, [("gold.png", f"the gold path ({job.gold_source}) over the map"),
+    return "I-MLE gradients", facts, [("gold_preview.png", f"the gold path ({job.gold_source}) over the map"),
                    ("gradients.gif", "each draw's I-MLE gradient of the Hamming loss (left) and the running "
                                      "mean (right); blue cells get cheaper under gradient descent, red dearer"),
                    ("gradients.png", f"the mean gradient over {s.samples} draws")]
@@ -158,3 +158,35 @@ def compare_part(job: Job, s: Settings) -> Section:
             facts.append(f"{name}: final loss {result.losses[-10:].mean():.2f}, {verdict} the gold path")
         figures.write_compare_losses(job.outputs, losses, title=f"learning the gold path, {s.steps} steps")
     return "Estimators", "\n".join(facts), []
+
+
+def annotate_part(job: Job, s: Settings) -> Section:
+    """gold.png (the path as data: one pixel per cell, white on black), gold.npy, and
+    gold_preview.png: a gold path made from waypoints, a drawing, or the map's shortest path."""
+    import numpy as np
+
+    from imle_cli import annotate, experiments, figures, maps
+
+    marks, underlay, extra = [], None, ""
+    if s.drawing is not None:
+        stroke = annotate.stroke_mask(maps.read_rgb(s.drawing, "--drawing"))
+        drawn = annotate.drawing_path(annotate.stroke_cells(stroke, job.costs.shape), s.neighbourhood)
+        path, underlay = drawn.path, stroke
+        source = f"the drawing {s.drawing.name}"
+        extra = (f"; {drawn.strays} of {int(path.sum())} path cells ({drawn.stray_share:.0%}) are off the stroke"
+                 if drawn.strays else "; every path cell is on the stroke")
+    elif s.via:
+        marks = [annotate.parse_via(text, job.costs.shape) for text in s.via]
+        routed = np.ones(job.costs.shape) if s.flat else job.costs
+        path = annotate.waypoint_path(routed, marks, s.neighbourhood)
+        points = ", ".join(f"({r}, {c})" for r, c in marks)
+        source = f"the shortest path{' on a flat map' if s.flat else ''} through {points}"
+    else:
+        path = experiments.shortest_path(np.ones(job.costs.shape) if s.flat else job.costs, s.neighbourhood) > 0
+        source = "the shortest path on a flat map" if s.flat else f"the shortest path on {job.map_name}"
+    job.outputs.png("gold.png", path.astype(np.uint8) * 255, None)
+    job.outputs.npy("gold.npy", path.astype(np.uint8))
+    figures.write_gold(job.outputs, job.costs, path, source, marks=marks, underlay=underlay)
+    facts = (f"a gold path of {int(path.sum())} cells: {source}{extra}; use it with "
+             f"--gold {s.out / 'gold.png'}")
+    return "Gold path", facts, [("gold.png", "the gold path as data"), ("gold_preview.png", "the gold path")]

@@ -26,9 +26,11 @@ import numpy as np
 
 from imle_cli.errors import UserError
 
-WHITE, GREY_START, GREYS, OVERLAY, CMAP_START = 0, 1, 32, 33, 40
+WHITE, GREY_START, GREYS, OVERLAY, MARK, UNDERLAY, CMAP_START = 0, 1, 32, 33, 34, 35, 40
 CMAP_LEVELS = 256 - CMAP_START
 MARGIN, TITLE_HEIGHT, BAR_GAP, BAR_WIDTH, PANEL_GAP, CAPTION_HEIGHT = 14, 46, 14, 16, 16, 20
+AXIS_BAND = 18  # room below a panel for its column indices (with axes)
+MARK_RGB, UNDERLAY_RGB = (214, 39, 40), (190, 190, 190)
 TARGET_MAP_PIXELS = 400
 
 
@@ -42,6 +44,13 @@ def _font(size: int):
 def _format_tick(value: float) -> str:
     text = f"{value:.3g}"
     return "0" if text in ("-0", "0.0") else text
+
+
+def index_ticks(count: int, most: int = 9) -> List[int]:
+    """Cell indices to label on an axis of ``count`` cells: 0 and multiples of a round step."""
+    step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10 ** 9)
+                if count / s <= most)
+    return list(range(0, count, step))
 
 
 def _nice_ticks(vmin: float, vmax: float) -> np.ndarray:
@@ -58,11 +67,14 @@ class Figure:
     """A frame layout for [rows, cols] cell arrays with one colour scale and a labelled colour bar.
 
     ``captions`` (one per panel) lays out several panels side by side on the same scale;
-    ``label=None`` leaves the colour bar out (for figures whose colours are only a legend).
+    ``label=None`` leaves the colour bar out (for figures whose colours are only a legend);
+    ``axes=True`` labels rows on the left and columns below with cell indices, the (row, col)
+    of error messages and of ``--via``.
     """
 
     def __init__(self, shape: Tuple[int, int], *, cmap: str, vmin: float, vmax: float, label: Optional[str],
-                 overlay_rgb: Tuple[int, int, int] = (31, 119, 180), captions: Sequence[str] = ()):
+                 overlay_rgb: Tuple[int, int, int] = (31, 119, 180), captions: Sequence[str] = (),
+                 axes: bool = False):
         from matplotlib import colormaps
         from PIL import Image, ImageDraw
 
@@ -74,13 +86,16 @@ class Figure:
         if self.panels > 1:
             self.scale = max(2, self.scale * 3 // 4)
         self.map_height, self.map_width = self.rows * self.scale, self.cols * self.scale
-        self.panel_x = [MARGIN + p * (self.map_width + PANEL_GAP) for p in range(self.panels)]
         self.title_font, self.subtitle_font, self.tick_font = _font(17), _font(13), _font(12)
+        self.axes = axes
+        left = MARGIN + (int(self.tick_font.getlength(str(self.rows - 1))) + 6 if axes else 0)
+        self.panel_x = [left + p * (self.map_width + PANEL_GAP) for p in range(self.panels)]
 
         palette = np.zeros((256, 3), dtype=np.uint8)
         palette[WHITE] = 255
         palette[GREY_START:GREY_START + GREYS] = np.linspace(255, 0, GREYS).round()[:, None].astype(np.uint8)
         palette[OVERLAY] = overlay_rgb
+        palette[MARK], palette[UNDERLAY] = MARK_RGB, UNDERLAY_RGB
         self.colours = (colormaps[cmap](np.linspace(0, 1, CMAP_LEVELS))[:, :3] * 255).round().astype(np.uint8)
         palette[CMAP_START:] = self.colours
         self.palette = palette
@@ -95,7 +110,7 @@ class Figure:
         else:
             width = self.bar_x + BAR_WIDTH + 6 + tick_width + 8 + (label_size[3] - label_size[1]) + MARGIN + 4
         caption_height = CAPTION_HEIGHT if self.captions else 0
-        height = MARGIN + TITLE_HEIGHT + caption_height + self.map_height + MARGIN
+        height = MARGIN + TITLE_HEIGHT + caption_height + self.map_height + MARGIN + (AXIS_BAND if axes else 0)
         self.width = max(width, 540)  # room for the titles
         self.height = height
         self.map_y = MARGIN + TITLE_HEIGHT + caption_height
@@ -109,8 +124,20 @@ class Figure:
             draw.rectangle([x - 1, self.map_y - 1, x + self.map_width, self.map_y + self.map_height], outline=96)
             if caption:
                 draw.text((x, self.map_y - 4), caption, font=self.tick_font, fill=255, anchor="ld")
+            if axes:
+                self._draw_axes(draw, x)
         self._ink(chrome, np.asarray(ink))
         self.chrome = chrome
+
+    def _draw_axes(self, draw, x: int) -> None:
+        """Row indices left of the panel at x, column indices below it, at the cells' centres."""
+        half = self.scale / 2
+        for row in index_ticks(self.rows):
+            draw.text((x - 5, self.map_y + row * self.scale + half), str(row), font=self.tick_font, fill=255,
+                      anchor="rm")
+        for col in index_ticks(self.cols, most=max(2, self.map_width // 36)):
+            draw.text((x + col * self.scale + half, self.map_y + self.map_height + 3), str(col),
+                      font=self.tick_font, fill=255, anchor="mt")
 
     def _draw_colour_bar(self, chrome, ink, draw, ticks, tick_labels, tick_width, label, label_size) -> None:
         from PIL import Image, ImageDraw
@@ -141,11 +168,13 @@ class Figure:
         drawn = ink > 0
         canvas[drawn] = GREY_START + np.round(ink[drawn].astype(np.float64) * (GREYS - 1) / 255.0).astype(np.uint8)
 
-    def frame(self, values, *, title: str, subtitle: str = "",
-              overlay: Optional[np.ndarray] = None) -> np.ndarray:
+    def frame(self, values, *, title: str, subtitle: str = "", overlay: Optional[np.ndarray] = None,
+              underlay: Optional[np.ndarray] = None, marks: Sequence[Tuple[int, int]] = ()) -> np.ndarray:
         """One frame (palette indices [height, width]): the cells coloured, overlay cells marked.
 
-        ``values`` is one [rows, cols] array, or one per panel; the overlay marks the first panel.
+        ``values`` is one [rows, cols] array, or one per panel. On the first panel: ``overlay``
+        (bool [rows, cols]) is drawn as a path, ``underlay`` (bool, any resolution, e.g. a
+        drawing's stroke) faintly beneath it, and ``marks`` ((row, col) cells) as rings.
         """
         from PIL import Image, ImageDraw
 
@@ -155,7 +184,7 @@ class Figure:
         canvas = self.chrome.copy()
         for p, panel in enumerate(panels):
             canvas[self.map_y:self.map_y + self.map_height, self.panel_x[p]:self.panel_x[p] + self.map_width] = \
-                self._cells(np.asarray(panel), overlay if p == 0 else None)
+                self._cells(np.asarray(panel), *((overlay, underlay, marks) if p == 0 else (None, None, ())))
         ink = Image.new("L", (self.width, TITLE_HEIGHT + MARGIN), 0)
         draw = ImageDraw.Draw(ink)
         draw.text((MARGIN, MARGIN - 2), title, font=self.title_font, fill=255)
@@ -164,14 +193,35 @@ class Figure:
         self._ink(canvas[:TITLE_HEIGHT + MARGIN], np.asarray(ink))
         return canvas
 
-    def _cells(self, values: np.ndarray, overlay: Optional[np.ndarray]) -> np.ndarray:
+    def _cells(self, values: np.ndarray, overlay: Optional[np.ndarray], underlay: Optional[np.ndarray] = None,
+               marks: Sequence[Tuple[int, int]] = ()) -> np.ndarray:
         """The upscaled palette indices of one panel; overlay cells joined into a path."""
         if values.shape != (self.rows, self.cols):
             raise ValueError(f"values must have shape {(self.rows, self.cols)}, got {values.shape}")
         cells = np.repeat(np.repeat(self.indices(values), self.scale, 0), self.scale, 1)
+        if underlay is not None:  # nearest-neighbour onto the panel's pixels
+            underlay = np.asarray(underlay, dtype=bool)
+            ys = (np.arange(self.map_height) + 0.5) * underlay.shape[0] // self.map_height
+            xs = (np.arange(self.map_width) + 0.5) * underlay.shape[1] // self.map_width
+            cells[underlay[np.ix_(ys.astype(int), xs.astype(int))]] = UNDERLAY
         if overlay is not None:
             self._draw_path(cells, np.asarray(overlay, dtype=bool))
+        if len(marks):
+            self._draw_marks(cells, marks)
         return cells
+
+    def _draw_marks(self, cells: np.ndarray, marks: Sequence[Tuple[int, int]]) -> None:
+        """A ring around each marked cell."""
+        from PIL import Image, ImageDraw
+
+        ink = Image.new("L", (cells.shape[1], cells.shape[0]), 0)
+        draw = ImageDraw.Draw(ink)
+        half, radius = (self.scale - 1) / 2, max(6.0, self.scale * 0.7)  # visible on fine grids too
+        for r, c in marks:
+            x, y = c * self.scale + half, r * self.scale + half
+            draw.ellipse([x - radius, y - radius, x + radius, y + radius], outline=255,
+                         width=max(1, self.scale // 6))
+        cells[np.asarray(ink) > 127] = MARK
 
     def _draw_path(self, cells: np.ndarray, marked: np.ndarray) -> None:
         """A dot on every marked cell and a line between every two neighbouring ones."""
@@ -288,6 +338,12 @@ class Outputs:
         images = self._images(frames, palette)
         images[0].save(path, format="GIF", save_all=True, append_images=images[1:],
                        duration=max(20, round(1000 / fps)), loop=0, optimize=False)
+
+    def npy(self, name: str, array: np.ndarray) -> None:
+        path = self._temporary(name)
+        self.pending.append((path, self.folder / name, WrittenFile(name, 0, array.shape[-1], array.shape[0], 0)))
+        with open(path, "wb") as handle:
+            np.save(handle, array, allow_pickle=False)
 
     def text(self, name: str, content: str) -> None:
         path = self._temporary(name)

@@ -9,8 +9,9 @@ OFFSETS = {
 }
 
 
-def optimal_cost(cost: np.ndarray, neighbourhood: int) -> float:
-    """Cheapest vertex-weighted corner-to-corner path cost, by scipy's Dijkstra (costs > 0)."""
+def optimal_cost(cost: np.ndarray, neighbourhood: int, source: int = 0, target: int = -1) -> float:
+    """Cheapest vertex-weighted path cost between two flat cells (default corner to corner), by
+    scipy's Dijkstra (costs > 0)."""
     H, W = cost.shape
     rows, cols, weights = [], [], []
     for r in range(H):
@@ -22,8 +23,8 @@ def optimal_cost(cost: np.ndarray, neighbourhood: int) -> float:
                     cols.append(rr * W + cc)
                     weights.append(cost[rr, cc])
     graph = csr_matrix((weights, (rows, cols)), shape=(H * W, H * W))
-    dist = dijkstra(graph, directed=True, indices=0)
-    return float(dist[-1] + cost[0, 0])
+    dist = dijkstra(graph, directed=True, indices=source)
+    return float(dist[target] + cost.flat[source])
 
 
 def is_corner_path(mask: np.ndarray, neighbourhood: int) -> bool:

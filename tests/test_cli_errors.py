@@ -150,7 +150,7 @@ def test_failure_while_rendering_leaves_nothing(tmp_path, out, monkeypatch):
 
 
 GOLD_CASES = [
-    ("size", "is 20x20 cells (20x20 pixels) but the map is 16x16 cells"),
+    ("size", "is 20x20 cells but the map is 16x16 cells"),  # an array; an image is resampled
     ("broken", "is not a connected path from the top-left to the bottom-right cell (8-neighbourhood): "
                "it breaks after cell (7, 7)"),
     ("empty-path", "has no path cells"),
@@ -168,6 +168,9 @@ def make_gold(tmp: Path, kind: str) -> Path:
         mask[:] = False
     elif kind == "stray":
         mask[0, 15] = True
+    if kind == "size":
+        np.save(tmp / "gold-size.npy", mask.astype(np.uint8))
+        return tmp / "gold-size.npy"
     path = tmp / f"gold-{kind}.png"
     Image.fromarray(mask.astype(np.uint8) * 255).save(path)
     return path

@@ -34,7 +34,7 @@ class FixedNoise:
 def test_gradients_command_writes_gold_gif_and_mean(tmp_path):
     result = run("gradients", ASSETS / "map.png", "--gold", ASSETS / "gold.png", "--samples", 12, "--out", tmp_path)
     assert result.exit_code == 0, result.stderr
-    assert {p.name for p in tmp_path.iterdir()} == {"gold.png", "gradients.gif", "gradients.png"}
+    assert {p.name for p in tmp_path.iterdir()} == {"gold_preview.png", "gradients.gif", "gradients.png"}
     assert iio.imread(tmp_path / "gradients.gif").shape[0] == 12
     assert "cells cheaper and" in result.stdout and "dearer" in result.stdout
 
@@ -42,7 +42,7 @@ def test_gradients_command_writes_gold_gif_and_mean(tmp_path):
 def test_gradients_without_gold_use_the_flat_maps_path(tmp_path):
     result = run("gradients", "--samples", 3, "--out", tmp_path, "--quiet")
     assert result.exit_code == 0, result.stderr
-    assert (tmp_path / "gold.png").exists()
+    assert (tmp_path / "gold_preview.png").exists()
 
 
 def test_per_draw_gradients_equal_the_librarys_for_the_same_noise():
@@ -160,7 +160,7 @@ def test_all_writes_every_figure_and_an_index(tmp_path):
     assert result.exit_code == 0, result.stderr
     parser = _Images()
     parser.feed((tmp_path / "index.html").read_text())
-    expected = {"map.png", "paths.gif", "distribution.gif", "distribution.png", "gold.png", "gradients.gif",
+    expected = {"map.png", "paths.gif", "distribution.gif", "distribution.png", "gold_preview.png", "gradients.gif",
                 "gradients.png", "learning_paths.gif", "learning_weights.gif", "loss.png"}
     assert set(parser.sources) == expected
     assert {p.name for p in tmp_path.iterdir()} == expected | {"index.html"}

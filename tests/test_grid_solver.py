@@ -212,3 +212,25 @@ def test_imle_gradients_are_identical_with_the_compiled_and_python_solvers():
         gradients.append((paths.detach(), theta.grad))
     assert torch.equal(gradients[0][0], gradients[1][0])
     assert torch.equal(gradients[0][1], gradients[1][1]) and gradients[0][1].abs().sum() > 0
+
+
+@given(positive_grids(), neighbourhoods, st.data())
+def test_paths_between_any_two_cells_are_cheapest_and_the_same_on_both_backends(cost, neighbourhood, data):
+    H, W = cost.shape
+    source = (data.draw(st.integers(0, H - 1)), data.draw(st.integers(0, W - 1)))
+    target = (data.draw(st.integers(0, H - 1)), data.draw(st.integers(0, W - 1)))
+    mask = grid_shortest_path(cost, neighbourhood, source=source, target=target)
+    assert mask[source] == 1 and mask[target] == 1
+    expected = optimal_cost(cost, neighbourhood, source[0] * W + source[1], target[0] * W + target[1])
+    assert (mask * cost).sum() == pytest.approx(expected, rel=1e-9)
+    np.testing.assert_array_equal(mask, grid_shortest_path(cost, neighbourhood, source=source, target=target,
+                                                           backend="python"))
+
+
+@pytest.mark.parametrize("cell, error, message", [
+    ((5, 0), ValueError, r"source \(5, 0\) is outside the 4x4 grid"),
+    ("a", TypeError, "source must be a \\(row, col\\) pair"),
+])
+def test_bad_source_cells(cell, error, message):
+    with pytest.raises(error, match=message):
+        grid_shortest_path(np.ones((4, 4)), source=cell)

@@ -1,7 +1,8 @@
 """Pure-Python grid shortest path: the reference the compiled solver is tested against.
 
 Same rules as ``_gridpath.c`` (see the module comment there): vertex-weighted costs (finite,
->= 0, already validated), source (0, 0), target (H - 1, W - 1), Dijkstra on the key
+>= 0, already validated), source (0, 0) and target (H - 1, W - 1) unless given as flat cell
+indices, Dijkstra on the key
 (cost, cells), and the path read back from the target by taking, at each cell, the first
 neighbour in reading order whose key plus the cell's own (cost, 1) equals the cell's key.
 
@@ -19,17 +20,18 @@ OFFSETS = {
 }
 
 
-def solve_one(cost: np.ndarray, neighbourhood: int) -> np.ndarray:
-    """Shortest-path mask of one [H, W] float64 cost grid (finite, >= 0)."""
+def solve_one(cost: np.ndarray, neighbourhood: int, source: int = 0, target: int = -1) -> np.ndarray:
+    """Shortest-path mask of one [H, W] float64 cost grid (finite, >= 0), flat cell source to target."""
     H, W = cost.shape
     flat = cost.ravel().tolist()
-    n, target = H * W, H * W - 1
+    n = H * W
+    target = target % n
     offsets = OFFSETS[neighbourhood]
     dist = [float("inf")] * n
     cells = [0] * n
     settled = [False] * n
-    dist[0], cells[0] = flat[0], 1
-    heap = [(flat[0], 1, 0)]
+    dist[source], cells[source] = flat[source], 1
+    heap = [(flat[source], 1, source)]
     while heap:
         d, h, u = heapq.heappop(heap)
         if settled[u] or (d, h) != (dist[u], cells[u]):
@@ -52,7 +54,7 @@ def solve_one(cost: np.ndarray, neighbourhood: int) -> np.ndarray:
     mask = np.zeros(n, dtype=np.uint8)
     v = target
     mask[v] = 1
-    while v != 0:
+    while v != source:
         r, c = divmod(v, W)
         for dr, dc in offsets:
             rr, cc = r + dr, c + dc
@@ -67,9 +69,9 @@ def solve_one(cost: np.ndarray, neighbourhood: int) -> np.ndarray:
     return mask.reshape(H, W)
 
 
-def solve(costs: np.ndarray, neighbourhood: int) -> np.ndarray:
+def solve(costs: np.ndarray, neighbourhood: int, source: int = 0, target: int = -1) -> np.ndarray:
     """Masks [B, H, W] (uint8) for costs [B, H, W] (float64, finite, >= 0)."""
     out = np.empty(costs.shape, dtype=np.uint8)
     for b in range(costs.shape[0]):
-        out[b] = solve_one(costs[b], neighbourhood)
+        out[b] = solve_one(costs[b], neighbourhood, source, target)
     return out

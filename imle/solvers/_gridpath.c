@@ -4,7 +4,8 @@
  * implementation; tests compare the two mask for mask):
  *
  *   - a path's cost is the sum of the costs of the cells it visits, both ends included;
- *   - source: cell (0, 0); target: cell (H - 1, W - 1); 8- or 4-neighbourhood;
+ *   - source: cell (0, 0) and target: cell (H - 1, W - 1) unless given (flat cell indices, the
+ *     same for every grid of the batch); 8- or 4-neighbourhood;
  *   - values come as float32 or float64, as costs or (negate) as weights whose negatives are
  *     the costs; NaN or infinite values make solve() return False and solve nothing; negative
  *     costs are clamped to zero (the rule imle.solvers.grid documents);
@@ -100,9 +101,9 @@ static int all_finite(const Buffers *io, Py_ssize_t count) {
 
 /* The grid is padded with a one-cell border marked settled, so the inner loop needs no bounds
  * checks: P = W + 2 is the padded row length and padded cell (r + 1) * P + (c + 1) is cell (r, c). */
-static void solve_one(const Buffers *io, Py_ssize_t first, int32_t H, int32_t W,
+static void solve_one(const Buffers *io, Py_ssize_t first, int32_t H, int32_t W, int32_t from, int32_t to,
                       const int32_t *offsets, int nn, Workspace *w) {
-    const int32_t P = W + 2, source = P + 1, target = H * P + W;
+    const int32_t P = W + 2, source = (from / W + 1) * P + from % W + 1, target = (to / W + 1) * P + to % W + 1;
     for (int32_t i = 0; i < (H + 2) * P; i++) {
         w->pos[i] = -2;     /* border: settled, never relaxed */
         w->cells[i] = -8;   /* border: never matches a read-back */
@@ -169,17 +170,27 @@ static void solve_one(const Buffers *io, Py_ssize_t first, int32_t H, int32_t W,
 
 static PyObject *solve(PyObject *self, PyObject *args) {
     Py_buffer costs, out;
-    Py_ssize_t B, H, W;
+    Py_ssize_t B, H, W, from = 0, to = -1;
     int neighbourhood;
     Buffers io;
-    if (!PyArg_ParseTuple(args, "y*nnniw*ppp", &costs, &B, &H, &W, &neighbourhood, &out, &io.values_double,
-                          &io.mask_double, &io.negate))
+    if (!PyArg_ParseTuple(args, "y*nnniw*ppp|nn", &costs, &B, &H, &W, &neighbourhood, &out, &io.values_double,
+                          &io.mask_double, &io.negate, &from, &to))
         return NULL;
 
     PyObject *result = NULL;
-    const Py_ssize_t n = H * W;
-    if (B < 0 || H < 1 || W < 1 || (H + 2) * (W + 2) > INT32_MAX / 2) {
+    /* sizes checked one factor at a time, so that no product below can overflow */
+    if (B < 0 || H < 1 || W < 1 || H > INT32_MAX / 4 || W > INT32_MAX / 4 || (H + 2) > INT32_MAX / 2 / (W + 2)) {
         PyErr_SetString(PyExc_ValueError, "_gridpath.solve: bad grid size");
+        goto done;
+    }
+    const Py_ssize_t n = H * W;
+    if (to < 0) to = n - 1;
+    if (from < 0 || from >= n || to >= n) {
+        PyErr_SetString(PyExc_ValueError, "_gridpath.solve: source or target outside the grid");
+        goto done;
+    }
+    if (B > PY_SSIZE_T_MAX / 8 / n) {
+        PyErr_SetString(PyExc_ValueError, "_gridpath.solve: bad batch size");
         goto done;
     }
     if (neighbourhood != 4 && neighbourhood != 8) {
@@ -220,7 +231,8 @@ static PyObject *solve(PyObject *self, PyObject *args) {
     const int32_t off4[4] = {-P, -1, 1, P};
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t b = 0; b < B; b++)
-        solve_one(&io, b * n, (int32_t)H, (int32_t)W, neighbourhood == 8 ? off8 : off4, neighbourhood, &w);
+        solve_one(&io, b * n, (int32_t)H, (int32_t)W, (int32_t)from, (int32_t)to, neighbourhood == 8 ? off8 : off4,
+                  neighbourhood, &w);
     Py_END_ALLOW_THREADS
 
     free(w.cost); free(w.dist); free(w.cells); free(w.heap); free(w.pos);
@@ -234,9 +246,10 @@ done:
 
 static PyMethodDef methods[] = {
     {"solve", solve, METH_VARARGS,
-     "solve(values, B, H, W, neighbourhood, out, values_double, out_double, negate): shortest-path "
-     "masks of B grids of H x W values (C order; float64 or float32; costs, or weights when negate) "
-     "into out (B * H * W float64 or float32). Returns False, solving nothing, if a value is NaN or "
+     "solve(values, B, H, W, neighbourhood, out, values_double, out_double, negate, source=0, "
+     "target=H*W-1): shortest-path masks of B grids of H x W values (C order; float64 or float32; "
+     "costs, or weights when negate) from flat cell source to flat cell target into out "
+     "(B * H * W float64 or float32). Returns False, solving nothing, if a value is NaN or "
      "infinite, else True."},
     {NULL, NULL, 0, NULL},
 };

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from typing import Union
+from typing import Tuple, Union
 
 import numpy as np
 import torch
@@ -92,7 +92,7 @@ def _non_finite_error(name: str) -> ValueError:
 
 
 def _solve_grids(grids: np.ndarray, neighbourhood: int, backend: str, negate: bool, name: str,
-                 out_dtype: np.dtype) -> np.ndarray:
+                 out_dtype: np.dtype, ends: Tuple[int, int] = (0, -1)) -> np.ndarray:
     """Masks [B, H, W] of dtype ``out_dtype`` (float32 or float64) for value grids [B, H, W]
     (float32 or float64): costs, or weights whose negatives are the costs when ``negate``;
     negative costs clamped; NaN or infinite values raise."""
@@ -109,18 +109,18 @@ def _solve_grids(grids: np.ndarray, neighbourhood: int, backend: str, negate: bo
         costs = -grids.astype(np.float64) if negate else grids.astype(np.float64, copy=False)
         if not np.isfinite(costs).all():
             raise _non_finite_error(name)
-        return _grid_python.solve(np.maximum(costs, 0.0), neighbourhood).astype(out_dtype)
+        return _grid_python.solve(np.maximum(costs, 0.0), neighbourhood, *ends).astype(out_dtype)
     B, H, W = grids.shape
     out = np.empty((B, H, W), dtype=out_dtype)
     is_double, out_double = grids.dtype == np.float64, out.dtype == np.float64
     workers = min(usable_threads(), B)
     if workers < 2 or B * H * W < PARALLEL_MIN_CELLS:
-        finite = _compiled.solve(grids, B, H, W, neighbourhood, out, is_double, out_double, negate)
+        finite = _compiled.solve(grids, B, H, W, neighbourhood, out, is_double, out_double, negate, *ends)
     else:
         # The compiled solver releases the GIL: threads solve disjoint slices of the batch at once.
         bounds = np.linspace(0, B, workers + 1).astype(int)
         finite = all(run_parallel([functools.partial(_compiled.solve, grids[lo:hi], hi - lo, H, W, neighbourhood,
-                                                     out[lo:hi], is_double, out_double, negate)
+                                                     out[lo:hi], is_double, out_double, negate, *ends)
                                    for lo, hi in zip(bounds[:-1], bounds[1:])]))
     if not finite:
         raise _non_finite_error(name)
@@ -131,30 +131,48 @@ def _solve_grids(grids: np.ndarray, neighbourhood: int, backend: str, negate: bo
 PARALLEL_MIN_CELLS = 16_384
 
 
-def _solve(values: Array, neighbourhood: object, backend: str | None, negate: bool, name: str) -> Array:
+def _cell_index(cell: object, shape: Tuple[int, ...], what: str) -> int:
+    """(row, col) -> flat index in an [H, W] grid; negative indices count from the end."""
+    H, W = shape[-2:]
+    try:
+        row, col = (int(i) for i in cell)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what} must be a (row, col) pair of ints, got {cell!r}") from None
+    if not (-H <= row < H and -W <= col < W):
+        raise ValueError(f"{what} {(row, col)} is outside the {H}x{W} grid")
+    return (row % H) * W + col % W
+
+
+def _solve(values: Array, neighbourhood: object, backend: str | None, negate: bool, name: str,
+           source: object = None, target: object = None) -> Array:
     """Validate, solve, and return masks of ``values``' shape, type, device and float dtype."""
     neighbourhood = _check_neighbourhood(neighbourhood)
     grids, shape = _as_value_grids(values, name)
+    ends = (0 if source is None else _cell_index(source, shape, "source"),
+            -1 if target is None else _cell_index(target, shape, "target"))
     if isinstance(values, torch.Tensor):
         dtype = values.dtype if values.is_floating_point() else torch.get_default_dtype()
         host_dtype = dtype if dtype in (torch.float32, torch.float64) else torch.float32
         host_numpy_dtype = np.dtype(np.float64 if host_dtype == torch.float64 else np.float32)
         masks = torch.from_numpy(_solve_grids(grids, neighbourhood, backend or DEFAULT_BACKEND, negate, name,
-                                              host_numpy_dtype))
+                                              host_numpy_dtype, ends))
         return masks.reshape(shape).to(device=values.device, dtype=dtype)
     dtype = values.dtype if values.dtype.kind == "f" else np.dtype(np.float64)
     out_dtype = dtype if dtype in (np.float32, np.float64) else np.dtype(np.float32)
-    masks = _solve_grids(grids, neighbourhood, backend or DEFAULT_BACKEND, negate, name, out_dtype)
+    masks = _solve_grids(grids, neighbourhood, backend or DEFAULT_BACKEND, negate, name, out_dtype, ends)
     return masks.reshape(shape).astype(dtype, copy=False)
 
 
-def grid_shortest_path(costs: Array, neighbourhood: int = 8, *, backend: str | None = None) -> Array:
+def grid_shortest_path(costs: Array, neighbourhood: int = 8, *, backend: str | None = None,
+                       source: Tuple[int, int] | None = None, target: Tuple[int, int] | None = None) -> Array:
     """Cheapest top-left to bottom-right path on each cost grid, as a 0/1 mask.
 
     Args:
         costs: [..., H, W] tensor or array of cell costs (any leading batch dimensions).
         neighbourhood: 8 (default) or 4.
         backend: "c" (compiled, default when built) or "python" (reference); same results.
+        source, target: other end cells, (row, col) (negative indices count from the end), the
+            same for every grid of the batch; default the top-left and the bottom-right cell.
 
     Returns:
         A mask of ``costs``' shape: 1 on the path's cells, 0 elsewhere. Same type, device and
@@ -165,7 +183,7 @@ def grid_shortest_path(costs: Array, neighbourhood: int = 8, *, backend: str | N
         >>> grid_shortest_path(np.ones((2, 3)), neighbourhood=4).astype(int).tolist()
         [[1, 1, 1], [0, 0, 1]]
     """
-    return _solve(costs, neighbourhood, backend, negate=False, name="costs")
+    return _solve(costs, neighbourhood, backend, negate=False, name="costs", source=source, target=target)
 
 
 def grid_max_weight_path(weights: Array, neighbourhood: int = 8, *, backend: str | None = None) -> Array:
