@@ -278,12 +278,19 @@ def load_gold(path: Path, shape: Optional[Tuple[int, int]], neighbourhood: int =
         mask = (values == 0) if invert else (values != 0)
     else:
         luminance = read_luminance(path, "GOLD")
+        height, width = luminance.shape
         if invert:
             luminance = 1.0 - luminance
         cells, notice = gold_cells(luminance, shape, path.name)
         if notice and notices is not None:
             notices.append(notice)
         mask = cells > 0.5
+        if notice:  # a drawing rather than gold data, most likely: say what turns one into a path
+            try:
+                check_path(mask, neighbourhood, f"GOLD {name}", invertible=not invert)
+            except UserError as error:
+                raise UserError(f"{error} (resampled from {height}x{width} pixels; to turn a drawing of the "
+                                "path into a gold path, use imle-cli annotate --drawing)") from None
     check_path(mask, neighbourhood, f"GOLD {name}", invertible=not invert)
     return mask.astype(np.uint8)
 
