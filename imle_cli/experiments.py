@@ -291,3 +291,66 @@ def check_noise(k: int = 20, iterations: int = 100, draws: int = 8192, seed: int
     second = float(np.sum(1.0 / np.arange(1, iterations + 1) ** 2))
     return NoiseCheck(sums, values[:, 0], ks_statistic(sums, gumbel_cdf),
                       (harmonic - np.log(iterations)) / k, float(np.sqrt(second / k)))
+
+
+@dataclass
+class SweepRun:
+    """One learning run of a sweep: its setting, how it went, and its learning result."""
+
+    input_temperature: float
+    target_temperature: float
+    samples: int
+    reached: bool             # the learned map's shortest path equals the gold path at the end
+    first_step: Optional[int]  # the first recorded step whose path equals the gold path
+    final_loss: float         # mean training loss of the last 10 steps
+    seconds: float
+    result: LearnResult
+
+
+def sweep_run(gold: np.ndarray, setting: tuple, options: dict) -> SweepRun:
+    """One learning run of a sweep: ``setting`` = (input temperature, target temperature,
+    samples); ``options``: the other keyword arguments of :func:`learn_map`. On one torch thread,
+    so that its numbers do not depend on how many runs share the machine."""
+    import time
+
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        start = time.perf_counter()
+        input_temperature, target_temperature, samples = setting
+        result = learn_map(gold, input_temperature=input_temperature, target_temperature=target_temperature,
+                           samples=samples, **options)
+        seconds = time.perf_counter() - start
+    finally:
+        torch.set_num_threads(threads)
+    on_gold = [bool((path == gold).all()) for path in result.paths]
+    first = int(result.steps[on_gold.index(True)]) if any(on_gold) else None
+    return SweepRun(input_temperature, target_temperature, samples, result.final_distance == 0, first,
+                    float(result.losses[-10:].mean()), seconds, result)
+
+
+def sweep(gold: np.ndarray, settings: list, options: dict, workers: int = 1, progress=None) -> list:
+    """:func:`sweep_run` for every setting, in the settings' order, over ``workers`` processes
+    (spawned: clean workers on every platform); ``progress()`` after each finished run. Every run
+    is seeded alike and uses one thread, so the results do not depend on ``workers``."""
+    gold = np.asarray(gold, dtype=np.float64)
+    if workers <= 1:
+        runs = []
+        for setting in settings:
+            runs.append(sweep_run(gold, setting, options))
+            if progress is not None:
+                progress()
+        return runs
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(sweep_run, gold, setting, options): index for index, setting in enumerate(settings)}
+        runs = [None] * len(settings)
+        for future in as_completed(futures):
+            runs[futures[future]] = future.result()
+            if progress is not None:
+                progress()
+    return runs

@@ -99,9 +99,9 @@ def write_gradients(outputs: Outputs, result: experiments.GradientResult, *, lab
         subtitle=f"blue: {cheaper} cells get cheaper, red: {dearer} dearer"), single.palette)
 
 
-def write_learning(outputs: Outputs, gold: np.ndarray, result: experiments.LearnResult, *, label: str,
-                   fps: float, advance: Advance) -> None:
-    """learning_paths.gif, learning_weights.gif and loss.png."""
+def learning_path_frames(gold: np.ndarray, result: experiments.LearnResult, label: str,
+                         advance: Advance = lambda: None) -> tuple:
+    """(figure, frames): the learned map's shortest path (red) over the gold path (grey), per snapshot."""
     total = len(result.losses)
     gold_shade = 0.25 * np.asarray(gold, dtype=np.float64)  # light grey gold cells on white
     figure = Figure(gold.shape, cmap="Greys", vmin=0.0, vmax=1.0, label=None, overlay_rgb=(214, 39, 40))
@@ -112,6 +112,14 @@ def write_learning(outputs: Outputs, gold: np.ndarray, result: experiments.Learn
                                    title=f"step {step}/{total}: learned path (red), gold (grey)",
                                    subtitle=f"training loss {loss:.2f}; {label}"))
         advance()
+    return figure, frames
+
+
+def write_learning(outputs: Outputs, gold: np.ndarray, result: experiments.LearnResult, *, label: str,
+                   fps: float, advance: Advance) -> None:
+    """learning_paths.gif, learning_weights.gif and loss.png."""
+    total = len(result.losses)
+    figure, frames = learning_path_frames(gold, result, label, advance)
     outputs.gif("learning_paths.gif", frames, figure.palette, fps)
     low, high = float(result.weights.min()), float(result.weights.max())
     weights = Figure(gold.shape, cmap="YlOrBr", vmin=low, vmax=high, label="learned cost")
@@ -252,3 +260,39 @@ def write_compare_losses(outputs: Outputs, losses: dict, *, title: str) -> None:
     axes.legend(fontsize=8)
     figure.tight_layout()
     outputs.png("compare_loss.png", _rgb_of(figure), None)
+
+
+def sweep_label(run: experiments.SweepRun) -> str:
+    return f"input {run.input_temperature:g} / target {run.target_temperature:g}, {run.samples} samples"
+
+
+def write_sweep(outputs: Outputs, gold: np.ndarray, runs: list, *, columns: int, label: str, fps: float,
+                gifs: bool) -> None:
+    """sweep.png: a contact sheet, one panel per run with its final learned path (red) over the
+    gold (grey), marked when it reached the gold; sweep.csv and sweep.md: one row per run; with
+    ``gifs`` every run's learning_paths GIF."""
+    gold_shade = 0.25 * np.asarray(gold, dtype=np.float64)
+    figure = Figure(gold.shape, cmap="Greys", vmin=0.0, vmax=1.0, label=None, overlay_rgb=(214, 39, 40),
+                    compact=True)
+    panels = []
+    for run in runs:
+        verdict = (f"REACHED the gold at step {run.first_step}" if run.reached
+                   else f"missed by {run.result.final_distance} cells")
+        panels.append(figure.frame(gold_shade, overlay=run.result.final_path,
+                                   title=f"in {run.input_temperature:g} / tgt {run.target_temperature:g}, "
+                                         f"S {run.samples}", subtitle=verdict))
+    outputs.png("sweep.png", _grid_of(panels, columns), figure.palette)
+    header = ["input_temperature", "target_temperature", "samples", "reached", "first_step_on_gold",
+              "final_loss", "seconds"]
+    rows = [[f"{run.input_temperature:g}", f"{run.target_temperature:g}", str(run.samples),
+             "yes" if run.reached else "no", "" if run.first_step is None else str(run.first_step),
+             f"{run.final_loss:.4f}", f"{run.seconds:.2f}"] for run in runs]
+    outputs.text("sweep.csv", "\n".join(",".join(row) for row in [header] + rows) + "\n")
+    table = [f"Sweep: {label}", "", "| " + " | ".join(header).replace("_", " ") + " |",
+             "|" + "---|" * len(header)] + ["| " + " | ".join(cell or "-" for cell in row) + " |" for row in rows]
+    outputs.text("sweep.md", "\n".join(table) + "\n")
+    if gifs:
+        for run in runs:
+            figure_, frames = learning_path_frames(gold, run.result, sweep_label(run))
+            name = f"learning_paths_in{run.input_temperature:g}_tgt{run.target_temperature:g}_s{run.samples}.gif"
+            outputs.gif(name, frames, figure_.palette, fps)

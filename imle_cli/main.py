@@ -14,7 +14,8 @@ from typing import List, Tuple
 import typer
 
 from imle_cli.options import MAP_OPTIONS, OUTPUT_OPTIONS, Settings, check, command
-from imle_cli.parts import Job, Part, annotate_part, compare_part, gradients_part, learn_part, noise_part, sample_part
+from imle_cli.parts import (Job, Part, annotate_part, compare_part, gradients_part, learn_part, noise_part,
+                            sample_part, sweep_part)
 from imle_cli.reporting import Reporter
 
 app = typer.Typer(
@@ -59,27 +60,20 @@ def _load_inputs(job: Job, s: Settings, reporter: Reporter, needs_map: bool, nee
             reporter.notice(text)
     elif s.gold_map is not None:
         other = maps.load_map(s.gold_map, **s.map_options).costs
-        check(other.shape == job.costs.shape, f"--gold-map {str(s.gold_map)!r} is {other.shape[0]}x{other.shape[1]} "
-                                              f"cells but the map is {job.costs.shape[0]}x{job.costs.shape[1]}; "
-                                              "they must match")
+        if job.costs is not None:
+            check(other.shape == job.costs.shape, f"--gold-map {str(s.gold_map)!r} is {other.shape[0]}x"
+                                                  f"{other.shape[1]} cells but the map is {job.costs.shape[0]}x"
+                                                  f"{job.costs.shape[1]} cells; they must match")
         job.gold, job.gold_source = experiments.shortest_path(other, s.neighbourhood), \
             f"shortest path on {Path(s.gold_map).name}"
-    else:
+    elif job.costs is not None:  # gradients, compare, all: the flat map's path (the diagonal)
         import numpy as np
 
-        shape = job.costs.shape if job.costs is not None else _parse_size(s.size)
-        job.gold, job.gold_source = experiments.shortest_path(np.ones(shape), s.neighbourhood), \
+        job.gold, job.gold_source = experiments.shortest_path(np.ones(job.costs.shape), s.neighbourhood), \
             "shortest path on a flat map"
-
-
-def _parse_size(size: str) -> Tuple[int, int]:
-    from imle_cli import maps
-    from imle_cli.errors import UserError
-
-    try:
-        return maps.parse_grid(size)
-    except UserError as error:
-        raise UserError(str(error).replace("--grid", "--size")) from None
+    else:  # learn, sweep: the torch-imle learning experiment's gold, the README map's winding path
+        job.gold, job.gold_source = experiments.shortest_path(maps.readme_map(), s.neighbourhood), \
+            "shortest path on the README map"
 
 
 def run_parts(s: Settings, parts: List[Tuple[Part, Settings]], *, needs_map: bool = True,
@@ -103,6 +97,9 @@ def run_parts(s: Settings, parts: List[Tuple[Part, Settings]], *, needs_map: boo
 
 
 MAP_COMMAND = f"{MAP_OPTIONS} {OUTPUT_OPTIONS}"
+#: learn's defaults: with them the default run visibly learns the README map's winding path (the
+#: README's "Which settings learn the gold path" gives the measurements behind them)
+LEARNING_DEFAULTS = dict(samples=50, input_temperature=5.0, target_temperature=5.0, steps=600, every=5)
 NOISE_OPTIONS = "noise k iterations"
 TARGET_OPTIONS = "input_temperature target_temperature alpha beta neighbourhood workers"
 
@@ -139,15 +136,28 @@ def gradients(s: Settings) -> None:
     run_parts(s, [(gradients_part, s)], needs_gold=True)
 
 
-@command(app, "learn", f"gold invert steps lr samples {NOISE_OPTIONS} {TARGET_OPTIONS} every estimator size "
-                       f"{OUTPUT_OPTIONS}", samples=10, target_temperature=1.0)
+@command(app, "learn", f"gold gold_map invert steps lr samples {NOISE_OPTIONS} {TARGET_OPTIONS} every estimator "
+                       f"{MAP_OPTIONS} {OUTPUT_OPTIONS}", **LEARNING_DEFAULTS)
 def learn(s: Settings) -> None:
     """Learn map costs from a gold path: writes learning_paths.gif, learning_weights.gif, loss.png.
 
-    The map's size is the gold's; without --gold the gold is the flat map's shortest path (the
-    diagonal) of --size cells.
+    The map's size is the gold's. Without --gold or --gold-map the gold is the shortest path on
+    the README map, learned from a flat start: torch-imle's learning experiment.
     """
     run_parts(s, [(learn_part, s)], needs_map=False, needs_gold=True)
+
+
+@command(app, "sweep", f"gold gold_map invert input_temperatures target_temperatures sample_counts steps lr every "
+                       f"noise k iterations alpha beta neighbourhood run_workers gifs {MAP_OPTIONS} {OUTPUT_OPTIONS}",
+         steps=LEARNING_DEFAULTS["steps"], every=LEARNING_DEFAULTS["every"])
+def sweep(s: Settings) -> None:
+    """Learn the gold path over a grid of settings: writes sweep.png (a contact sheet), sweep.csv, sweep.md.
+
+    The default grid is the original torch-imle experiments': input and target temperatures in
+    {0, 1, 2, 5} and 1, 10 or 100 samples. Runs are seeded alike and spread over --workers
+    processes; the files do not depend on the worker count (but for the CSV's seconds).
+    """
+    run_parts(s, [(sweep_part, s)], needs_map=False, needs_gold=True)
 
 
 @command(app, "noise", "sums_k iterations draws seed out quiet")

@@ -120,6 +120,13 @@ OPTIONS: Dict[str, Option] = dict(
                    [AT_LEAST_1, (lambda v: v <= MAX_FRAMES, f"at most {MAX_FRAMES} (one GIF frame each in sample "
                                  "and gradients, all held in memory while the GIF is written)")]),
     learn_samples=Option("--learn-samples", int, 10, "Samples per learning step.", [AT_LEAST_1]),
+    input_temperatures=Option("--input-temperatures", str, "0,1,2,5", "Input temperatures to sweep (comma-separated)."),
+    target_temperatures=Option("--target-temperatures", str, "0,1,2,5",
+                               "Target temperatures to sweep (comma-separated)."),
+    sample_counts=Option("--samples", str, "1,10,100", "Samples per step to sweep (comma-separated)."),
+    run_workers=Option("--workers", int, 2, "Learning runs in parallel over this many processes (each on one "
+                       "thread; the results do not depend on it).", [(lambda v: 1 <= v <= 256, "between 1 and 256")]),
+    gifs=Option("--gifs/--no-gifs", bool, False, "Also write every run's learning_paths GIF."),
     estimators=Option("--estimators", str, ",".join(e.value for e in Estimator),
                       "Comma-separated estimators to compare."),
     estimator=Option("--estimator", Estimator, Estimator.imle, "Gradient estimator."),
@@ -147,7 +154,6 @@ OPTIONS: Dict[str, Option] = dict(
     steps=Option("--steps", int, 1100, "Adam steps.", [AT_LEAST_1]),
     lr=Option("--lr", float, 0.005, "Adam learning rate.", [(lambda v: finite(v) and v > 0, "a positive number")]),
     every=Option("--every", int, 10, "Record a GIF frame every this many steps.", [AT_LEAST_1]),
-    size=Option("--size", str, "16", "Map cells (N or HxW) when no --gold is given."),
     grid=Option("--grid", Optional[str], None, "Cells as N or HxW (block means); default: detected."),
     min_cost=Option("--min-cost", float, 1.0, "Cost of the brightest pixel."),
     max_cost=Option("--max-cost", float, 100.0, "Cost of the darkest pixel."),
@@ -179,6 +185,11 @@ class Settings:
     drawing: Optional[Path] = None
     samples: int = 100
     learn_samples: int = 10
+    input_temperatures: str = "0,1,2,5"
+    target_temperatures: str = "0,1,2,5"
+    sample_counts: str = "1,10,100"
+    run_workers: int = 2
+    gifs: bool = False
     estimators: str = ""
     estimator: Estimator = Estimator.imle
     noise: Noise = Noise.sum_of_gamma
@@ -198,7 +209,6 @@ class Settings:
     steps: int = 1100
     lr: float = 0.005
     every: int = 10
-    size: str = "16"
     grid: Optional[str] = None
     min_cost: float = 1.0
     max_cost: float = 100.0
@@ -215,6 +225,15 @@ class Settings:
         return dict(grid=self.grid, min_cost=self.min_cost, max_cost=self.max_cost, key=self.key)
 
     @property
+    def sweep_settings(self) -> list:
+        """The sweep's grid: (input temperature, target temperature, samples) for every combination,
+        in that nesting order."""
+        inputs = parse_numbers(self.input_temperatures, "--input-temperatures", float)
+        targets = parse_numbers(self.target_temperatures, "--target-temperatures", float)
+        counts = parse_numbers(self.sample_counts, "--samples", int)
+        return [(i, t, n) for n in counts for i in inputs for t in targets]
+
+    @property
     def chosen_estimators(self) -> list:
         """--estimators as a checked list: 'imle,blackbox' -> ['imle', 'blackbox'] (order kept,
         duplicates dropped)."""
@@ -227,6 +246,22 @@ class Settings:
 
 
 assert {f.name for f in fields(Settings)} - {"given"} == set(OPTIONS), "Settings and OPTIONS must list the same options"
+
+
+def parse_numbers(text: str, flag: str, kind: type) -> list:
+    """'0, 1,2.5' -> [0.0, 1.0, 2.5]: each finite and >= 0 (ints >= 1 for kind int); order kept,
+    duplicates dropped."""
+    values = []
+    for item in (part.strip() for part in text.split(",")):
+        try:
+            value = kind(item)
+        except ValueError:
+            raise UserError(f"{flag}: {item!r} is not {'a whole number' if kind is int else 'a number'}; give a "
+                            f"comma-separated list such as {'1,10,100' if kind is int else '0,1,2,5'}") from None
+        check(finite(value) and value >= (1 if kind is int else 0),
+              f"{flag}: {item!r} must be {'at least 1' if kind is int else 'a finite number >= 0'}")
+        values.append(value)
+    return list(dict.fromkeys(values))
 
 
 def check_together(settings: Settings) -> None:
@@ -247,6 +282,9 @@ def check_together(settings: Settings) -> None:
     if "draws" in given:
         check(settings.draws * settings.sums_k <= 50_000_000,
               f"--draws x --k must be at most 50,000,000, got {settings.draws * settings.sums_k}")
+    if "sample_counts" in given:
+        check(len(settings.sweep_settings) <= 1000, f"the sweep has {len(settings.sweep_settings)} settings, at "
+                                                     "most 1,000")
     noisy = [settings.estimator.value] if "estimator" in given else []
     if "estimators" in given:
         noisy = settings.chosen_estimators

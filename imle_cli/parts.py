@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, List, Tuple
 
-from imle_cli.options import Noise, Settings
+from imle_cli.options import Noise, Settings, parse_numbers
 
 
 @dataclass
@@ -190,3 +190,22 @@ def annotate_part(job: Job, s: Settings) -> Section:
     facts = (f"a gold path of {int(path.sum())} cells: {source}{extra}; use it with "
              f"--gold {s.out / 'gold.png'}")
     return "Gold path", facts, [("gold.png", "the gold path as data"), ("gold_preview.png", "the gold path")]
+
+
+def sweep_part(job: Job, s: Settings) -> Section:
+    """sweep.png, sweep.csv, sweep.md (and every run's GIF with --gifs): the learning loop over a
+    grid of temperatures and sample counts."""
+    from imle_cli import experiments, figures
+
+    settings = s.sweep_settings
+    task = job.progress.add_task("runs", total=len(settings))
+    options = dict(steps=s.steps, lr=s.lr, noise=s.noise.value, k=s.k, iterations=s.iterations, alpha=s.alpha,
+                   beta=s.beta, neighbourhood=s.neighbourhood, every=s.every, seed=s.seed)
+    runs = experiments.sweep(job.gold, settings, options, workers=s.run_workers,
+                             progress=lambda: job.progress.advance(task))
+    columns = len(parse_numbers(s.target_temperatures, "--target-temperatures", float))
+    label = f"{job.gold_source}, {s.steps} steps, lr {s.lr:g}, beta {s.beta:g}, seed {s.seed}"
+    figures.write_sweep(job.outputs, job.gold, runs, columns=columns, label=label, fps=s.fps, gifs=s.gifs)
+    reached = sum(run.reached for run in runs)
+    return "Sweep", (f"{reached} of {len(runs)} settings reach the gold path ({job.gold_source}) in {s.steps} steps; "
+                     f"{sum(run.seconds for run in runs):.0f} s of learning"), []

@@ -74,7 +74,7 @@ class Figure:
 
     def __init__(self, shape: Tuple[int, int], *, cmap: str, vmin: float, vmax: float, label: Optional[str],
                  overlay_rgb: Tuple[int, int, int] = (31, 119, 180), captions: Sequence[str] = (),
-                 axes: bool = False):
+                 axes: bool = False, compact: bool = False):
         from matplotlib import colormaps
         from PIL import Image, ImageDraw
 
@@ -82,11 +82,14 @@ class Figure:
         self.captions = list(captions)
         self.panels = max(1, len(self.captions))
         self.vmin, self.vmax = float(vmin), float(vmax) if vmax > vmin else float(vmin) + 1.0
-        self.scale = max(2, min(40, TARGET_MAP_PIXELS // max(self.rows, self.cols)))
+        # compact: a small panel for contact sheets (smaller map, titles and page)
+        map_pixels, min_width, title_size = (176, 220, 13) if compact else (TARGET_MAP_PIXELS, 540, 17)
+        self.scale = max(2, min(40, map_pixels // max(self.rows, self.cols)))
         if self.panels > 1:
             self.scale = max(2, self.scale * 3 // 4)
         self.map_height, self.map_width = self.rows * self.scale, self.cols * self.scale
-        self.title_font, self.subtitle_font, self.tick_font = _font(17), _font(13), _font(12)
+        self.title_font, self.subtitle_font, self.tick_font = _font(title_size), _font(title_size - 4), _font(12)
+        self.subtitle_y = title_size + 5
         self.axes = axes
         left = MARGIN + (int(self.tick_font.getlength(str(self.rows - 1))) + 6 if axes else 0)
         self.panel_x = [left + p * (self.map_width + PANEL_GAP) for p in range(self.panels)]
@@ -111,7 +114,7 @@ class Figure:
             width = self.bar_x + BAR_WIDTH + 6 + tick_width + 8 + (label_size[3] - label_size[1]) + MARGIN + 4
         caption_height = CAPTION_HEIGHT if self.captions else 0
         height = MARGIN + TITLE_HEIGHT + caption_height + self.map_height + MARGIN + (AXIS_BAND if axes else 0)
-        self.width = max(width, 540)  # room for the titles
+        self.width = max(width, min_width)  # room for the titles
         self.height = height
         self.map_y = MARGIN + TITLE_HEIGHT + caption_height
 
@@ -189,7 +192,7 @@ class Figure:
         draw = ImageDraw.Draw(ink)
         draw.text((MARGIN, MARGIN - 2), title, font=self.title_font, fill=255)
         if subtitle:
-            draw.text((MARGIN, MARGIN + 22), subtitle, font=self.subtitle_font, fill=255)
+            draw.text((MARGIN, MARGIN + self.subtitle_y), subtitle, font=self.subtitle_font, fill=255)
         self._ink(canvas[:TITLE_HEIGHT + MARGIN], np.asarray(ink))
         return canvas
 

@@ -88,13 +88,21 @@ def test_zero_temperatures_and_large_beta_push_exactly_towards_gold():
         assert ((gradient < 0) == ((path == 1) & (gold == 0))).all()   # descent: path-only cells dearer
 
 
-def test_learn_reaches_the_gold_path_with_the_defaults(tmp_path):
-    result = run("learn", "--gold", ASSETS / "gold.png", "--seed", 0, "--input-temperature", 1.0,
-                 "--target-temperature", 1.0, "--samples", 10, "--out", tmp_path)
+def test_learn_with_no_options_learns_the_readme_maps_winding_path_and_shows_it_moving(tmp_path):
+    from imle.solvers import grid_shortest_path
+    from imle_cli.render import Figure
+
+    result = run("learn", "--out", tmp_path)
     assert result.exit_code == 0, result.stderr
     assert "the learned map's shortest path equals the gold path" in result.stdout
     assert {p.name for p in tmp_path.iterdir()} == {"learning_paths.gif", "learning_weights.gif", "loss.png"}
-    assert iio.imread(tmp_path / "learning_paths.gif").shape[0] == 1100 // 10 + 1
+    gold = grid_shortest_path(readme_map()) > 0
+    figure = Figure((16, 16), cmap="Greys", vmin=0.0, vmax=1.0, label=None, overlay_rgb=(214, 39, 40))
+    paths = [figure.decode_overlay(frame[..., :3]) for frame in iio.imread(tmp_path / "learning_paths.gif")]
+    assert len(paths) == 600 // 5 + 1
+    assert np.array_equal(paths[-1], gold)                       # the last frame shows the gold path
+    assert not np.array_equal(paths[0], gold)                    # from a flat start: the diagonal
+    assert sum(not np.array_equal(path, paths[-1]) for path in paths) >= 20  # and it moves on the way
 
 
 def test_learn_result_arrays():
@@ -107,11 +115,38 @@ def test_learn_result_arrays():
     assert result.final_distance == int(np.abs(result.final_path - gold).sum())
 
 
-def test_learn_without_gold_uses_the_diagonal_of_size(tmp_path):
-    result = run("learn", "--size", "8x12", "--steps", 20, "--every", 10, "--out", tmp_path, "--quiet")
+def test_learn_takes_its_gold_from_another_map_with_gold_map(tmp_path):
+    result = run("learn", "--gold-map", ASSETS / "terrain.png", "--grid", "12x20", "--steps", 20, "--every", 10,
+                 "--samples", 2, "--out", tmp_path, "--quiet")
     assert result.exit_code == 0, result.stderr
     frames = iio.imread(tmp_path / "learning_weights.gif")
     assert frames.shape[0] == 3
+
+
+SWEEP = ["sweep", "--input-temperatures", "0,1", "--target-temperatures", "0,1", "--samples", "1,10", "--steps", 300]
+
+
+def test_sweep_matches_per_setting_learn_runs_and_does_not_depend_on_the_worker_count(tmp_path):
+    import csv
+
+    one = run(*SWEEP, "--workers", 1, "--out", tmp_path / "one", "--quiet")
+    two = run(*SWEEP, "--workers", 2, "--gifs", "--out", tmp_path / "two", "--quiet")
+    assert one.exit_code == 0 and two.exit_code == 0, one.stderr + two.stderr
+    assert (tmp_path / "one" / "sweep.png").read_bytes() == (tmp_path / "two" / "sweep.png").read_bytes()
+    rows = {name: list(csv.DictReader(open(tmp_path / name / "sweep.csv"))) for name in ("one", "two")}
+    assert len(rows["one"]) == 8
+    for a, b in zip(rows["one"], rows["two"]):
+        assert {k: v for k, v in a.items() if k != "seconds"} == {k: v for k, v in b.items() if k != "seconds"}
+    assert len(list((tmp_path / "two").glob("learning_paths_in*_tgt*_s*.gif"))) == 8
+    # every row is what `learn` itself finds for that setting with the same seed
+    gold = np.asarray(experiments.shortest_path(readme_map()), dtype=float)
+    for row in rows["one"]:
+        result = experiments.learn_map(gold, steps=300, every=5, seed=0, samples=int(row["samples"]),
+                                       input_temperature=float(row["input_temperature"]),
+                                       target_temperature=float(row["target_temperature"]))
+        assert row["reached"] == ("yes" if result.final_distance == 0 else "no")
+        assert float(row["final_loss"]) == pytest.approx(result.losses[-10:].mean(), abs=1e-4)
+    assert "| input temperature |" in (tmp_path / "one" / "sweep.md").read_text()
 
 
 def test_noise_command_ks_and_figure(tmp_path):
