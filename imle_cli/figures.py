@@ -16,7 +16,7 @@ from typing import Callable, List, Optional, Sequence
 import numpy as np
 
 from imle_cli import experiments
-from imle_cli.render import Figure, Outputs
+from imle_cli.render import Figure, Outputs, grid_of
 
 COST_LABEL = "cost (darker is costlier)"
 SHARE_LABEL = "share of draws through the cell"
@@ -24,45 +24,58 @@ GRADIENT_LABEL = "dL/d cost (L: Hamming loss to gold)"
 Advance = Callable[[], None]
 
 
-def cost_figure(costs: np.ndarray, captions: Sequence[str] = ()) -> Figure:
+def cost_figure(costs: np.ndarray, captions: Sequence[str] = (), axes: bool = False) -> Figure:
     return Figure(costs.shape, cmap="YlOrBr", vmin=float(costs.min()), vmax=float(costs.max()),
-                  label=COST_LABEL, captions=captions)
+                  label=COST_LABEL, captions=captions, axes=axes)
 
 
-def share_figure(shape) -> Figure:
-    return Figure(shape, cmap="viridis", vmin=0.0, vmax=1.0, label=SHARE_LABEL)
+def share_figure(shape, axes: bool = False) -> Figure:
+    return Figure(shape, cmap="viridis", vmin=0.0, vmax=1.0, label=SHARE_LABEL, axes=axes)
 
 
-def gradient_figure(shape, scale: float, captions: Sequence[str] = ()) -> Figure:
+def gradient_figure(shape, scale: float, captions: Sequence[str] = (), axes: bool = False) -> Figure:
     scale = scale if scale > 0 else 1.0
-    return Figure(shape, cmap="RdBu", vmin=-scale, vmax=scale, label=GRADIENT_LABEL, captions=captions)
+    return Figure(shape, cmap="RdBu", vmin=-scale, vmax=scale, label=GRADIENT_LABEL, captions=captions, axes=axes)
+
+
+def walls(costs: np.ndarray) -> np.ndarray:
+    """Bool [H, W]: the costly half of the map (costs above the middle of their range), outlined
+    on figures whose colours show something else."""
+    low, high = float(costs.min()), float(costs.max())
+    return costs > (low + high) / 2 if high > low else np.zeros(costs.shape, dtype=bool)
 
 
 def write_map(outputs: Outputs, costs: np.ndarray, name: str) -> None:
-    figure = cost_figure(costs)
+    figure = cost_figure(costs, axes=outputs.axes(costs.shape))
     rows, cols = costs.shape
-    outputs.png("map.png", figure.frame(costs, title=f"map: {name}",
-                                        subtitle=f"{rows}x{cols} cells, costs {costs.min():g} to {costs.max():g}"),
-                figure.palette)
+    outputs.still("map.png", [(figure, costs, dict(
+        title=f"map: {name}", subtitle=f"{rows}x{cols} cells, costs {costs.min():.3g} to {costs.max():.3g}"))])
 
 
 def write_sample(outputs: Outputs, costs: np.ndarray, result: experiments.SampleResult, *, label: str,
                  fps: float, advance: Advance) -> None:
     """paths.gif, distribution.gif and distribution.png."""
     samples = len(result.paths)
-    figure = cost_figure(costs)
+    figure = cost_figure(costs, axes=outputs.axes(costs.shape))
     frames = []
     for i, path in enumerate(result.paths):
         frames.append(figure.frame(costs, overlay=path, title=f"draw {i + 1} of {samples}", subtitle=label))
+        if i == 0:
+            outputs.check_gif("paths.gif", frames[0], figure.palette, samples)
         advance()
     outputs.gif("paths.gif", frames, figure.palette, fps)
-    share = share_figure(costs.shape)
-    frames = []
+    share = share_figure(costs.shape, axes=outputs.axes(costs.shape))
+    frames, outlines = [], {"walls": walls(costs)}
+    caption = f"{label}; grey outlines: the map's costly cells"
     for i, values in enumerate(result.marginals):
-        frames.append(share.frame(values, title=f"distribution after {i + 1} of {samples} draws", subtitle=label))
+        frames.append(share.frame(values, title=f"distribution after {i + 1} of {samples} draws", subtitle=caption,
+                                  outlines=outlines))
+        if i == 0:
+            outputs.check_gif("distribution.gif", frames[0], share.palette, samples)
         advance()
     outputs.gif("distribution.gif", frames, share.palette, fps)
-    outputs.png("distribution.png", frames[-1], share.palette)
+    outputs.still("distribution.png", [(share, result.marginals[-1], dict(
+        title=f"distribution after {samples} of {samples} draws", subtitle=caption, outlines=outlines))])
 
 
 def write_gold(outputs: Outputs, costs: np.ndarray, gold: np.ndarray, source: str, *,
@@ -73,30 +86,35 @@ def write_gold(outputs: Outputs, costs: np.ndarray, gold: np.ndarray, source: st
                     label=COST_LABEL, axes=True)
     extras = (f", {len(marks)} waypoint{'s' if len(marks) != 1 else ''} ringed" if len(marks) else "") + \
         (", the stroke in grey" if underlay is not None else "")
-    outputs.png("gold_preview.png", figure.frame(costs, overlay=gold, marks=marks, underlay=underlay,
-                                                 title=f"gold path: {int(gold.sum())} cells",
-                                                 subtitle=f"from {source}{extras}"), figure.palette)
+    outputs.still("gold_preview.png", [(figure, costs, dict(overlay=gold, marks=marks, underlay=underlay,
+                                                            title=f"gold path: {int(gold.sum())} cells",
+                                                            subtitle=f"from {source}{extras}"))])
 
 
-def write_gradients(outputs: Outputs, result: experiments.GradientResult, *, label: str, fps: float,
-                    advance: Advance) -> None:
-    """gradients.gif (each draw's gradient beside the running mean) and gradients.png (the mean)."""
+def write_gradients(outputs: Outputs, result: experiments.GradientResult, *, costs: np.ndarray, gold: np.ndarray,
+                    label: str, fps: float, advance: Advance) -> None:
+    """gradients.gif (each draw's gradient beside the running mean) and gradients.png (the mean),
+    with the gold path outlined in black and the map's costly cells in grey."""
     samples = len(result.per_draw)
     running = result.running_means
     scale = float(max(np.abs(result.per_draw).max(), np.abs(running).max()))
-    figure = gradient_figure(result.per_draw.shape[1:], scale, captions=("this draw", "mean so far"))
+    shape = result.per_draw.shape[1:]
+    figure = gradient_figure(shape, scale, captions=("this draw", "mean so far"), axes=outputs.axes(shape))
+    outlines = {"walls": walls(costs), "gold": np.asarray(gold, dtype=bool)}
     frames = []
     for i in range(samples):
-        frames.append(figure.frame([result.per_draw[i], running[i]],
+        frames.append(figure.frame([result.per_draw[i], running[i]], outlines=outlines,
                                    title=f"I-MLE gradient, draw {i + 1} of {samples}", subtitle=label))
+        if i == 0:
+            outputs.check_gif("gradients.gif", frames[0], figure.palette, samples)
         advance()
     outputs.gif("gradients.gif", frames, figure.palette, fps)
     mean = result.mean
-    single = gradient_figure(mean.shape, float(np.abs(mean).max()))
+    single = gradient_figure(mean.shape, float(np.abs(mean).max()), axes=outputs.axes(mean.shape))
     cheaper, dearer = int((mean > 0).sum()), int((mean < 0).sum())
-    outputs.png("gradients.png", single.frame(
-        mean, title=f"I-MLE gradient, mean of {samples} draws",
-        subtitle=f"blue: {cheaper} cells get cheaper, red: {dearer} dearer"), single.palette)
+    outputs.still("gradients.png", [(single, mean, dict(
+        title=f"I-MLE gradient, mean of {plural(samples, 'draw')}", outlines=outlines,
+        subtitle=f"blue: {plural(cheaper, 'cell')} get cheaper, red: {dearer} dearer; black outline: gold path"))])
 
 
 def learning_path_frames(gold: np.ndarray, result: experiments.LearnResult, label: str,
@@ -128,12 +146,17 @@ def write_learning(outputs: Outputs, gold: np.ndarray, result: experiments.Learn
         frames.append(weights.frame(values, title=f"learned costs at step {step} of {total}", subtitle=label))
         advance()
     outputs.gif("learning_weights.gif", frames, weights.palette, fps)
-    outputs.png("loss.png", line_plot(result.losses, title=f"training loss over {total} steps",
-                                      xlabel="step", ylabel="Hamming loss (mean over samples)"), None)
+    outputs.plot("loss.png", line_plot(result.losses, title=f"training loss over {total} steps",
+                                       xlabel="step", ylabel="Hamming loss (mean over samples)"))
 
 
-def line_plot(values: np.ndarray, *, title: str, xlabel: str, ylabel: str) -> np.ndarray:
-    """An RGB image of one curve (matplotlib, once: this is a single static figure)."""
+def plural(count: int, noun: str) -> str:
+    """'1 cell', '2 cells'."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def line_plot(values: np.ndarray, *, title: str, xlabel: str, ylabel: str):
+    """A matplotlib figure of one curve (once: a single static figure)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -151,18 +174,10 @@ def line_plot(values: np.ndarray, *, title: str, xlabel: str, ylabel: str) -> np
     axes.set(title=title, xlabel=xlabel, ylabel=ylabel)
     axes.grid(alpha=0.3)
     figure.tight_layout()
-    return _rgb_of(figure)
+    return figure
 
 
-def _rgb_of(figure) -> np.ndarray:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    canvas = FigureCanvasAgg(figure)
-    canvas.draw()
-    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
-
-
-def noise_plot(check: experiments.NoiseCheck, k: int, iterations: int) -> np.ndarray:
+def noise_plot(check: experiments.NoiseCheck, k: int, iterations: int):
     """noise.png: the k-draw sums against the Gumbel density; single draws against their moments."""
     import matplotlib
 
@@ -188,7 +203,7 @@ def noise_plot(check: experiments.NoiseCheck, k: int, iterations: int) -> np.nda
     right.title.set_fontsize(9)
     right.legend(loc="upper right", fontsize=8)
     figure.tight_layout()
-    return _rgb_of(figure)
+    return figure
 
 
 def write_index(outputs: Outputs, sections: List[tuple], title: str) -> None:
@@ -201,22 +216,12 @@ def write_index(outputs: Outputs, sections: List[tuple], title: str) -> None:
     for heading, figures in sections:
         parts.append(f"<h2>{html.escape(heading)}</h2>")
         for name, caption in figures:
+            if name.endswith(".png"):  # a still: written in the chosen format
+                name = f"{name[:-4]}.{outputs.still_format}"
             parts.append(f"<figure><img src=\"{html.escape(name)}\" alt=\"{html.escape(caption)}\">"
                          f"<figcaption><b>{html.escape(name)}</b>: {html.escape(caption)}</figcaption></figure>")
     parts.append("</body>\n</html>\n")
     outputs.text("index.html", "\n".join(parts))
-
-
-def _grid_of(frames: List[np.ndarray], columns: int) -> np.ndarray:
-    """Palette frames (same palette) tiled row by row on a white page."""
-    height = max(f.shape[0] for f in frames)
-    width = max(f.shape[1] for f in frames)
-    rows = -(-len(frames) // columns)
-    page = np.zeros((rows * height, columns * width), dtype=np.uint8)  # index 0 is white
-    for i, frame in enumerate(frames):
-        r, c = divmod(i, columns)
-        page[r * height:r * height + frame.shape[0], c * width:c * width + frame.shape[1]] = frame
-    return page
 
 
 def write_compare(outputs: Outputs, results: dict, *, label: str, fps: float, advance: Advance,
@@ -227,16 +232,15 @@ def write_compare(outputs: Outputs, results: dict, *, label: str, fps: float, ad
     for name, result in results.items():
         scale = float(np.abs(result.running_means).max())
         panels[name] = (gradient_figure(result.mean.shape, scale), result)
-    stills = [figure.frame(result.mean, title=name, subtitle=f"mean of {len(result.per_draw)} draws")
-              for name, (figure, result) in panels.items()]
+    outputs.still("compare.png", [(figure, result.mean, dict(title=name, subtitle=f"mean of {len(result.per_draw)} draws"))
+                                  for name, (figure, result) in panels.items()], columns)
     palette = next(iter(panels.values()))[0].palette
-    outputs.png("compare.png", _grid_of(stills, columns), palette)
     draws = min(len(result.per_draw) for _, result in panels.values())
     frames = []
     for i in range(draws):
         tiles = [figure.frame(result.running_means[i], title=name, subtitle=f"mean of draws 1..{i + 1}; {label}")
                  for name, (figure, result) in panels.items()]
-        frames.append(_grid_of(tiles, columns))
+        frames.append(grid_of(tiles, columns))
         advance()
     outputs.gif("compare.gif", frames, palette, fps)
 
@@ -259,7 +263,7 @@ def write_compare_losses(outputs: Outputs, losses: dict, *, title: str) -> None:
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8)
     figure.tight_layout()
-    outputs.png("compare_loss.png", _rgb_of(figure), None)
+    outputs.plot("compare_loss.png", figure)
 
 
 def sweep_label(run: experiments.SweepRun) -> str:
@@ -278,10 +282,10 @@ def write_sweep(outputs: Outputs, gold: np.ndarray, runs: list, *, columns: int,
     for run in runs:
         verdict = (f"REACHED the gold at step {run.first_step}" if run.reached
                    else f"missed by {run.result.final_distance} cells")
-        panels.append(figure.frame(gold_shade, overlay=run.result.final_path,
-                                   title=f"in {run.input_temperature:g} / tgt {run.target_temperature:g}, "
-                                         f"S {run.samples}", subtitle=verdict))
-    outputs.png("sweep.png", _grid_of(panels, columns), figure.palette)
+        panels.append((figure, gold_shade, dict(overlay=run.result.final_path, subtitle=verdict,
+                                                title=f"in {run.input_temperature:g} / tgt "
+                                                      f"{run.target_temperature:g}, S {run.samples}")))
+    outputs.still("sweep.png", panels, columns)
     header = ["input_temperature", "target_temperature", "samples", "reached", "first_step_on_gold",
               "final_loss", "seconds"]
     rows = [[f"{run.input_temperature:g}", f"{run.target_temperature:g}", str(run.samples),

@@ -83,9 +83,12 @@ def run_parts(s: Settings, parts: List[Tuple[Part, Settings]], *, needs_map: boo
     from imle_cli import figures, render
 
     reporter = Reporter(s.quiet)
+    if s.video:
+        render.check_video_support()
     job = Job()
     _load_inputs(job, s, reporter, needs_map, needs_gold)
-    with render.Outputs(s.out) as outputs, reporter.progress() as progress:
+    with render.Outputs(s.out, s.still_format, s.dpi, s.video, s.axes, s.max_gif_mb) as outputs, \
+            reporter.progress() as progress:
         job.outputs, job.progress = outputs, progress
         sections = [part(job, settings) for part, settings in parts]
         if index:
@@ -110,7 +113,7 @@ def sample(s: Settings) -> None:
     run_parts(s, [(sample_part, s)])
 
 
-@command(app, "annotate", f"map_path via flat drawing neighbourhood {MAP_OPTIONS} out quiet")
+@command(app, "annotate", f"map_path via flat drawing neighbourhood {MAP_OPTIONS} out still_format dpi quiet")
 def annotate(s: Settings) -> None:
     """Make a gold path for a map: writes gold.png (the path as data, for --gold), gold.npy, gold_preview.png.
 
@@ -160,7 +163,7 @@ def sweep(s: Settings) -> None:
     run_parts(s, [(sweep_part, s)], needs_map=False, needs_gold=True)
 
 
-@command(app, "noise", "sums_k iterations draws seed out quiet")
+@command(app, "noise", "sums_k iterations draws seed out still_format dpi quiet")
 def noise(s: Settings) -> None:
     """Check Sum-of-Gamma noise: the sum of k draws against the Gumbel density; writes noise.png."""
     run_parts(s, [(noise_part, s)], needs_map=False)
@@ -200,7 +203,7 @@ def run() -> None:
         hint = f" (see '{context.command_path} --help')" if context is not None else ""
         typer.echo(f"imle-cli: error: {error.format_message()}{hint}", err=True)
         sys.exit(error.exit_code)
-    except click_errors.Abort:  # Ctrl-C while click was still parsing
+    except getattr(click_errors, "Abort", typer.Abort):  # Ctrl-C while click was still parsing
         typer.echo("imle-cli: interrupted", err=True)
         sys.exit(130)
     sys.exit(result if isinstance(result, int) else 0)

@@ -184,7 +184,7 @@ def image_to_cells(values: np.ndarray, grid: Optional[Tuple[int, int]], path: Pa
     return block_means(values, rows, cols), [notice]
 
 
-def _read_cost_array(path: Path, key: Optional[str]) -> np.ndarray:
+def _read_cost_array(path: Path, key: Optional[str], rescale: bool = False) -> np.ndarray:
     name = repr(str(path))
     try:
         if path.suffix.lower() == ".npy":
@@ -214,16 +214,22 @@ def _read_cost_array(path: Path, key: Optional[str]) -> np.ndarray:
     array = array.astype(np.float64)
     if not np.isfinite(array).all():
         raise UserError(f"MAP {name} holds NaN or infinite costs; every cell needs a finite cost")
-    if (array < 0).any():
-        raise UserError(f"MAP {name} holds negative costs (min {array.min():g}); costs must be >= 0")
+    if (array < 0).any() and not rescale:
+        raise UserError(f"MAP {name} holds negative costs (min {array.min():.3g}); costs must be >= 0, or "
+                        "use --rescale to map the values onto --min-cost..--max-cost")
     if array.shape[0] < 2 or array.shape[1] < 2:
         raise UserError(f"MAP {name} is {array.shape[0]}x{array.shape[1]} cells; a map needs at least 2x2")
     return array
 
 
 def load_map(path: Optional[Path], *, grid: Optional[str] = None, min_cost: float = 1.0,
-             max_cost: float = 100.0, key: Optional[str] = None) -> LoadedMap:
-    """Load MAP (or the built-in README map when ``path`` is None) as a cost grid."""
+             max_cost: float = 100.0, key: Optional[str] = None, rescale: bool = False) -> LoadedMap:
+    """Load MAP (or the built-in README map when ``path`` is None) as a cost grid.
+
+    Cost arrays are used as they are, or with ``rescale`` mapped linearly onto [min_cost,
+    max_cost] (any finite real values, negatives included); without ``grid`` an array larger than
+    128 cells on its longer side is block-averaged down to that, as images are (with a notice).
+    """
     cells = parse_grid(grid)
     check_cost_range(min_cost, max_cost)
     if path is None:
@@ -237,12 +243,25 @@ def load_map(path: Optional[Path], *, grid: Optional[str] = None, min_cost: floa
         raise UserError(f"--key only applies to .npz files, not {str(path)!r}")
     if path.suffix.lower() in ARRAY_SUFFIXES:
         _check_file(path, "MAP")
-        array = _read_cost_array(path, key)
+        array = _read_cost_array(path, key, rescale)
+        if rescale:
+            low, high = float(array.min()), float(array.max())
+            if high == low:
+                raise UserError(f"MAP {str(path)!r} has no range to rescale: every cell is {low:g}")
+            array = min_cost + (array - low) / (high - low) * (max_cost - min_cost)
+        notices = []
         if cells is not None:
             if cells[0] > array.shape[0] or cells[1] > array.shape[1]:
                 raise UserError(f"--grid {grid} is larger than MAP {str(path)!r} ({array.shape[0]}x{array.shape[1]} cells)")
             array = block_means(array, *cells)
-        return LoadedMap(array, str(path))
+        elif max(array.shape) > MAX_AUTO_CELLS:
+            height, width = array.shape
+            rows = max(2, round(height * MAX_AUTO_CELLS / max(height, width)))
+            cols = max(2, round(width * MAX_AUTO_CELLS / max(height, width)))
+            notices.append(f"MAP {path.name} is {height}x{width} cells: averaged to {rows}x{cols} cells "
+                           "(use --grid to choose)")
+            array = block_means(array, rows, cols)
+        return LoadedMap(array, str(path), notices)
     luminance = read_luminance(path)
     values, notices = image_to_cells(luminance, cells, path)
     return LoadedMap(min_cost + (1.0 - values) * (max_cost - min_cost), str(path), notices)

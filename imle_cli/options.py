@@ -163,12 +163,24 @@ OPTIONS: Dict[str, Option] = dict(
     fps=Option("--fps", float, 10.0, "GIF frames per second.",
                [(lambda v: finite(v) and 0 < v <= 100, "above 0 and at most 100")]),
     quiet=Option("--quiet/--no-quiet", bool, False, "Print nothing but errors."),
+    still_format=Option("--format", str, "png", "Format of the still figures: png, svg or pdf (vector, for "
+                        "papers); GIFs stay GIFs.", [(lambda v: v in ("png", "svg", "pdf"), "png, svg or pdf")]),
+    dpi=Option("--dpi", float, 100.0, "Resolution of the figures drawn by matplotlib (plots; SVG/PDF stills).",
+               [(lambda v: finite(v) and 10 <= v <= 1200, "between 10 and 1200")]),
+    video=Option("--video/--no-video", bool, False, "Also write each GIF as an MP4 (needs the 'video' extra: "
+                 "imageio-ffmpeg)."),
+    max_gif_mb=Option("--max-gif-mb", float, 50.0, "Refuse to render a GIF estimated larger than this many MB.",
+                      [POSITIVE]),
+    axes=Option("--axes/--no-axes", Optional[bool], None, "Row and column indices on the map figures; default: "
+                "on for maps of up to 64 cells on a side."),
+    rescale=Option("--rescale/--no-rescale", bool, False, "Map a cost array's values linearly onto --min-cost.."
+                   "--max-cost (elevation models, bathymetry with negative values)."),
 )
 
 #: The options of every command that reads a map (after its own).
-MAP_OPTIONS = "grid min_cost max_cost key"
-#: The options of every command that writes figures.
-OUTPUT_OPTIONS = "seed out fps quiet"
+MAP_OPTIONS = "grid min_cost max_cost key rescale"
+#: The options of every command that writes figures (animations too).
+OUTPUT_OPTIONS = "seed out fps still_format dpi axes video max_gif_mb quiet"
 
 
 @dataclass(frozen=True)
@@ -217,12 +229,19 @@ class Settings:
     out: Path = Path("figures")
     fps: float = 10.0
     quiet: bool = False
+    still_format: str = "png"
+    dpi: float = 100.0
+    video: bool = False
+    max_gif_mb: float = 50.0
+    axes: Optional[bool] = None
+    rescale: bool = False
     given: frozenset = field(default=frozenset(), compare=False)  # the options this command takes
 
     @property
     def map_options(self) -> dict:
         """The keyword arguments of maps.load_map."""
-        return dict(grid=self.grid, min_cost=self.min_cost, max_cost=self.max_cost, key=self.key)
+        return dict(grid=self.grid, min_cost=self.min_cost, max_cost=self.max_cost, key=self.key,
+                    rescale=self.rescale)
 
     @property
     def sweep_settings(self) -> list:

@@ -74,7 +74,8 @@ def gradients_part(job: Job, s: Settings) -> Section:
     draw = job.progress.add_task("rendering", total=s.samples)
     label = (f"{_noise_label(s, result.k)}, temperatures {s.input_temperature:g}/{s.target_temperature:g}, "
              f"alpha {s.alpha:g}, beta {s.beta:g}")
-    figures.write_gradients(job.outputs, result, label=label, fps=s.fps, advance=lambda: job.progress.advance(draw))
+    figures.write_gradients(job.outputs, result, costs=job.costs, gold=job.gold, label=label, fps=s.fps,
+                            advance=lambda: job.progress.advance(draw))
     facts = (f"gradient descent on the mean gradient makes {int((result.mean > 0).sum())} cells cheaper and "
              f"{int((result.mean < 0).sum())} dearer ({s.samples} draws)")
     return "I-MLE gradients", facts, [("gold_preview.png", f"the gold path ({job.gold_source}) over the map"),
@@ -119,7 +120,7 @@ def noise_part(job: Job, s: Settings) -> Section:
     task = job.progress.add_task("sampling", total=1)
     result = experiments.check_noise(k=s.sums_k, iterations=s.iterations, draws=s.draws, seed=s.seed)
     job.progress.advance(task)
-    job.outputs.png("noise.png", figures.noise_plot(result, s.sums_k, s.iterations), None)
+    job.outputs.plot("noise.png", figures.noise_plot(result, s.sums_k, s.iterations))
     return "Noise", (f"KS statistic of the sums of k = {s.sums_k} draws against Gumbel(0, 1): {result.ks:.4f} "
             f"({s.draws} sums, s = {s.iterations})"), [("noise.png", "Sum-of-Gamma noise against Gumbel")]
 

@@ -26,11 +26,15 @@ import numpy as np
 
 from imle_cli.errors import UserError
 
-WHITE, GREY_START, GREYS, OVERLAY, MARK, UNDERLAY, CMAP_START = 0, 1, 32, 33, 34, 35, 40
+WHITE, GREY_START, GREYS, OVERLAY, MARK, UNDERLAY, GOLD_LINE, WALL_LINE, CMAP_START = 0, 1, 32, 33, 34, 35, 36, 37, 40
 CMAP_LEVELS = 256 - CMAP_START
 MARGIN, TITLE_HEIGHT, BAR_GAP, BAR_WIDTH, PANEL_GAP, CAPTION_HEIGHT = 14, 46, 14, 16, 16, 20
+TICK_LENGTH, TICK_GAP = 4, 4  # a colour bar tick's line, then a gap before its label
+MIN_BAR_HEIGHT = 160  # room for the colour bar's ticks however flat the map
 AXIS_BAND = 18  # room below a panel for its column indices (with axes)
-MARK_RGB, UNDERLAY_RGB = (214, 39, 40), (190, 190, 190)
+MARK_RGB, UNDERLAY_RGB, GOLD_LINE_RGB, WALL_LINE_RGB = (214, 39, 40), (190, 190, 190), (20, 20, 20), (140, 140, 140)
+#: the outlines a frame can draw on cell borders (so cell centres keep their colours): name -> palette index
+OUTLINES = {"gold": GOLD_LINE, "walls": WALL_LINE}
 TARGET_MAP_PIXELS = 400
 
 
@@ -42,8 +46,13 @@ def _font(size: int):
 
 
 def _format_tick(value: float) -> str:
-    text = f"{value:.3g}"
-    return "0" if text in ("-0", "0.0") else text
+    """Three significant digits, thousands written out (1,080 rather than 1.08e+03), and a real
+    minus sign (a hyphen next to a tick mark reads as part of it)."""
+    rounded = float(f"{value:.3g}")
+    if rounded == 0:
+        return "0"
+    text = f"{rounded:,.0f}" if 1e3 <= abs(rounded) < 1e7 else f"{rounded:g}"
+    return text.replace("-", "\u2212")
 
 
 def index_ticks(count: int, most: int = 9) -> List[int]:
@@ -82,27 +91,35 @@ class Figure:
         self.captions = list(captions)
         self.panels = max(1, len(self.captions))
         self.vmin, self.vmax = float(vmin), float(vmax) if vmax > vmin else float(vmin) + 1.0
-        # compact: a small panel for contact sheets (smaller map, titles and page)
-        map_pixels, min_width, title_size = (176, 220, 13) if compact else (TARGET_MAP_PIXELS, 540, 17)
-        self.scale = max(2, min(40, map_pixels // max(self.rows, self.cols)))
+        # Square cells sized so the longer side is about map_pixels, the shorter at least
+        # min_short (an elongated map stays visible), the longer at most max_long; compact: small
+        # panels for contact sheets (smaller map, titles and page).
+        map_pixels, min_short, max_long, min_width, title_size = \
+            (176, 24, 400, 220, 13) if compact else (TARGET_MAP_PIXELS, 48, 1200, 540, 17)
+        longer, shorter = max(self.rows, self.cols), min(self.rows, self.cols)
+        self.scale = max(1, min(40, max(map_pixels // longer, -(-min_short // shorter)), max(1, max_long // longer)))
         if self.panels > 1:
-            self.scale = max(2, self.scale * 3 // 4)
+            self.scale = max(1, self.scale * 3 // 4)
         self.map_height, self.map_width = self.rows * self.scale, self.cols * self.scale
         self.title_font, self.subtitle_font, self.tick_font = _font(title_size), _font(title_size - 4), _font(12)
-        self.subtitle_y = title_size + 5
+        self.title_size, self.subtitle_y = title_size, title_size + 5
         self.axes = axes
+        self.chrome_boxes: List[Tuple[float, float, float, float]] = []  # every text's box, for tests
         left = MARGIN + (int(self.tick_font.getlength(str(self.rows - 1))) + 6 if axes else 0)
         self.panel_x = [left + p * (self.map_width + PANEL_GAP) for p in range(self.panels)]
+        self.bar_height = max(self.map_height, MIN_BAR_HEIGHT) if label is not None else 0
 
         palette = np.zeros((256, 3), dtype=np.uint8)
         palette[WHITE] = 255
         palette[GREY_START:GREY_START + GREYS] = np.linspace(255, 0, GREYS).round()[:, None].astype(np.uint8)
         palette[OVERLAY] = overlay_rgb
         palette[MARK], palette[UNDERLAY] = MARK_RGB, UNDERLAY_RGB
+        palette[GOLD_LINE], palette[WALL_LINE] = GOLD_LINE_RGB, WALL_LINE_RGB
         self.colours = (colormaps[cmap](np.linspace(0, 1, CMAP_LEVELS))[:, :3] * 255).round().astype(np.uint8)
         palette[CMAP_START:] = self.colours
         self.palette = palette
 
+        self.label = label
         ticks = _nice_ticks(self.vmin, self.vmax) if label is not None else np.array([])
         tick_labels = [_format_tick(t) for t in ticks]
         tick_width = max((int(self.tick_font.getlength(t)) for t in tick_labels), default=0)
@@ -111,9 +128,11 @@ class Figure:
         if label is None:
             width = self.panel_x[-1] + self.map_width + MARGIN
         else:
-            width = self.bar_x + BAR_WIDTH + 6 + tick_width + 8 + (label_size[3] - label_size[1]) + MARGIN + 4
+            width = (self.bar_x + BAR_WIDTH + TICK_LENGTH + TICK_GAP + tick_width + 8 + (label_size[3] - label_size[1])
+                     + MARGIN + 4)
         caption_height = CAPTION_HEIGHT if self.captions else 0
-        height = MARGIN + TITLE_HEIGHT + caption_height + self.map_height + MARGIN + (AXIS_BAND if axes else 0)
+        content = max(self.map_height + (AXIS_BAND if axes else 0), self.bar_height)
+        height = MARGIN + TITLE_HEIGHT + caption_height + content + MARGIN
         self.width = max(width, min_width)  # room for the titles
         self.height = height
         self.map_y = MARGIN + TITLE_HEIGHT + caption_height
@@ -126,7 +145,7 @@ class Figure:
         for x, caption in zip(self.panel_x, self.captions or [""]):
             draw.rectangle([x - 1, self.map_y - 1, x + self.map_width, self.map_y + self.map_height], outline=96)
             if caption:
-                draw.text((x, self.map_y - 4), caption, font=self.tick_font, fill=255, anchor="ld")
+                self._text(draw, (x, self.map_y - 4), caption, self.tick_font, "ld", self.chrome_boxes)
             if axes:
                 self._draw_axes(draw, x)
         self._ink(chrome, np.asarray(ink))
@@ -135,29 +154,38 @@ class Figure:
     def _draw_axes(self, draw, x: int) -> None:
         """Row indices left of the panel at x, column indices below it, at the cells' centres."""
         half = self.scale / 2
-        for row in index_ticks(self.rows):
-            draw.text((x - 5, self.map_y + row * self.scale + half), str(row), font=self.tick_font, fill=255,
-                      anchor="rm")
-        for col in index_ticks(self.cols, most=max(2, self.map_width // 36)):
-            draw.text((x + col * self.scale + half, self.map_y + self.map_height + 3), str(col),
-                      font=self.tick_font, fill=255, anchor="mt")
+        for row in index_ticks(self.rows, most=max(1, self.map_height // 16)):  # labels 16 px apart at least
+            self._text(draw, (x - 5, self.map_y + row * self.scale + half), str(row), self.tick_font, "rm",
+                       self.chrome_boxes)
+        widest = self.tick_font.getlength(str(self.cols - 1)) + 8
+        for col in index_ticks(self.cols, most=max(1, int(self.map_width // widest))):
+            self._text(draw, (x + col * self.scale + half, self.map_y + self.map_height + 3), str(col),
+                       self.tick_font, "mt", self.chrome_boxes)
+
+    @staticmethod
+    def _text(draw, xy, text: str, font, anchor: str, boxes: list) -> None:
+        """Draw text and record its box (left, top, right, bottom) in page pixels."""
+        boxes.append(tuple(draw.textbbox(xy, text, font=font, anchor=anchor)))
+        draw.text(xy, text, font=font, fill=255, anchor=anchor)
 
     def _draw_colour_bar(self, chrome, ink, draw, ticks, tick_labels, tick_width, label, label_size) -> None:
         from PIL import Image, ImageDraw
 
-        bar_values = self.vmax - (np.arange(self.map_height) + 0.5) / self.map_height * (self.vmax - self.vmin)
-        chrome[self.map_y:self.map_y + self.map_height, self.bar_x:self.bar_x + BAR_WIDTH] = \
-            self.indices(bar_values)[:, None]
+        bar = self.bar_height
+        bar_values = self.vmax - (np.arange(bar) + 0.5) / bar * (self.vmax - self.vmin)
+        chrome[self.map_y:self.map_y + bar, self.bar_x:self.bar_x + BAR_WIDTH] = self.indices(bar_values)[:, None]
         for tick, text in zip(ticks, tick_labels):
-            y = self.map_y + (self.vmax - tick) / (self.vmax - self.vmin) * (self.map_height - 1)
-            draw.line([(self.bar_x + BAR_WIDTH, y), (self.bar_x + BAR_WIDTH + 4, y)], fill=255)
-            draw.text((self.bar_x + BAR_WIDTH + 6, y), text, font=self.tick_font, fill=255, anchor="lm")
+            y = self.map_y + (self.vmax - tick) / (self.vmax - self.vmin) * (bar - 1)
+            draw.line([(self.bar_x + BAR_WIDTH, y), (self.bar_x + BAR_WIDTH + TICK_LENGTH, y)], fill=255)
+            self._text(draw, (self.bar_x + BAR_WIDTH + TICK_LENGTH + TICK_GAP, y), text, self.tick_font, "lm",
+                       self.chrome_boxes)
         rotated = Image.new("L", (label_size[2] + 4, label_size[3] + 4), 0)
         ImageDraw.Draw(rotated).text((2, 2), label, font=self.tick_font, fill=255)
         rotated = rotated.rotate(90, expand=True)
-        label_x = self.bar_x + BAR_WIDTH + 6 + tick_width + 8
-        label_y = self.map_y + max(0, (self.map_height - rotated.height) // 2)
+        label_x = self.bar_x + BAR_WIDTH + TICK_LENGTH + TICK_GAP + tick_width + 8
+        label_y = self.map_y + max(0, (bar - rotated.height) // 2)
         ink.paste(rotated, (label_x, label_y))
+        self.chrome_boxes.append((label_x, label_y, label_x + rotated.width, label_y + rotated.height))
 
     def indices(self, values: np.ndarray) -> np.ndarray:
         """Palette indices of values on this figure's colour scale (clipped to it)."""
@@ -172,12 +200,14 @@ class Figure:
         canvas[drawn] = GREY_START + np.round(ink[drawn].astype(np.float64) * (GREYS - 1) / 255.0).astype(np.uint8)
 
     def frame(self, values, *, title: str, subtitle: str = "", overlay: Optional[np.ndarray] = None,
-              underlay: Optional[np.ndarray] = None, marks: Sequence[Tuple[int, int]] = ()) -> np.ndarray:
+              underlay: Optional[np.ndarray] = None, marks: Sequence[Tuple[int, int]] = (),
+              outlines: Optional[dict] = None) -> np.ndarray:
         """One frame (palette indices [height, width]): the cells coloured, overlay cells marked.
 
         ``values`` is one [rows, cols] array, or one per panel. On the first panel: ``overlay``
         (bool [rows, cols]) is drawn as a path, ``underlay`` (bool, any resolution, e.g. a
-        drawing's stroke) faintly beneath it, and ``marks`` ((row, col) cells) as rings.
+        drawing's stroke) faintly beneath it, and ``marks`` ((row, col) cells) as rings. On every
+        panel, ``outlines`` ({"gold": mask, "walls": mask}) trace the borders of those cells.
         """
         from PIL import Image, ImageDraw
 
@@ -186,15 +216,34 @@ class Figure:
             raise ValueError(f"expected {self.panels} panels of values, got {len(panels)}")
         canvas = self.chrome.copy()
         for p, panel in enumerate(panels):
-            canvas[self.map_y:self.map_y + self.map_height, self.panel_x[p]:self.panel_x[p] + self.map_width] = \
-                self._cells(np.asarray(panel), *((overlay, underlay, marks) if p == 0 else (None, None, ())))
+            cells = self._cells(np.asarray(panel), *((overlay, underlay, marks) if p == 0 else (None, None, ())))
+            for name, mask in (outlines or {}).items():
+                self._outline(cells, np.asarray(mask, dtype=bool), OUTLINES[name])
+            canvas[self.map_y:self.map_y + self.map_height, self.panel_x[p]:self.panel_x[p] + self.map_width] = cells
         ink = Image.new("L", (self.width, TITLE_HEIGHT + MARGIN), 0)
         draw = ImageDraw.Draw(ink)
-        draw.text((MARGIN, MARGIN - 2), title, font=self.title_font, fill=255)
+        self.frame_boxes: List[Tuple[float, float, float, float]] = []
+        room = self.width - 2 * MARGIN
+        self._text(draw, (MARGIN, MARGIN - 2), title, self._fitting(title, self.title_size, room), "la",
+                   self.frame_boxes)
         if subtitle:
-            draw.text((MARGIN, MARGIN + self.subtitle_y), subtitle, font=self.subtitle_font, fill=255)
+            self._text(draw, (MARGIN, MARGIN + self.subtitle_y), subtitle,
+                       self._fitting(subtitle, self.title_size - 4, room), "la", self.frame_boxes)
         self._ink(canvas[:TITLE_HEIGHT + MARGIN], np.asarray(ink))
         return canvas
+
+    def text_boxes(self) -> List[Tuple[float, float, float, float]]:
+        """The boxes of every text of the last frame: its title and subtitle, ticks and labels."""
+        return self.chrome_boxes + getattr(self, "frame_boxes", [])
+
+    @staticmethod
+    def _fitting(text: str, size: int, room: float):
+        """The font of ``size``, or a smaller one (down to 8 px) for text wider than ``room``."""
+        font = _font(size)
+        while size > 8 and font.getlength(text) > room:
+            size -= 1
+            font = _font(size)
+        return font
 
     def _cells(self, values: np.ndarray, overlay: Optional[np.ndarray], underlay: Optional[np.ndarray] = None,
                marks: Sequence[Tuple[int, int]] = ()) -> np.ndarray:
@@ -212,6 +261,20 @@ class Figure:
         if len(marks):
             self._draw_marks(cells, marks)
         return cells
+
+    def _outline(self, cells: np.ndarray, mask: np.ndarray, index: int) -> None:
+        """Colour the pixels where the upscaled mask changes: the outline of the masked cells."""
+        if not mask.any():
+            return
+        up = np.repeat(np.repeat(mask, self.scale, 0), self.scale, 1)
+        edge = np.zeros_like(up)
+        edge[:, 1:] |= up[:, 1:] != up[:, :-1]
+        edge[1:, :] |= up[1:, :] != up[:-1, :]
+        edge[:, 0] |= up[:, 0]  # the map's own border closes the outline
+        edge[:, -1] |= up[:, -1]
+        edge[0, :] |= up[0, :]
+        edge[-1, :] |= up[-1, :]
+        cells[edge] = index
 
     def _draw_marks(self, cells: np.ndarray, marks: Sequence[Tuple[int, int]]) -> None:
         """A ring around each marked cell."""
@@ -286,14 +349,135 @@ class WrittenFile:
     bytes: int
 
 
+def grid_of(frames: List[np.ndarray], columns: int) -> np.ndarray:
+    """Palette frames (same palette) tiled row by row on a white page."""
+    height = max(f.shape[0] for f in frames)
+    width = max(f.shape[1] for f in frames)
+    rows = -(-len(frames) // columns)
+    page = np.zeros((rows * height, columns * width), dtype=np.uint8)  # index 0 is white
+    for i, frame in enumerate(frames):
+        r, c = divmod(i, columns)
+        page[r * height:r * height + frame.shape[0], c * width:c * width + frame.shape[1]] = frame
+    return page
+
+
+#: A tile of a still: (its Figure layout, its values, Figure.frame's keyword arguments).
+Tile = Tuple["Figure", np.ndarray, dict]
+STILL_FORMATS = ("png", "svg", "pdf")
+
+
+def vector_still(tiles: Sequence[Tile], columns: int, fmt: str, dpi: float):
+    """A matplotlib figure drawing the same tiles as the PNG frames: cells on each tile's colour
+    scale (its own 216-level colormap), the path overlay as dots joined by lines, waypoint rings,
+    a drawing's stroke underneath, titles, captions, colour bars and cell indices. Sized from the
+    PNG layout (100 px an inch), so text keeps its proportions."""
+    from matplotlib.colors import ListedColormap
+    from matplotlib.figure import Figure as MplFigure
+
+    rows = -(-len(tiles) // columns)
+    width = max(t[0].width for t in tiles) * min(columns, len(tiles)) / 100
+    height = max(t[0].height for t in tiles) * rows / 100
+    figure = MplFigure(figsize=(width, height), dpi=dpi, layout="constrained")
+    grid = figure.add_gridspec(rows, columns)
+    for index, (layout, values, options) in enumerate(tiles):
+        cell = grid[divmod(index, columns)]
+        panels = [values] if layout.panels == 1 else list(values)
+        sub = figure.add_subfigure(cell)
+        axes = sub.subplots(1, layout.panels, squeeze=False)[0]
+        cmap = ListedColormap(layout.colours / 255.0)
+        for p, (ax, panel) in enumerate(zip(axes, panels)):
+            image = ax.imshow(np.asarray(panel, dtype=float), cmap=cmap, vmin=layout.vmin, vmax=layout.vmax,
+                              interpolation="nearest")
+            if p == 0:
+                _vector_layers(ax, layout, options)
+            if layout.captions:
+                ax.set_title(layout.captions[p], fontsize=9, loc="left")
+            if layout.axes:
+                ax.set_yticks(index_ticks(layout.rows))
+                ax.set_xticks(index_ticks(layout.cols, most=max(2, layout.map_width // 36)))
+                ax.tick_params(labelsize=8)
+            else:
+                ax.set_xticks([])
+                ax.set_yticks([])
+        if layout.label is not None:
+            bar = sub.colorbar(image, ax=list(axes), shrink=0.9)
+            bar.set_label(layout.label, fontsize=9)
+            bar.ax.tick_params(labelsize=8)
+        title = options.get("title", "")
+        subtitle = options.get("subtitle", "")
+        sub.suptitle(f"{title}\n{subtitle}" if subtitle else title, x=0.02, ha="left", fontsize=10)
+    return figure
+
+
+def _vector_layers(ax, layout: "Figure", options: dict) -> None:
+    """The underlay, the overlay path and the marks of a tile, as vector shapes."""
+    underlay = options.get("underlay")
+    if underlay is not None:
+        shown = np.ma.masked_where(~np.asarray(underlay, bool), np.ones(np.shape(underlay)))
+        ax.imshow(shown, cmap=_single_colour(UNDERLAY_RGB), extent=(-0.5, layout.cols - 0.5, layout.rows - 0.5, -0.5),
+                  interpolation="nearest", alpha=0.9)
+    overlay = options.get("overlay")
+    colour = tuple(layout.palette[OVERLAY] / 255.0)
+    if overlay is not None:
+        marked = np.asarray(overlay, bool)
+        for r, c in zip(*np.nonzero(marked)):
+            for dr, dc in ((0, 1), (1, -1), (1, 0), (1, 1)):
+                rr, cc = r + dr, c + dc
+                if 0 <= rr < layout.rows and 0 <= cc < layout.cols and marked[rr, cc]:
+                    ax.plot([c, cc], [r, rr], color=colour, linewidth=1.5)
+        rows, cols = np.nonzero(marked)
+        ax.scatter(cols, rows, s=12, color=colour, zorder=3)
+    for name, mask in (options.get("outlines") or {}).items():
+        rgb = {"gold": GOLD_LINE_RGB, "walls": WALL_LINE_RGB}[name]
+        ax.add_collection(_outline_segments(np.asarray(mask, bool), tuple(np.array(rgb) / 255.0)))
+    for r, c in options.get("marks", ()):
+        ax.scatter([c], [r], s=120, facecolors="none", edgecolors=tuple(np.array(MARK_RGB) / 255.0), linewidths=1.5,
+                   zorder=4)
+
+
+def _outline_segments(mask: np.ndarray, colour):
+    """A LineCollection along the borders between masked and unmasked cells (and the map's edge)."""
+    from matplotlib.collections import LineCollection
+
+    padded = np.pad(mask, 1)
+    segments = []
+    vertical = padded[1:-1, 1:] != padded[1:-1, :-1]  # between columns c - 1 and c, c = 0 .. cols
+    for r, c in zip(*np.nonzero(vertical)):
+        segments.append([(c - 0.5, r - 0.5), (c - 0.5, r + 0.5)])
+    horizontal = padded[1:, 1:-1] != padded[:-1, 1:-1]
+    for r, c in zip(*np.nonzero(horizontal)):
+        segments.append([(c - 0.5, r - 0.5), (c + 0.5, r - 0.5)])
+    return LineCollection(segments, colors=[colour], linewidths=1.0)
+
+
+def _single_colour(rgb):
+    from matplotlib.colors import ListedColormap
+
+    return ListedColormap([tuple(np.array(rgb) / 255.0)])
+
+
+def save_matplotlib(figure, path: Path, fmt: str, dpi: float) -> None:
+    """Save a matplotlib figure; SVG and PDF without dates or random ids (the same bytes each run)."""
+    import matplotlib
+
+    metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None}}.get(fmt, {})
+    with matplotlib.rc_context({"svg.hashsalt": "imle"}):
+        figure.savefig(path, format=fmt, dpi=dpi, metadata=metadata)
+
+
 class Outputs:
     """Write figures into a folder all or nothing: temporaries first, renamed at :meth:`commit`.
 
     On an error or an interrupt, the temporaries are removed and the folder holds what it held
-    before (a folder this run created is removed again if it stays empty).
+    before (a folder this run created is removed again if it stays empty). Stills are written
+    in ``still_format`` (png, svg or pdf; matplotlib plots at ``dpi``); GIFs also as MP4 with
+    ``video``.
     """
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, still_format: str = "png", dpi: float = 100.0, video: bool = False,
+                 axes: Optional[bool] = None, max_gif_mb: float = 50.0):
+        self.still_format, self.dpi, self.video, self.max_gif_mb = still_format, dpi, video, max_gif_mb
+        self.axes_choice = axes
         self.folder = folder
         if folder.exists() and not folder.is_dir():
             raise UserError(f"--out {str(folder)!r} is a file, not a folder; give a folder path")
@@ -308,8 +492,8 @@ class Outputs:
                             "choose another folder") from None
         self.pending: List[Tuple[Path, Path, WrittenFile]] = []
 
-    def _temporary(self, name: str) -> Path:
-        handle, path = tempfile.mkstemp(dir=self.folder, prefix=f".{name}.", suffix=".tmp")
+    def _temporary(self, name: str, suffix: str = ".tmp") -> Path:
+        handle, path = tempfile.mkstemp(dir=self.folder, prefix=f".{name}.", suffix=suffix)
         os.close(handle)
         os.chmod(path, 0o666 & ~_UMASK)  # mkstemp makes 0600; published files get the usual mode
         return Path(path)
@@ -341,6 +525,59 @@ class Outputs:
         images = self._images(frames, palette)
         images[0].save(path, format="GIF", save_all=True, append_images=images[1:],
                        duration=max(20, round(1000 / fps)), loop=0, optimize=False)
+        if self.video:
+            self._mp4(name.rsplit(".", 1)[0] + ".mp4", frames, palette, fps)
+
+    def _mp4(self, name: str, frames: Sequence[np.ndarray], palette: np.ndarray, fps: float) -> None:
+        """The GIF's frames as an H.264 MP4 (imageio-ffmpeg), padded with white to even sizes."""
+        import imageio.v2 as imageio
+
+        path = self._temporary(name, ".tmp.mp4")  # ffmpeg picks the container from the ending
+        height, width = frames[0].shape
+        padded = (height + height % 2, width + width % 2)
+        self.pending.append((path, self.folder / name, WrittenFile(name, len(frames), padded[1], padded[0], 0)))
+        writer = imageio.get_writer(path, format="FFMPEG", mode="I", fps=fps, codec="libx264",
+                                    pixelformat="yuv420p", macro_block_size=1, ffmpeg_log_level="error",
+                                    output_params=["-movflags", "+faststart"])
+        with writer:
+            for frame in frames:
+                page = np.zeros(padded, dtype=np.uint8)  # index 0 is white
+                page[:height, :width] = frame
+                writer.append_data(palette[page])
+
+    def axes(self, shape: Tuple[int, int]) -> bool:
+        """Whether map figures of this shape get cell indices (--axes; by default up to 64 cells a side)."""
+        return self.axes_choice if self.axes_choice is not None else max(shape) <= 64
+
+    def check_gif(self, name: str, first: np.ndarray, palette: np.ndarray, frames: int) -> None:
+        """Refuse a GIF whose estimated size is above --max-gif-mb, before its other frames are
+        drawn: the first frame, encoded, times the number of frames (a run's frames are alike)."""
+        import io
+
+        buffer = io.BytesIO()
+        self._images([first], palette)[0].save(buffer, format="GIF", optimize=False)
+        megabytes = buffer.tell() * frames / 1e6
+        if megabytes > self.max_gif_mb:
+            raise UserError(f"{name} would be about {megabytes:,.0f} MB ({frames} frames of {first.shape[1]}x"
+                            f"{first.shape[0]} pixels), above --max-gif-mb {self.max_gif_mb:g}: use fewer frames "
+                            "(--samples, --every) or fewer cells (--grid), or raise --max-gif-mb")
+
+    def still(self, name: str, tiles: Sequence[Tile], columns: int = 1) -> None:
+        """A still figure of one or more tiles: a palette PNG, or (--format) an SVG or PDF drawn by
+        matplotlib with the same content; ``name`` ends in .png and takes the format's suffix."""
+        if self.still_format == "png":
+            frames = [layout.frame(values, **options) for layout, values, options in tiles]
+            self.png(name, grid_of(frames, columns) if len(frames) > 1 else frames[0], tiles[0][0].palette)
+            return
+        self.plot(name, vector_still(tiles, columns, self.still_format, self.dpi))
+
+    def plot(self, name: str, figure) -> None:
+        """A matplotlib figure as a still, in the still format, at the outputs' dpi."""
+        name = f"{name.rsplit('.', 1)[0]}.{self.still_format}"
+        path = self._temporary(name)
+        width, height = figure.get_size_inches() * self.dpi
+        self.pending.append((path, self.folder / name, WrittenFile(name, 1, int(width), int(height), 0)))
+        save_matplotlib(figure, path, self.still_format, self.dpi)
 
     def npy(self, name: str, array: np.ndarray) -> None:
         path = self._temporary(name)
@@ -378,3 +615,12 @@ class Outputs:
     def __exit__(self, kind, error, traceback) -> None:
         if kind is not None:  # any failure, KeyboardInterrupt included
             self.discard()
+
+
+def check_video_support() -> None:
+    """--video needs imageio-ffmpeg (the optional extra 'video'); say so before anything is drawn."""
+    try:
+        import imageio_ffmpeg  # noqa: F401
+    except ImportError:
+        raise UserError("--video needs imageio-ffmpeg, which is not installed: pip install 'imle[video]' "
+                        "(or pip install imageio-ffmpeg)") from None

@@ -71,7 +71,7 @@ def test_mean_frame_shows_the_mean_gradient(tmp_path):
     assert run("gradients", "--gold", ASSETS / "gold.png", "--samples", 20, "--seed", 1, "--out", tmp_path,
                "--quiet").exit_code == 0
     mean = experiments.imle_gradients(costs, gold, samples=20, seed=1).mean
-    figure = gradient_figure(mean.shape, float(np.abs(mean).max()))
+    figure = gradient_figure(mean.shape, float(np.abs(mean).max()), axes=True)  # on by default at 16x16
     shown = figure.decode(iio.imread(tmp_path / "gradients.png"))
     np.testing.assert_allclose(shown, mean, atol=2 * np.abs(mean).max() / 215 + 1e-9)
 

@@ -48,7 +48,7 @@ def test_gifs_have_one_frame_per_draw(sampled):
 def test_every_paths_frame_shows_a_corner_to_corner_path(sampled):
     out, _ = sampled
     costs = readme_map()
-    figure = Figure(costs.shape, cmap="YlOrBr", vmin=costs.min(), vmax=costs.max(), label="cost (darker is costlier)")
+    figure = Figure(costs.shape, cmap="YlOrBr", vmin=costs.min(), vmax=costs.max(), label="cost (darker is costlier)", axes=True)
     frames = iio.imread(out / "paths.gif")
     masks = [figure.decode_overlay(frame) for frame in frames]
     for mask in masks:
@@ -59,9 +59,9 @@ def test_every_paths_frame_shows_a_corner_to_corner_path(sampled):
 def test_last_distribution_frame_is_the_mean_of_the_drawn_paths(sampled):
     out, _ = sampled
     costs = readme_map()
-    paths_figure = Figure(costs.shape, cmap="YlOrBr", vmin=1, vmax=100, label="cost (darker is costlier)")
+    paths_figure = Figure(costs.shape, cmap="YlOrBr", vmin=1, vmax=100, label="cost (darker is costlier)", axes=True)
     masks = np.array([paths_figure.decode_overlay(f) for f in iio.imread(out / "paths.gif")])
-    share = Figure(costs.shape, cmap="viridis", vmin=0.0, vmax=1.0, label="share of draws through the cell")
+    share = Figure(costs.shape, cmap="viridis", vmin=0.0, vmax=1.0, label="share of draws through the cell", axes=True)
     last = share.decode(iio.imread(out / "distribution.gif")[-1])
     np.testing.assert_allclose(last, masks.mean(0), atol=1 / 200)  # 216 colour levels
     np.testing.assert_allclose(share.decode(iio.imread(out / "distribution.png")), last)
@@ -70,7 +70,7 @@ def test_last_distribution_frame_is_the_mean_of_the_drawn_paths(sampled):
 def test_map_png_shows_the_costs(sampled):
     out, _ = sampled
     costs = readme_map()
-    figure = Figure(costs.shape, cmap="YlOrBr", vmin=1, vmax=100, label="cost (darker is costlier)")
+    figure = Figure(costs.shape, cmap="YlOrBr", vmin=1, vmax=100, label="cost (darker is costlier)", axes=True)
     np.testing.assert_allclose(figure.decode(iio.imread(out / "map.png")), costs, atol=0.5)
 
 
@@ -78,7 +78,7 @@ def test_no_noise_gives_the_known_optimum_every_draw(tmp_path):
     result = run("sample", ASSETS / "map.png", "--noise", "none", "--samples", 5, "--out", tmp_path)
     assert result.exit_code == 0, result.stderr
     costs = readme_map()
-    figure = Figure(costs.shape, cmap="YlOrBr", vmin=1, vmax=100, label="cost (darker is costlier)")
+    figure = Figure(costs.shape, cmap="YlOrBr", vmin=1, vmax=100, label="cost (darker is costlier)", axes=True)
     masks = [figure.decode_overlay(f) for f in iio.imread(tmp_path / "paths.gif")]
     # the optimum: 47 cells, all of cost 1 (it avoids every wall)
     for mask in masks:
