@@ -119,10 +119,15 @@ def shortest_path(costs: np.ndarray, neighbourhood: int = 8) -> np.ndarray:
     return grid_shortest_path(np.asarray(costs, dtype=np.float64), neighbourhood).astype(np.uint8)
 
 
+#: Draws per batched solver call when sampling many: the progress bar moves between chunks.
+SAMPLE_CHUNK = 256
+
+
 def sample_paths(costs: np.ndarray, *, samples: int = 100, noise: str = "sum-of-gamma",
                  k: Optional[float] = None, iterations: int = 100, temperature: float = 1.0,
-                 neighbourhood: int = 8, seed: int = 0, workers: int = 0) -> SampleResult:
-    """Draw ``samples`` perturbed shortest paths in one batched solver call.
+                 neighbourhood: int = 8, seed: int = 0, workers: int = 0, progress=None) -> SampleResult:
+    """Draw ``samples`` perturbed shortest paths, in batched solver calls of up to
+    :data:`SAMPLE_CHUNK` draws (``progress(draws)`` after each).
 
     Draw s solves costs - temperature * eps_s (perturb-and-MAP with theta = -costs), exactly the
     forward pass of ``imle(grid_shortest_path, ..., minimize=True)``, which computes it.
@@ -133,12 +138,34 @@ def sample_paths(costs: np.ndarray, *, samples: int = 100, noise: str = "sum-of-
 
     unperturbed = shortest_path(costs, neighbourhood)
     k = float(unperturbed.sum()) if k is None else float(k)
-    layer = imle(grid_solver(workers), noise_distribution=noise_distribution(noise, k, iterations),
-                 nb_samples=samples, input_noise_temperature=temperature, minimize=True,
-                 generator=torch.Generator().manual_seed(seed))
-    with torch.no_grad():
-        paths = layer(torch.from_numpy(np.asarray(costs, dtype=np.float64))[None], neighbourhood=neighbourhood)
-    return SampleResult(paths.numpy().astype(np.uint8), unperturbed, k)
+    generator = torch.Generator().manual_seed(seed)
+    theta = torch.from_numpy(np.asarray(costs, dtype=np.float64))[None]
+    chunks = []
+    for start in range(0, samples, SAMPLE_CHUNK):
+        count = min(SAMPLE_CHUNK, samples - start)
+        layer = imle(grid_solver(workers), noise_distribution=noise_distribution(noise, k, iterations),
+                     nb_samples=count, input_noise_temperature=temperature, minimize=True, generator=generator)
+        with torch.no_grad():
+            chunks.append(layer(theta, neighbourhood=neighbourhood).numpy().astype(np.uint8))
+        if progress is not None:
+            progress(count)
+    return SampleResult(np.concatenate(chunks), unperturbed, k)
+
+
+def suggested_temperature(costs: np.ndarray, path: np.ndarray, noise: str, k: float, temperature: float) -> float:
+    """A noise temperature that moves paths. A detour swaps cells of the path for cells beside it,
+    and costs about the spread (standard deviation) of the costs on and beside the path; a cell's
+    noise has a standard deviation of about 1.28 / sqrt(k) times the temperature for Sum-of-Gamma
+    noise (its k terms sum to a Gumbel, sd 1.28) and 1.28 times it for Gumbel noise. The
+    temperature that makes the two comparable, and at least twice the current one."""
+    near = np.asarray(path, dtype=bool).copy()
+    padded = np.pad(near, 1)
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            near |= padded[1 + dr:1 + dr + near.shape[0], 1 + dc:1 + dc + near.shape[1]]
+    cell_sd = 1.28 / np.sqrt(k) if noise == "sum-of-gamma" else 1.28
+    spread = max(float(np.std(costs[near])), 1e-3)
+    return float(f"{max(spread / cell_sd, 2 * temperature):.2g}")
 
 
 def hamming_loss(paths, gold):

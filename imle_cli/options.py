@@ -89,7 +89,8 @@ class Option:
 
     def parameter(self, name: str, default: Any) -> inspect.Parameter:
         """The Typer parameter of a command function."""
-        shown = default is not None and not self.argument and self.type is not bool  # flags need no default
+        # flags need no default shown, nor lists the help already spells out
+        shown = default is not None and not self.argument and self.type is not bool and self.flags != "--estimators"
         if self.argument:
             info = typer.Argument(default, metavar=self.metavar, help=self.help, show_default=False)
         else:
@@ -128,7 +129,7 @@ OPTIONS: Dict[str, Option] = dict(
                        "thread; the results do not depend on it).", [(lambda v: 1 <= v <= 256, "between 1 and 256")]),
     gifs=Option("--gifs/--no-gifs", bool, False, "Also write every run's learning_paths GIF."),
     estimators=Option("--estimators", str, ",".join(e.value for e in Estimator),
-                      "Comma-separated estimators to compare."),
+                      f"Comma-separated estimators to compare; default: all of {', '.join(e.value for e in Estimator)}."),
     estimator=Option("--estimator", Estimator, Estimator.imle, "Gradient estimator."),
     noise=Option("--noise", Noise, Noise.sum_of_gamma, "Perturbation of the costs."),
     k=Option("--k", Optional[float], None, "Sum-of-Gamma k; default: the cells on the unperturbed (or gold) "

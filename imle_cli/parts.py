@@ -41,11 +41,11 @@ def sample_part(job: Job, s: Settings) -> Section:
     from imle_cli import experiments, figures
 
     figures.write_map(job.outputs, job.costs, job.map_name)
-    task = job.progress.add_task("sampling", total=1)
+    task = job.progress.add_task("sampling", total=s.samples)
     result = experiments.sample_paths(job.costs, samples=s.samples, noise=s.noise.value, k=s.k,
                                       iterations=s.iterations, temperature=s.temperature,
-                                      neighbourhood=s.neighbourhood, seed=s.seed, workers=s.workers)
-    job.progress.advance(task)
+                                      neighbourhood=s.neighbourhood, seed=s.seed, workers=s.workers,
+                                      progress=lambda draws: job.progress.advance(task, draws))
     draw = job.progress.add_task("rendering", total=2 * s.samples)
     figures.write_sample(job.outputs, job.costs, result, label=f"{_noise_label(s, result.k)}, temperature "
                          f"{s.temperature:g}", fps=s.fps, advance=lambda: job.progress.advance(draw))
@@ -54,6 +54,10 @@ def sample_part(job: Job, s: Settings) -> Section:
     rows, cols = job.costs.shape
     facts = (f"grid {rows}x{cols}, k = {result.k:g}, mean path length {lengths.mean():.1f} cells, {same:.0%} of "
              "draws equal the unperturbed shortest path")
+    if same > 0.9 and s.noise is not Noise.none:
+        facts += (f"; the noise barely moves the path at temperature {s.temperature:g}: try --temperature "
+                  f"{experiments.suggested_temperature(job.costs, result.unperturbed, s.noise.value, result.k, s.temperature):g} "
+                  "(from the spread of the costs on and beside the path)")
     return "Sampling paths", facts, [("map.png", "the cost map; darker cells cost more"),
                    ("paths.gif", f"{s.samples} perturb-and-MAP draws of the shortest path, one per frame"),
                    ("distribution.gif", "share of draws 1..i through each cell, frame i"),

@@ -106,8 +106,12 @@ class Figure:
         self.axes = axes
         self.chrome_boxes: List[Tuple[float, float, float, float]] = []  # every text's box, for tests
         left = MARGIN + (int(self.tick_font.getlength(str(self.rows - 1))) + 6 if axes else 0)
-        self.panel_x = [left + p * (self.map_width + PANEL_GAP) for p in range(self.panels)]
-        self.bar_height = max(self.map_height, MIN_BAR_HEIGHT) if label is not None else 0
+        widest_caption = max((int(self.tick_font.getlength(c)) + 4 for c in self.captions), default=0)
+        pitch = max(self.map_width, widest_caption) + PANEL_GAP  # panels (and their captions) side by side
+        self.panel_x = [left + p * pitch for p in range(self.panels)]
+        # the bar is as tall as the map, and at least tall enough for its ticks and its label
+        label_length = int(self.tick_font.getlength(label)) + 8 if label is not None else 0
+        self.bar_height = max(self.map_height, MIN_BAR_HEIGHT, label_length) if label is not None else 0
 
         palette = np.zeros((256, 3), dtype=np.uint8)
         palette[WHITE] = 255
@@ -154,13 +158,21 @@ class Figure:
     def _draw_axes(self, draw, x: int) -> None:
         """Row indices left of the panel at x, column indices below it, at the cells' centres."""
         half = self.scale / 2
-        for row in index_ticks(self.rows, most=max(1, self.map_height // 16)):  # labels 16 px apart at least
+        for row in self.row_ticks():
             self._text(draw, (x - 5, self.map_y + row * self.scale + half), str(row), self.tick_font, "rm",
                        self.chrome_boxes)
-        widest = self.tick_font.getlength(str(self.cols - 1)) + 8
-        for col in index_ticks(self.cols, most=max(1, int(self.map_width // widest))):
+        for col in self.col_ticks():
             self._text(draw, (x + col * self.scale + half, self.map_y + self.map_height + 3), str(col),
                        self.tick_font, "mt", self.chrome_boxes)
+
+    def row_ticks(self) -> List[int]:
+        """The row indices to label: labels 16 px apart at least."""
+        return index_ticks(self.rows, most=max(1, self.map_height // 16))
+
+    def col_ticks(self) -> List[int]:
+        """The column indices to label: each label's width plus a gap apart at least."""
+        return index_ticks(self.cols, most=max(1, int(self.map_width // (self.tick_font.getlength(str(self.cols - 1))
+                                                                          + 8))))
 
     @staticmethod
     def _text(draw, xy, text: str, font, anchor: str, boxes: list) -> None:
@@ -376,7 +388,7 @@ def vector_still(tiles: Sequence[Tile], columns: int, fmt: str, dpi: float):
 
     rows = -(-len(tiles) // columns)
     width = max(t[0].width for t in tiles) * min(columns, len(tiles)) / 100
-    height = max(t[0].height for t in tiles) * rows / 100
+    height = max(max(t[0].height for t in tiles), 300) * rows / 100  # at least 3 inches a row: room for the bar
     figure = MplFigure(figsize=(width, height), dpi=dpi, layout="constrained")
     grid = figure.add_gridspec(rows, columns)
     for index, (layout, values, options) in enumerate(tiles):
@@ -393,8 +405,8 @@ def vector_still(tiles: Sequence[Tile], columns: int, fmt: str, dpi: float):
             if layout.captions:
                 ax.set_title(layout.captions[p], fontsize=9, loc="left")
             if layout.axes:
-                ax.set_yticks(index_ticks(layout.rows))
-                ax.set_xticks(index_ticks(layout.cols, most=max(2, layout.map_width // 36)))
+                ax.set_yticks(layout.row_ticks())
+                ax.set_xticks(layout.col_ticks())
                 ax.tick_params(labelsize=8)
             else:
                 ax.set_xticks([])
