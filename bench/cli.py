@@ -4,7 +4,8 @@
 
 Rows: `imle-cli --help`; `imle-cli sample assets/map.png` (16x16, 100 draws); the same on a
 128x128 map (assets/terrain.png at --grid 128); `gradients` with 100 draws on the 16x16 map;
-`learn` with its defaults (1100 steps, 10 samples). Median of the repeats, Markdown table.
+`learn` with its defaults (the README map's winding path, 600 steps, 50 samples); `annotate`
+with two waypoints. Median of the repeats, Markdown table.
 """
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ CASES = [
      ["imle-cli", "sample", "assets/terrain.png", "--grid", "128", "--quiet"]),
     ("imle-cli gradients assets/map.png --gold assets/gold.png (100 draws)",
      ["imle-cli", "gradients", "assets/map.png", "--gold", "assets/gold.png", "--quiet"]),
-    ("imle-cli learn --gold assets/gold.png (1100 steps, 10 samples)",
-     ["imle-cli", "learn", "--gold", "assets/gold.png", "--quiet"]),
+    ("imle-cli learn (defaults: 600 steps, 50 samples)", ["imle-cli", "learn", "--quiet"]),
+    ("imle-cli annotate assets/map.png --via 6,14 --via 12,0",
+     ["imle-cli", "annotate", "assets/map.png", "--via", "6,14", "--via", "12,0", "--quiet"]),
 ]
 
 

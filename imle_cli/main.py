@@ -71,9 +71,16 @@ def _load_inputs(job: Job, s: Settings, reporter: Reporter, needs_map: bool, nee
 
         job.gold, job.gold_source = experiments.shortest_path(np.ones(job.costs.shape), s.neighbourhood), \
             "shortest path on a flat map"
+    if s.gold is not None or s.gold_map is not None:
+        job.learn_gold, job.learn_gold_source = job.gold, job.gold_source
+    elif job.costs is not None:  # all, compare --learn: the map's own shortest path, as in torch-imle
+        job.learn_gold = experiments.shortest_path(job.costs, s.neighbourhood)
+        job.learn_gold_source = f"shortest path on {job.map_name}"
     else:  # learn, sweep: the torch-imle learning experiment's gold, the README map's winding path
-        job.gold, job.gold_source = experiments.shortest_path(maps.readme_map(), s.neighbourhood), \
-            "shortest path on the README map"
+        job.learn_gold = experiments.shortest_path(maps.readme_map(), s.neighbourhood)
+        job.learn_gold_source = "shortest path on the README map"
+    if job.gold is None:
+        job.gold, job.gold_source = job.learn_gold, job.learn_gold_source
 
 
 def run_parts(s: Settings, parts: List[Tuple[Part, Settings]], *, needs_map: bool = True,
@@ -170,17 +177,20 @@ def noise(s: Settings) -> None:
 
 
 @command(app, "all", f"map_path gold gold_map invert samples learn_samples steps lr every {NOISE_OPTIONS} "
-                     f"input_temperature target_temperature learn_target_temperature alpha beta neighbourhood "
-                     f"workers {MAP_COMMAND}")
+                     f"input_temperature target_temperature learn_input_temperature learn_target_temperature alpha "
+                     f"beta neighbourhood workers {MAP_COMMAND}", steps=LEARNING_DEFAULTS["steps"],
+         every=LEARNING_DEFAULTS["every"])
 def all_figures(s: Settings) -> None:
     """Run sample, gradients and learn into one folder, with an index.html showing every figure."""
     run_parts(s, [(sample_part, replace(s, temperature=s.input_temperature)), (gradients_part, s),
-                  (learn_part, replace(s, samples=s.learn_samples, target_temperature=s.learn_target_temperature,
+                  (learn_part, replace(s, samples=s.learn_samples, input_temperature=s.learn_input_temperature,
+                                       target_temperature=s.learn_target_temperature,
                                        k=None))], needs_gold=True, index=True)
 
 
 @command(app, "compare", f"map_path gold gold_map invert estimators samples {NOISE_OPTIONS} {TARGET_OPTIONS} learn_too "
-                         f"steps lr learn_samples {MAP_COMMAND}", samples=50)
+                         f"steps lr learn_samples learn_input_temperature learn_target_temperature {MAP_COMMAND}",
+         samples=50, steps=LEARNING_DEFAULTS["steps"])
 def compare(s: Settings) -> None:
     """Compare I-MLE with its peers on one map: compare.png, compare.gif (and compare_loss.png with --learn)."""
     run_parts(s, [(compare_part, s)], needs_gold=True)

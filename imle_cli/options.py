@@ -120,7 +120,7 @@ OPTIONS: Dict[str, Option] = dict(
     samples=Option("--samples", int, 100, "Perturb-and-MAP draws per map (per step in learn).",
                    [AT_LEAST_1, (lambda v: v <= MAX_FRAMES, f"at most {MAX_FRAMES} (one GIF frame each in sample "
                                  "and gradients, all held in memory while the GIF is written)")]),
-    learn_samples=Option("--learn-samples", int, 10, "Samples per learning step.", [AT_LEAST_1]),
+    learn_samples=Option("--learn-samples", int, 50, "Samples per learning step.", [AT_LEAST_1]),
     input_temperatures=Option("--input-temperatures", str, "0,1,2,5", "Input temperatures to sweep (comma-separated)."),
     target_temperatures=Option("--target-temperatures", str, "0,1,2,5",
                                "Target temperatures to sweep (comma-separated)."),
@@ -143,7 +143,9 @@ OPTIONS: Dict[str, Option] = dict(
     input_temperature=Option("--input-temperature", float, 1.0, "Noise scale of the forward draws.",
                              [NON_NEGATIVE]),
     target_temperature=Option("--target-temperature", float, 5.0, "Noise scale at the target.", [NON_NEGATIVE]),
-    learn_target_temperature=Option("--learn-target-temperature", float, 1.0,
+    learn_input_temperature=Option("--learn-input-temperature", float, 5.0,
+                                   "Noise scale of the forward draws (learning).", [NON_NEGATIVE]),
+    learn_target_temperature=Option("--learn-target-temperature", float, 5.0,
                                     "Noise scale at the target (learning).", [NON_NEGATIVE]),
     alpha=Option("--alpha", float, 1.0, "Target: alpha * cost + beta * dL/dy.", [FINITE]),
     beta=Option("--beta", float, 10.0, "Target step size beta.", [NON_NEGATIVE]),
@@ -197,7 +199,7 @@ class Settings:
     flat: bool = False
     drawing: Optional[Path] = None
     samples: int = 100
-    learn_samples: int = 10
+    learn_samples: int = 50
     input_temperatures: str = "0,1,2,5"
     target_temperatures: str = "0,1,2,5"
     sample_counts: str = "1,10,100"
@@ -213,7 +215,8 @@ class Settings:
     temperature: float = 1.0
     input_temperature: float = 1.0
     target_temperature: float = 5.0
-    learn_target_temperature: float = 1.0
+    learn_input_temperature: float = 5.0
+    learn_target_temperature: float = 5.0
     alpha: float = 1.0
     beta: float = 10.0
     neighbourhood: int = 8

@@ -21,6 +21,8 @@ class Job:
     map_name: str = ""
     gold: Any = None
     gold_source: str = ""
+    learn_gold: Any = None  # the gold to learn: --gold/--gold-map, else the map's own shortest path
+    learn_gold_source: str = ""
 
 
 #: What a part returns: (its title in index.html, one line of facts, the files it wrote as
@@ -97,7 +99,7 @@ def learn_part(job: Job, s: Settings) -> Section:
     def advance(step: int, loss: float) -> None:
         job.progress.update(task, advance=1, description=f"learning (loss {loss:5.2f})")
 
-    result = experiments.learn_map(job.gold, steps=s.steps, lr=s.lr, samples=s.samples, noise=s.noise.value,
+    result = experiments.learn_map(job.learn_gold, steps=s.steps, lr=s.lr, samples=s.samples, noise=s.noise.value,
                                    k=s.k, iterations=s.iterations, input_temperature=s.input_temperature,
                                    target_temperature=s.target_temperature, alpha=s.alpha, beta=s.beta,
                                    neighbourhood=s.neighbourhood, every=s.every, seed=s.seed, progress=advance,
@@ -105,7 +107,7 @@ def learn_part(job: Job, s: Settings) -> Section:
     draw = job.progress.add_task("rendering", total=2 * len(result.steps))
     label = (f"{s.estimator.value}, lr {s.lr:g}, {s.samples} samples, temperatures "
              f"{s.input_temperature:g}/{s.target_temperature:g}")
-    figures.write_learning(job.outputs, job.gold, result, label=label, fps=s.fps,
+    figures.write_learning(job.outputs, job.learn_gold, result, label=label, fps=s.fps,
                            advance=lambda: job.progress.advance(draw))
     verdict = ("equals the gold path" if result.final_distance == 0
                else f"differs from the gold path in {result.final_distance} cells")
@@ -153,9 +155,9 @@ def compare_part(job: Job, s: Settings) -> Section:
         task = job.progress.add_task("learning", total=len(chosen) * s.steps)
         for name in chosen:
             result = experiments.learn_map(
-                job.gold, steps=s.steps, lr=s.lr, samples=s.learn_samples, noise=s.noise.value,
-                iterations=s.iterations, input_temperature=s.input_temperature,
-                target_temperature=s.target_temperature, alpha=s.alpha, beta=s.beta,
+                job.learn_gold, steps=s.steps, lr=s.lr, samples=s.learn_samples, noise=s.noise.value,
+                iterations=s.iterations, input_temperature=s.learn_input_temperature,
+                target_temperature=s.learn_target_temperature, alpha=s.alpha, beta=s.beta,
                 neighbourhood=s.neighbourhood, every=s.steps, seed=s.seed, estimator=name, workers=s.workers,
                 progress=lambda step, loss: job.progress.advance(task))
             losses[name] = result.losses
@@ -206,11 +208,11 @@ def sweep_part(job: Job, s: Settings) -> Section:
     task = job.progress.add_task("runs", total=len(settings))
     options = dict(steps=s.steps, lr=s.lr, noise=s.noise.value, k=s.k, iterations=s.iterations, alpha=s.alpha,
                    beta=s.beta, neighbourhood=s.neighbourhood, every=s.every, seed=s.seed)
-    runs = experiments.sweep(job.gold, settings, options, workers=s.run_workers,
+    runs = experiments.sweep(job.learn_gold, settings, options, workers=s.run_workers,
                              progress=lambda: job.progress.advance(task))
     columns = len(parse_numbers(s.target_temperatures, "--target-temperatures", float))
-    label = f"{job.gold_source}, {s.steps} steps, lr {s.lr:g}, beta {s.beta:g}, seed {s.seed}"
-    figures.write_sweep(job.outputs, job.gold, runs, columns=columns, label=label, fps=s.fps, gifs=s.gifs)
+    label = f"{job.learn_gold_source}, {s.steps} steps, lr {s.lr:g}, beta {s.beta:g}, seed {s.seed}"
+    figures.write_sweep(job.outputs, job.learn_gold, runs, columns=columns, label=label, fps=s.fps, gifs=s.gifs)
     reached = sum(run.reached for run in runs)
-    return "Sweep", (f"{reached} of {len(runs)} settings reach the gold path ({job.gold_source}) in {s.steps} steps; "
+    return "Sweep", (f"{reached} of {len(runs)} settings reach the gold path ({job.learn_gold_source}) in {s.steps} steps; "
                      f"{sum(run.seconds for run in runs):.0f} s of learning"), []

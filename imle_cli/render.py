@@ -151,14 +151,15 @@ class Figure:
             if caption:
                 self._text(draw, (x, self.map_y - 4), caption, self.tick_font, "ld", self.chrome_boxes)
             if axes:
-                self._draw_axes(draw, x)
+                self._draw_axes(draw, x, rows=x == self.panel_x[0])
         self._ink(chrome, np.asarray(ink))
         self.chrome = chrome
 
-    def _draw_axes(self, draw, x: int) -> None:
-        """Row indices left of the panel at x, column indices below it, at the cells' centres."""
+    def _draw_axes(self, draw, x: int, rows: bool) -> None:
+        """Column indices below the panel at x and (``rows``: the first panel; panels share their
+        rows) row indices left of it, at the cells' centres."""
         half = self.scale / 2
-        for row in self.row_ticks():
+        for row in self.row_ticks() if rows else []:
             self._text(draw, (x - 5, self.map_y + row * self.scale + half), str(row), self.tick_font, "rm",
                        self.chrome_boxes)
         for col in self.col_ticks():
