@@ -17,6 +17,7 @@ import numpy as np
 
 from imle_cli import experiments
 from imle_cli.render import Figure, Outputs, grid_of
+from imle_cli.reporting import plural
 
 COST_LABEL = "cost (darker is costlier)"
 SHARE_LABEL = "share of draws through the cell"
@@ -87,7 +88,7 @@ def write_gold(outputs: Outputs, costs: np.ndarray, gold: np.ndarray, source: st
     extras = (f", {len(marks)} waypoint{'s' if len(marks) != 1 else ''} ringed" if len(marks) else "") + \
         (", the stroke in grey" if underlay is not None else "")
     outputs.still("gold_preview.png", [(figure, costs, dict(overlay=gold, marks=marks, underlay=underlay,
-                                                            title=f"gold path: {int(gold.sum())} cells",
+                                                            title=f"gold path: {plural(int(gold.sum()), 'cell')}",
                                                             subtitle=f"from {source}{extras}"))])
 
 
@@ -148,11 +149,6 @@ def write_learning(outputs: Outputs, gold: np.ndarray, result: experiments.Learn
     outputs.gif("learning_weights.gif", frames, weights.palette, fps)
     outputs.plot("loss.png", line_plot(result.losses, title=f"training loss over {total} steps",
                                        xlabel="step", ylabel="Hamming loss (mean over samples)"))
-
-
-def plural(count: int, noun: str) -> str:
-    """'1 cell', '2 cells'."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def line_plot(values: np.ndarray, *, title: str, xlabel: str, ylabel: str):
@@ -281,7 +277,7 @@ def write_sweep(outputs: Outputs, gold: np.ndarray, runs: list, *, columns: int,
     panels = []
     for run in runs:
         verdict = (f"REACHED the gold at step {run.first_step}" if run.reached
-                   else f"missed by {run.result.final_distance} cells")
+                   else f"missed by {plural(run.result.final_distance, 'cell')}")
         panels.append((figure, gold_shade, dict(overlay=run.result.final_path, subtitle=verdict,
                                                 title=f"in {run.input_temperature:g} / tgt "
                                                       f"{run.target_temperature:g}, S {run.samples}")))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, List, Tuple
 
+from imle_cli.reporting import plural
 from imle_cli.options import Noise, Settings, parse_numbers
 
 
@@ -82,8 +83,8 @@ def gradients_part(job: Job, s: Settings) -> Section:
              f"alpha {s.alpha:g}, beta {s.beta:g}")
     figures.write_gradients(job.outputs, result, costs=job.costs, gold=job.gold, label=label, fps=s.fps,
                             advance=lambda: job.progress.advance(draw))
-    facts = (f"gradient descent on the mean gradient makes {int((result.mean > 0).sum())} cells cheaper and "
-             f"{int((result.mean < 0).sum())} dearer ({s.samples} draws)")
+    facts = (f"gradient descent on the mean gradient makes {plural(int((result.mean > 0).sum()), 'cell')} cheaper "
+             f"and {int((result.mean < 0).sum())} dearer ({plural(s.samples, 'draw')})")
     return "I-MLE gradients", facts, [("gold_preview.png", f"the gold path ({job.gold_source}) over the map"),
                    ("gradients.gif", "each draw's I-MLE gradient of the Hamming loss (left) and the running "
                                      "mean (right); blue cells get cheaper under gradient descent, red dearer"),
@@ -110,7 +111,7 @@ def learn_part(job: Job, s: Settings) -> Section:
     figures.write_learning(job.outputs, job.learn_gold, result, label=label, fps=s.fps,
                            advance=lambda: job.progress.advance(draw))
     verdict = ("equals the gold path" if result.final_distance == 0
-               else f"differs from the gold path in {result.final_distance} cells")
+               else f"differs from the gold path in {plural(result.final_distance, 'cell')}")
     facts = (f"{s.estimator.value}: final training loss {result.losses[-1]:.2f} (mean of the last 10 steps "
              f"{result.losses[-10:].mean():.2f}); the learned map's shortest path {verdict}")
     return "Learning the map", facts, [("learning_paths.gif", f"the learned map's shortest path (red) over the gold path (grey), "
@@ -148,7 +149,8 @@ def compare_part(job: Job, s: Settings) -> Section:
     figures.write_compare(job.outputs, results, label=f"temperatures {s.input_temperature:g}/"
                           f"{s.target_temperature:g}, beta {s.beta:g}", fps=s.fps,
                           advance=lambda: job.progress.advance(draw))
-    facts = [f"{name}: mean gradient makes {int((r.mean > 0).sum())} cells cheaper, {int((r.mean < 0).sum())} dearer"
+    facts = [f"{name}: mean gradient makes {plural(int((r.mean > 0).sum()), 'cell')} cheaper, "
+             f"{int((r.mean < 0).sum())} dearer"
              for name, r in results.items()]
     if s.learn_too:
         losses = {}
@@ -180,7 +182,8 @@ def annotate_part(job: Job, s: Settings) -> Section:
         drawn = annotate.drawing_path(annotate.stroke_cells(stroke, job.costs.shape), s.neighbourhood)
         path, underlay = drawn.path, stroke
         source = f"the drawing {s.drawing.name}"
-        extra = (f"; {drawn.strays} of {int(path.sum())} path cells ({drawn.stray_share:.0%}) are off the stroke"
+        extra = (f"; {drawn.strays} of {int(path.sum())} path cells ({drawn.stray_share:.0%}) "
+                 f"{'is' if drawn.strays == 1 else 'are'} off the stroke"
                  if drawn.strays else "; every path cell is on the stroke")
     elif s.via:
         marks = [annotate.parse_via(text, job.costs.shape) for text in s.via]
@@ -194,7 +197,7 @@ def annotate_part(job: Job, s: Settings) -> Section:
     job.outputs.png("gold.png", path.astype(np.uint8) * 255, None)
     job.outputs.npy("gold.npy", path.astype(np.uint8))
     figures.write_gold(job.outputs, job.costs, path, source, marks=marks, underlay=underlay)
-    facts = (f"a gold path of {int(path.sum())} cells: {source}{extra}; use it with "
+    facts = (f"a gold path of {plural(int(path.sum()), 'cell')}: {source}{extra}; use it with "
              f"--gold {s.out / 'gold.png'}")
     return "Gold path", facts, [("gold.png", "the gold path as data"), ("gold_preview.png", "the gold path")]
 

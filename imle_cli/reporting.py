@@ -23,6 +23,11 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(130) from None
 
 
+def plural(count: int, noun: str) -> str:
+    """'1 cell', '2 cells'."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 class Reporter:
     """Progress bars and the closing summary, or silence with --quiet."""
 

@@ -239,6 +239,6 @@ def test_a_barely_moved_path_gets_a_temperature_suggestion(tmp_path):
 
 
 def test_summaries_count_in_singular_and_plural():
-    from imle_cli.figures import plural
+    from imle_cli.reporting import plural
 
     assert plural(1, "cell") == "1 cell" and plural(0, "cell") == "0 cells" and plural(2, "draw") == "2 draws"
