@@ -18,6 +18,7 @@ from abc import ABC, abstractmethod
 import functools
 from typing import Optional, Sequence, Union
 
+import numpy as np
 import torch
 
 from imle._extensions import load
@@ -212,11 +213,24 @@ class SumOfGammaNoiseDistribution(BaseNoiseDistribution):
         device, dtype, generator = self._resolve(device, dtype, generator)
         # float16/bfloat16 lack the range for the boost's small powers: draw in float32.
         work_dtype = dtype if dtype in (torch.float32, torch.float64) else torch.float32
+        # Gamma(1/k) draws are about 1/k: beyond the dtype's range they would be inf and the noise NaN
+        limit = torch.finfo(work_dtype).max / 1e6
+        if 1.0 / self.k > limit:
+            raise ValueError(f"k={self.k!r} is too small for {work_dtype}: its Gamma(1/k) draws would overflow; "
+                             f"k must be at least {1.0 / limit:.3g}")
         if device.type == "cpu" and _compiled is not None:
             out = _sample_compiled(size.numel(), self.nb_iterations, self.k, work_dtype, generator)
         else:
             out = _sample_torch(size.numel(), self.nb_iterations, self.k, device, work_dtype, generator)
-        return out.to(dtype).view(size)
+        out = out.to(dtype).view(size)
+        # one pass, against the s Gamma draws per element; numpy on the CPU, as a torch reduction
+        # there would use torch's OpenMP pool, which hangs in a process forked after using it
+        finite = np.isfinite(out.numpy()).all() if out.device.type == "cpu" and out.dtype in (
+            torch.float32, torch.float64) else bool(torch.isfinite(out).all())
+        if not finite:
+            raise FloatingPointError(f"Sum-of-Gamma noise with k={self.k!r} overflowed {dtype}; use a larger k "
+                                     "or a wider dtype")
+        return out
 
 
 #: Gamma draws per thread at least before a call is split among threads: a blocking pool thread

@@ -15,8 +15,13 @@ torch-imle README's ``solver``) into ``f(theta [B, ...]) -> y [B, ...]`` usable 
 Results come back in input order, on the input's device and dtype. Failures are errors, never
 hangs: an exception in the solver re-raises here as :class:`SolverError` naming the instance
 and the original message; a worker that dies raises :class:`WorkerError` (the pool is rebuilt
-on the next call); ``timeout`` (seconds per call) bounds the wait. Ctrl-C stops the pool's
-processes before re-raising, so no orphans are left behind.
+on the next call); ``timeout`` (seconds) bounds a whole call, start-up excluded: a new pool first
+starts its workers and waits for them (at most :data:`STARTUP_TIMEOUT` seconds, its own limit),
+then the call's clock starts; a call that runs out of time stops its workers, and the next call
+starts fresh ones. Ctrl-C stops the pool's processes before re-raising, and the workers exit
+when their parent dies, even by SIGKILL (``prctl(PR_SET_PDEATHSIG)`` on Linux, a watchdog thread
+elsewhere), so no orphans are left behind. Every solution must be real and finite (else
+:class:`SolverError` names the instance).
 
 The solver and its extra arguments must be picklable for ``"process"`` (a module-level
 function; ``"ray"`` also takes closures). Extra arguments of a call reach every instance's
@@ -34,8 +39,13 @@ Example:
 from __future__ import annotations
 
 import atexit
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 import weakref
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -46,6 +56,67 @@ import numpy as np
 import torch
 
 EXECUTORS = ("serial", "process", "ray")
+
+#: Seconds a new process pool may take to start its workers (spawned: each imports torch), apart
+#: from any call's ``timeout``.
+STARTUP_TIMEOUT = 120.0
+
+
+def die_with_parent(parent: int) -> None:
+    """Process-pool initializer: make this worker exit when its parent process dies, SIGKILL
+    included, so that no worker outlives it holding the parent's stdout and stderr."""
+    watchdog = True
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            watchdog = libc.prctl(1, int(signal.SIGKILL), 0, 0, 0) != 0  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            watchdog = True
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+    if watchdog:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="imle-watchdog").start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _ready() -> int:
+    return os.getpid()
+
+
+def terminate_pool(pool: ProcessPoolExecutor) -> None:
+    """Shut a pool down now: cancel queued work and stop its processes."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
+
+
+def new_process_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of ``workers`` spawned processes (clean: no copied torch threads or locks, on every
+    platform) that exit with this process, started now: returns once they run (or raises
+    WorkerError after STARTUP_TIMEOUT seconds)."""
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=die_with_parent, initargs=(os.getpid(),))
+    try:
+        for future in [pool.submit(_ready) for _ in range(workers)]:
+            future.result(timeout=STARTUP_TIMEOUT)
+    except FutureTimeout:
+        terminate_pool(pool)
+        raise WorkerError(f"the solver's worker processes did not start within {STARTUP_TIMEOUT:g} s") from None
+    except BaseException:
+        terminate_pool(pool)
+        raise
+    return pool
 
 
 class SolverError(RuntimeError):
@@ -73,12 +144,21 @@ def _chunks(count: int, parts: int) -> List[range]:
 
 
 def _check_results(chunks: List[list]) -> List[np.ndarray]:
+    """The chunks' solutions in order; a solver error, or a solution that is not real and finite,
+    raises SolverError naming the instance (never a silently converted or NaN result)."""
     flat = []
     for results in chunks:
         if results and isinstance(results[0], tuple) and results[0][:1] == ("error",):
             _, index, message = results[0]
             raise SolverError(f"the solver failed on instance {index}: {message}")
         flat.extend(results)
+    for index, result in enumerate(flat):
+        array = np.asarray(result)
+        if array.dtype.kind not in "biuf":
+            raise SolverError(f"the solver returned {array.dtype} values for instance {index}; solutions must be "
+                              "real numbers")
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            raise SolverError(f"the solver returned NaN or infinite values for instance {index}")
     return flat
 
 
@@ -132,7 +212,7 @@ class BatchedSolver:
         """Stop the process pool (if any). Ray's cluster is left as it is."""
         if self._pool is not None:
             pool, self._pool = self._pool, None
-            _terminate(pool)
+            terminate_pool(pool)
 
     def __enter__(self) -> "BatchedSolver":
         return self
@@ -147,17 +227,18 @@ class BatchedSolver:
     # ---- process pool ----
     def _pool_or_new(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            # spawn: workers start clean (no copied torch threads or locks), on every platform
-            self._pool = ProcessPoolExecutor(max_workers=self.workers,
-                                             mp_context=multiprocessing.get_context("spawn"))
+            self._pool = new_process_pool(self.workers)  # started before the call's clock starts
         return self._pool
 
     def _run_process(self, instances, args, kwargs) -> List[np.ndarray]:
         pool = self._pool_or_new()
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
         try:
             futures = [pool.submit(_solve_chunk, self.solver, instances[part.start:part.stop], part.start, args, kwargs)
                        for part in _chunks(len(instances), 4 * self.workers)]
-            return _check_results([future.result(timeout=self.timeout) for future in futures])
+            return _check_results([future.result(timeout=None if deadline is None
+                                                 else max(0.0, deadline - time.monotonic()))
+                                   for future in futures])
         except BrokenProcessPool:
             self.close()
             raise WorkerError("a solver worker process died (killed, out of memory, or the solver exited); "
@@ -204,19 +285,6 @@ class BatchedSolver:
             raise
 
 
-def _terminate(pool: ProcessPoolExecutor) -> None:
-    """Shut a pool down now: cancel queued work and stop its processes."""
-    processes = list(getattr(pool, "_processes", {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        if process.is_alive():
-            process.terminate()
-    for process in processes:
-        process.join(timeout=5)
-        if process.is_alive():
-            process.kill()
-
-
 def _import_ray():
     try:
         import ray
@@ -234,7 +302,7 @@ def batched(solver: Callable, *, executor: str = "serial", workers: Optional[int
         solver: ``solver(w, *args, **kwargs) -> y``, one instance [...] to one solution [...].
         executor: "serial" (default), "process" or "ray".
         workers: processes for "process" (default: the CPU count); Ray CPUs for a local "ray".
-        timeout: seconds to wait for one call's results (None: no limit).
+        timeout: seconds a whole call may take, the pool's start-up excluded (None: no limit).
         address: Ray cluster address ("auto" for the one `ray start` runs); None starts a local Ray.
         to_numpy: give the solver numpy arrays (default) or CPU tensors.
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 import torch
+from torch.autograd.function import once_differentiable
 
 from imle._layer import (Solver, call_solver, check_flag, check_generator, check_positive, check_samples,
                          check_theta, layer_or_decorator)
@@ -96,6 +97,7 @@ class _Blackbox(torch.autograd.Function):
         return y
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, dy):
         theta_max, y = ctx.saved_tensors
         settings = ctx.settings
@@ -115,6 +117,7 @@ class _Perturbed(torch.autograd.Function):
         return ys.mean(dim=1)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, dy):
         ys, score = ctx.saved_tensors
         settings = ctx.settings
@@ -130,6 +133,7 @@ class _StraightThrough(torch.autograd.Function):
         return call_solver(settings.solver, _sign(settings, theta), settings.minimize, args, kwargs)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, dy):
         return (-dy if ctx.minimize else dy), None, None, None
 
@@ -143,6 +147,7 @@ class _ScoreFunction(torch.autograd.Function):
         return y
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, dy):
         y, score = ctx.saved_tensors
         settings = ctx.settings

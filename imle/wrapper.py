@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 import torch
+from torch.autograd.function import once_differentiable
 
 from imle._layer import (NoiseDraw, Solver, adapt_noise, call_solver, check_flag, check_generator,
                          check_non_negative, check_samples, check_theta, layer_or_decorator, noise_shape)
@@ -78,6 +79,7 @@ class _IMLEFunction(torch.autograd.Function):
         return y
 
     @staticmethod
+    @once_differentiable  # the solver has no second derivative: a double backward raises
     def backward(ctx, dy: torch.Tensor):
         theta, eps, y = ctx.saved_tensors
         config: _Config = ctx.config

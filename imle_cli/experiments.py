@@ -370,14 +370,18 @@ def sweep(gold: np.ndarray, settings: list, options: dict, workers: int = 1, pro
             if progress is not None:
                 progress()
         return runs
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import as_completed
 
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    from imle.parallel import new_process_pool, terminate_pool
+
+    pool = new_process_pool(workers)  # workers that exit with this process
+    try:
         futures = {pool.submit(sweep_run, gold, setting, options): index for index, setting in enumerate(settings)}
         runs = [None] * len(settings)
         for future in as_completed(futures):
             runs[futures[future]] = future.result()
             if progress is not None:
                 progress()
+    finally:  # done, failed, interrupted or terminated: stop the workers now, no waiting on their runs
+        terminate_pool(pool)
     return runs

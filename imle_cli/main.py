@@ -54,7 +54,7 @@ def _load_inputs(job: Job, s: Settings, reporter: Reporter, needs_map: bool, nee
     if s.gold is not None:
         notices: List[str] = []
         job.gold = maps.load_gold(s.gold, None if job.costs is None else job.costs.shape, s.neighbourhood,
-                                  invert=s.invert, notices=notices)
+                                  invert=s.invert, notices=notices, max_pixels=s.max_pixels)
         job.gold_source = Path(s.gold).name
         for text in notices:
             reporter.notice(text)
@@ -83,6 +83,15 @@ def _load_inputs(job: Job, s: Settings, reporter: Reporter, needs_map: bool, nee
         job.gold, job.gold_source = job.learn_gold, job.learn_gold_source
 
 
+def _print_notices(reporter: Reporter) -> None:
+    """The notices gathered while reading inputs (Pillow's warnings among them)."""
+    from imle_cli import maps
+
+    for text in maps.NOTICES:
+        reporter.notice(text)
+    maps.NOTICES.clear()
+
+
 def run_parts(s: Settings, parts: List[Tuple[Part, Settings]], *, needs_map: bool = True,
               needs_gold: bool = False, index: bool = False) -> None:
     """Load the inputs, run each (part, its settings) into one output folder, write index.html
@@ -94,10 +103,12 @@ def run_parts(s: Settings, parts: List[Tuple[Part, Settings]], *, needs_map: boo
         render.check_video_support()
     job = Job()
     _load_inputs(job, s, reporter, needs_map, needs_gold)
+    _print_notices(reporter)
     with render.Outputs(s.out, s.still_format, s.dpi, s.video, s.axes, s.max_gif_mb) as outputs, \
             reporter.progress() as progress:
         job.outputs, job.progress = outputs, progress
         sections = [part(job, settings) for part, settings in parts]
+        _print_notices(reporter)
         if index:
             figures.write_index(outputs, [(f"{title} ({facts})", files) for title, facts, files in sections],
                                 title=f"I-MLE on {job.map_name}")

@@ -31,6 +31,11 @@ from imle_cli.errors import UserError
 
 ARRAY_SUFFIXES = (".npy", ".npz", ".csv")
 MAX_AUTO_CELLS = 128
+#: Largest image (width x height) read without --max-pixels: checked from the header, before decoding.
+MAX_PIXELS = 50_000_000
+#: Notices (Pillow's warnings among them) gathered while reading inputs; the command prints them
+#: (or not, with --quiet).
+NOTICES: List[str] = []
 
 
 @dataclass
@@ -55,9 +60,10 @@ def parse_grid(text: Optional[str]) -> Optional[Tuple[int, int]]:
     """'32' -> (32, 32); '24x40' -> (24, 40); None -> None."""
     if text is None:
         return None
-    match = re.fullmatch(r"\s*(\d+)\s*(?:[xX]\s*(\d+)\s*)?", text)
+    match = re.fullmatch(r"\s*(\d{1,9})\s*(?:[xX]\s*(\d{1,9})\s*)?", text)
     if not match:
-        raise UserError(f"--grid must be N or HxW (for example 32 or 24x40), got {text!r}")
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise UserError(f"--grid must be N or HxW (for example 32 or 24x40), got {shown!r}")
     rows = int(match.group(1))
     cols = int(match.group(2)) if match.group(2) else rows
     if rows < 2 or cols < 2:
@@ -87,28 +93,98 @@ def _first_line(error: BaseException) -> str:
     return text[0] if text else type(error).__name__
 
 
-def _read_pixels(path: Path, what: str) -> np.ndarray:
-    """The first frame of any image imageio reads, as its raw pixel array."""
+def _read_pixels(path: Path, what: str, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """The first frame of any image imageio reads, as its raw pixel array: refused before decoding
+    when its header declares more than ``max_pixels`` pixels, and when it is truncated (Pillow
+    would fill the missing part with black). Pillow's warnings become notices."""
     import imageio.v3 as iio
+    from PIL import Image, ImageFile
 
     _check_file(path, what)
+    name = repr(str(path))
     try:
-        with warnings.catch_warnings():  # imageio warns about legacy plugins it tries on bad files
-            warnings.simplefilter("ignore", DeprecationWarning)
-            return np.asarray(iio.imread(path, index=0))
+        with Image.open(path) as header:  # reads the header only
+            width, height = header.size
+            is_png = header.format == "PNG"
+    except Exception:
+        width = height = 0  # not an image Pillow knows: let imageio try and explain
+        is_png = False
+    if width * height > max_pixels:
+        raise UserError(f"{what} {name} is {width}x{height} = {width * height:,} pixels, above the budget of "
+                        f"{max_pixels:,} (--max-pixels); shrink the image or raise --max-pixels")
+    if is_png:
+        _check_png_data(path, what)
+    previous = Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES
+    Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES = max(max_pixels, 1) * 2, False  # ours is the budget
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            pixels = np.asarray(iio.imread(path, index=0))
     except Exception as error:  # imageio raises many types for unreadable files
-        raise UserError(f"{what} {str(path)!r} is not a readable image ({_first_line(error)})") from None
+        raise UserError(f"{what} {name} is not a readable image ({_first_line(error)})") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES = previous
+    for warning in caught:
+        if not issubclass(warning.category, DeprecationWarning):  # imageio's own plugin notes
+            NOTICES.append(f"{what} {path.name}: {_first_line(warning.message)}")
+    return pixels
 
 
-def read_luminance(path: Path, what: str = "MAP") -> np.ndarray:
+def _check_png_data(path: Path, what: str) -> None:
+    """Refuse a PNG whose image data is shorter than its header says (a cut download, a broken
+    writer): Pillow decodes such a file without complaint and leaves the missing rows black."""
+    import struct
+    import zlib
+
+    data = path.read_bytes()
+    position, idat, header = 8, [], None
+    while position + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[position:position + 8])
+        body = data[position + 8:position + 8 + length]
+        if kind == b"IHDR" and len(body) >= 13:
+            header = struct.unpack(">IIBBBBB", body[:13])
+        elif kind == b"IDAT":
+            idat.append(body)
+        position += 12 + length
+    if header is None:
+        return  # Pillow will say what is wrong
+    width, height, depth, colour, _, _, interlace = header
+    channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}.get(colour, 1)
+    row_bytes = lambda w: 1 + -(-w * channels * depth // 8) if w else 0  # noqa: E731 (filter byte + pixels)
+    if interlace:  # Adam7: seven reduced images
+        passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+        expected = sum(row_bytes(-(-(width - x) // dx) if width > x else 0) * (-(-(height - y) // dy) if height > y
+                                                                                else 0)
+                       for x, y, dx, dy in passes)
+    else:
+        expected = row_bytes(width) * height
+    decoder, got = zlib.decompressobj(), 0
+    try:
+        for piece in idat:
+            got += len(decoder.decompress(piece))
+            if got >= expected:
+                return
+        got += len(decoder.flush())
+    except zlib.error:
+        pass  # Pillow will say what is wrong
+    if got < expected and not interlace:
+        rows = got // max(row_bytes(width), 1)
+        raise UserError(f"{what} {str(path)!r} is truncated: its header says {width}x{height} pixels but its data "
+                        f"holds {rows} of the {height} rows")
+    if got < expected:
+        raise UserError(f"{what} {str(path)!r} is truncated: its data holds {got:,} of the {expected:,} bytes its "
+                        "header promises")
+
+
+def read_luminance(path: Path, what: str = "MAP", max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Luminance in [0, 1], float64 [H, W], of any image imageio reads (first frame)."""
-    values = _unit_rgb(_read_pixels(path, what), path, what)
+    values = _unit_rgb(_read_pixels(path, what, max_pixels), path, what)
     return values @ np.array([0.2126, 0.7152, 0.0722]) if values.ndim == 3 else values  # Rec. 709 luma
 
 
-def read_rgb(path: Path, what: str) -> np.ndarray:
+def read_rgb(path: Path, what: str, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Colours in [0, 1], float32 [H, W, 3], of any image (grey repeated; alpha over white)."""
-    values = _unit_rgb(_read_pixels(path, what), path, what, np.float32)
+    values = _unit_rgb(_read_pixels(path, what, max_pixels), path, what, np.float32)
     return values if values.ndim == 3 else np.repeat(values[..., None], 3, axis=2)
 
 
@@ -200,11 +276,15 @@ def _read_cost_array(path: Path, key: Optional[str], rescale: bool = False) -> n
                     raise UserError(f"--key {chosen!r} is not in MAP {name}; it holds: {', '.join(keys)}")
                 array = archive[chosen]
         else:
-            array = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # numpy only warns about a file with no numbers
+                array = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
     except UserError:
         raise
     except Exception as error:
         raise UserError(f"MAP {name} is not a readable cost array ({_first_line(error)})") from None
+    if not isinstance(array, np.ndarray):  # an .npz member that is no .npy file comes back as bytes
+        raise UserError(f"MAP {name} holds a member that is not a .npy array; save it with numpy.savez")
     if array.dtype.kind == "c":
         raise UserError(f"MAP {name} holds complex values; costs must be real numbers")
     if array.dtype.kind not in "biuf":
@@ -223,7 +303,8 @@ def _read_cost_array(path: Path, key: Optional[str], rescale: bool = False) -> n
 
 
 def load_map(path: Optional[Path], *, grid: Optional[str] = None, min_cost: float = 1.0,
-             max_cost: float = 100.0, key: Optional[str] = None, rescale: bool = False) -> LoadedMap:
+             max_cost: float = 100.0, key: Optional[str] = None, rescale: bool = False,
+             max_pixels: int = MAX_PIXELS) -> LoadedMap:
     """Load MAP (or the built-in README map when ``path`` is None) as a cost grid.
 
     Cost arrays are used as they are, or with ``rescale`` mapped linearly onto [min_cost,
@@ -262,7 +343,7 @@ def load_map(path: Optional[Path], *, grid: Optional[str] = None, min_cost: floa
                            "(use --grid to choose)")
             array = block_means(array, rows, cols)
         return LoadedMap(array, str(path), notices)
-    luminance = read_luminance(path)
+    luminance = read_luminance(path, "MAP", max_pixels)
     values, notices = image_to_cells(luminance, cells, path)
     return LoadedMap(min_cost + (1.0 - values) * (max_cost - min_cost), str(path), notices)
 
@@ -274,7 +355,7 @@ NEIGHBOURS = {
 
 
 def load_gold(path: Path, shape: Optional[Tuple[int, int]], neighbourhood: int = 8, *,
-              invert: bool = False, notices: Optional[List[str]] = None) -> np.ndarray:
+              invert: bool = False, notices: Optional[List[str]] = None, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """A gold path file -> uint8 mask: bright image cells (dark ones with ``invert``), or the
     non-zero cells of an array (the zero ones with ``invert``).
 
@@ -296,7 +377,7 @@ def load_gold(path: Path, shape: Optional[Tuple[int, int]], neighbourhood: int =
                             f"{rows}x{cols} cells; they must match")
         mask = (values == 0) if invert else (values != 0)
     else:
-        luminance = read_luminance(path, "GOLD")
+        luminance = read_luminance(path, "GOLD", max_pixels)
         height, width = luminance.shape
         if invert:
             luminance = 1.0 - luminance
@@ -351,7 +432,9 @@ def gold_cells(luminance: np.ndarray, shape: Optional[Tuple[int, int]], name: st
 def _read_gold_array(path: Path) -> np.ndarray:
     try:
         if path.suffix.lower() == ".csv":
-            array = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # numpy only warns about a file with no numbers
+                array = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
         elif path.suffix.lower() == ".npz":
             with np.load(path, allow_pickle=False) as archive:
                 if len(archive.files) != 1:
@@ -363,6 +446,8 @@ def _read_gold_array(path: Path) -> np.ndarray:
         raise
     except Exception as error:
         raise UserError(f"GOLD {str(path)!r} is not a readable array ({_first_line(error)})") from None
+    if not isinstance(array, np.ndarray):
+        raise UserError(f"GOLD {str(path)!r} holds a member that is not a .npy array; save it with numpy.savez")
     if array.ndim != 2 or array.dtype.kind not in "biuf":
         raise UserError(f"GOLD {str(path)!r} must be a 2-D array of 0/1 cells, got {array.dtype} {array.shape}")
     return array

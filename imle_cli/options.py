@@ -176,12 +176,14 @@ OPTIONS: Dict[str, Option] = dict(
                       [POSITIVE]),
     axes=Option("--axes/--no-axes", Optional[bool], None, "Row and column indices on the map figures; default: "
                 "on for maps of up to 64 cells on a side."),
+    max_pixels=Option("--max-pixels", int, 50_000_000, "Largest image (width x height) to read; checked before "
+                      "decoding.", [AT_LEAST_1]),
     rescale=Option("--rescale/--no-rescale", bool, False, "Map a cost array's values linearly onto --min-cost.."
                    "--max-cost (elevation models, bathymetry with negative values)."),
 )
 
 #: The options of every command that reads a map (after its own).
-MAP_OPTIONS = "grid min_cost max_cost key rescale"
+MAP_OPTIONS = "grid min_cost max_cost key rescale max_pixels"
 #: The options of every command that writes figures (animations too).
 OUTPUT_OPTIONS = "seed out fps still_format dpi axes video max_gif_mb quiet"
 
@@ -239,13 +241,14 @@ class Settings:
     max_gif_mb: float = 50.0
     axes: Optional[bool] = None
     rescale: bool = False
+    max_pixels: int = 50_000_000
     given: frozenset = field(default=frozenset(), compare=False)  # the options this command takes
 
     @property
     def map_options(self) -> dict:
         """The keyword arguments of maps.load_map."""
         return dict(grid=self.grid, min_cost=self.min_cost, max_cost=self.max_cost, key=self.key,
-                    rescale=self.rescale)
+                    rescale=self.rescale, max_pixels=self.max_pixels)
 
     @property
     def sweep_settings(self) -> list:

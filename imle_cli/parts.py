@@ -178,7 +178,7 @@ def annotate_part(job: Job, s: Settings) -> Section:
 
     marks, underlay, extra = [], None, ""
     if s.drawing is not None:
-        stroke = annotate.stroke_mask(maps.read_rgb(s.drawing, "--drawing"))
+        stroke = annotate.stroke_mask(maps.read_rgb(s.drawing, "--drawing", s.max_pixels))
         drawn = annotate.drawing_path(annotate.stroke_cells(stroke, job.costs.shape), s.neighbourhood)
         path, underlay = drawn.path, stroke
         source = f"the drawing {s.drawing.name}"

@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -478,6 +479,31 @@ def save_matplotlib(figure, path: Path, fmt: str, dpi: float) -> None:
         figure.savefig(path, format=fmt, dpi=dpi, metadata=metadata)
 
 
+_TEMPORARY = re.compile(r"^\.(?:.+)\.(\d+)\.[^.]+\.tmp(?:\.mp4)?$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: Path) -> List[str]:
+    """Remove the hidden temporaries (.NAME.PID.RANDOM.tmp) that a killed run (SIGKILL, a power
+    cut) left in ``folder``: those whose process is gone. Returns their names."""
+    removed = []
+    for path in folder.iterdir():
+        match = _TEMPORARY.match(path.name)
+        if match and int(match.group(1)) != os.getpid() and not _alive(int(match.group(1))):
+            path.unlink(missing_ok=True)
+            removed.append(path.name)
+    return removed
+
+
 class Outputs:
     """Write figures into a folder all or nothing: temporaries first, renamed at :meth:`commit`.
 
@@ -494,7 +520,12 @@ class Outputs:
         self.folder = folder
         if folder.exists() and not folder.is_dir():
             raise UserError(f"--out {str(folder)!r} is a file, not a folder; give a folder path")
-        self.created = not folder.exists()
+        # the folders this run creates (--out a/b/c may create a, a/b and a/b/c), innermost first
+        self.created: List[Path] = []
+        ancestor = Path(os.path.abspath(folder))
+        while not ancestor.exists():
+            self.created.append(ancestor)
+            ancestor = ancestor.parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
             probe = tempfile.NamedTemporaryFile(dir=folder, prefix=".imle-probe-", delete=True)
@@ -504,9 +535,11 @@ class Outputs:
             raise UserError(f"--out {str(folder)!r} is not writable ({error.strerror or error}); "
                             "choose another folder") from None
         self.pending: List[Tuple[Path, Path, WrittenFile]] = []
+        remove_stale_temporaries(folder)
 
     def _temporary(self, name: str, suffix: str = ".tmp") -> Path:
-        handle, path = tempfile.mkstemp(dir=self.folder, prefix=f".{name}.", suffix=suffix)
+        # .NAME.PID.RANDOM.tmp: the pid tells a later run whether its writer is still alive
+        handle, path = tempfile.mkstemp(dir=self.folder, prefix=f".{name}.{os.getpid()}.", suffix=suffix)
         os.close(handle)
         os.chmod(path, 0o666 & ~_UMASK)  # mkstemp makes 0600; published files get the usual mode
         return Path(path)
@@ -619,8 +652,12 @@ class Outputs:
         self._remove_created_folder()
 
     def _remove_created_folder(self) -> None:
-        if self.created and self.folder.is_dir() and not any(self.folder.iterdir()):
-            self.folder.rmdir()
+        """Remove the folders this run created, innermost first, while they are empty."""
+        for folder in self.created:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (someone else wrote there), or already gone
+                break
 
     def __enter__(self) -> "Outputs":
         return self

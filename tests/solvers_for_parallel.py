@@ -32,3 +32,27 @@ def report_pid_then_sleep(costs: np.ndarray) -> np.ndarray:
         handle.write(f"{os.getpid()}\n")
     time.sleep(60)
     return costs
+
+
+def argmax(w: np.ndarray) -> np.ndarray:
+    y = np.zeros_like(w)
+    y[np.argmax(w)] = 1.0
+    return y
+
+
+def a_little_slow(w: np.ndarray) -> np.ndarray:
+    """0.4 s an instance (for timeouts that bound a whole call)."""
+    time.sleep(0.4)
+    return argmax(w)
+
+
+def bad_second(w, kind):
+    """The argmax, but instance 1's solution is NaN or complex (for the result checks)."""
+    y = argmax(w).astype(float)
+    if bad_second.calls == 1:
+        y = y * np.nan if kind == "nan" else y.astype(complex)
+    bad_second.calls = (bad_second.calls + 1) % 3
+    return y
+
+
+bad_second.calls = 0

@@ -53,7 +53,7 @@ MAP_CASES = [
     ("folder", "a-folder' is a folder"),
     ("empty", "empty.png' is empty"),
     ("text", "text.png' is not a readable image"),
-    ("truncated", "truncated.png' is not a readable image"),
+    ("truncated", "truncated.png' is truncated: its header says 384x384 pixels but its data holds"),
     ("one-pixel", "dot.png' is 1x1 pixels; a map needs at least 2x2"),
     ("nan", "nan.npy' holds NaN or infinite costs"),
     ("inf", "inf.npy' holds NaN or infinite costs"),

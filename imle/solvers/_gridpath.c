@@ -7,7 +7,8 @@
  *   - source: cell (0, 0) and target: cell (H - 1, W - 1) unless given (flat cell indices, the
  *     same for every grid of the batch); 8- or 4-neighbourhood;
  *   - values come as float32 or float64, as costs or (negate) as weights whose negatives are
- *     the costs; NaN or infinite values make solve() return False and solve nothing; negative
+ *     the costs; NaN or infinite values make solve() return 1 and solve nothing, and so do values
+ *     so large that a path's sum could overflow a double (|value| * H * W > DBL_MAX): 2; negative
  *     costs are clamped to zero (the rule imle.solvers.grid documents);
  *   - among cheapest paths the one with the fewest cells wins: Dijkstra runs on the
  *     lexicographic key (cost, cells), which is strictly increasing along every edge even when
@@ -21,6 +22,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -93,10 +95,15 @@ static inline double value_at(const Buffers *io, Py_ssize_t i) {
     return io->values_double ? ((const double *)io->values)[i] : (double)((const float *)io->values)[i];
 }
 
-static int all_finite(const Buffers *io, Py_ssize_t count) {
-    for (Py_ssize_t i = 0; i < count; i++)
-        if (!isfinite(value_at(io, i))) return 0;
-    return 1;
+/* 0 if every value is finite and at most `limit` in size, 1 if one is NaN or infinite, else 2. */
+static int check_values(const Buffers *io, Py_ssize_t count, double limit) {
+    int too_large = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        double v = value_at(io, i);
+        if (!isfinite(v)) return 1;
+        too_large |= fabs(v) > limit;
+    }
+    return too_large ? 2 : 0;
 }
 
 /* The grid is padded with a one-cell border marked settled, so the inner loop needs no bounds
@@ -203,13 +210,12 @@ static PyObject *solve(PyObject *self, PyObject *args) {
     }
     io.values = costs.buf;
     io.mask = out.buf;
-    int finite;
+    int code;
     Py_BEGIN_ALLOW_THREADS
-    finite = all_finite(&io, B * n);
+    code = check_values(&io, B * n, DBL_MAX / (double)n);
     Py_END_ALLOW_THREADS
-    if (!finite) {
-        result = Py_False;
-        Py_INCREF(result);
+    if (code) {
+        result = PyLong_FromLong(code);
         goto done;
     }
 
@@ -236,8 +242,7 @@ static PyObject *solve(PyObject *self, PyObject *args) {
     Py_END_ALLOW_THREADS
 
     free(w.cost); free(w.dist); free(w.cells); free(w.heap); free(w.pos);
-    result = Py_True;
-    Py_INCREF(result);
+    result = PyLong_FromLong(0);
 done:
     PyBuffer_Release(&costs);
     PyBuffer_Release(&out);
@@ -249,8 +254,8 @@ static PyMethodDef methods[] = {
      "solve(values, B, H, W, neighbourhood, out, values_double, out_double, negate, source=0, "
      "target=H*W-1): shortest-path masks of B grids of H x W values (C order; float64 or float32; "
      "costs, or weights when negate) from flat cell source to flat cell target into out "
-     "(B * H * W float64 or float32). Returns False, solving nothing, if a value is NaN or "
-     "infinite, else True."},
+     "(B * H * W float64 or float32). Returns 0; or, solving nothing, 1 if a value is NaN or "
+     "infinite and 2 if one is so large that a path's sum could overflow (|value| * H * W > DBL_MAX)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -87,8 +87,13 @@ def _as_value_grids(values: Array, name: str) -> tuple[np.ndarray, tuple[int, ..
     return np.ascontiguousarray(array.reshape(-1, H, W)), tuple(array.shape)
 
 
-def _non_finite_error(name: str) -> ValueError:
-    return ValueError(f"{name} contains NaN or infinite values; every cell needs a finite cost")
+def _value_error(name: str, code: int, cells: int) -> ValueError:
+    """The error for a solver's check code: 1 NaN or infinite values, 2 values so large that a
+    path's sum could overflow a double."""
+    if code == 1:
+        return ValueError(f"{name} contains NaN or infinite values; every cell needs a finite cost")
+    return ValueError(f"{name} contains values so large (above {np.finfo(np.float64).max / cells:.3g} in size) that "
+                      f"a path's sum over {cells} cells could overflow; rescale them")
 
 
 def _solve_grids(grids: np.ndarray, neighbourhood: int, backend: str, negate: bool, name: str,
@@ -107,23 +112,26 @@ def _solve_grids(grids: np.ndarray, neighbourhood: int, backend: str, negate: bo
         backend = "python"
     if backend == "python":
         costs = -grids.astype(np.float64) if negate else grids.astype(np.float64, copy=False)
+        cells = grids.shape[1] * grids.shape[2]
         if not np.isfinite(costs).all():
-            raise _non_finite_error(name)
+            raise _value_error(name, 1, cells)
+        if costs.size and np.abs(costs).max() > np.finfo(np.float64).max / cells:
+            raise _value_error(name, 2, cells)
         return _grid_python.solve(np.maximum(costs, 0.0), neighbourhood, *ends).astype(out_dtype)
     B, H, W = grids.shape
     out = np.empty((B, H, W), dtype=out_dtype)
     is_double, out_double = grids.dtype == np.float64, out.dtype == np.float64
     workers = min(usable_threads(), B)
     if workers < 2 or B * H * W < PARALLEL_MIN_CELLS:
-        finite = _compiled.solve(grids, B, H, W, neighbourhood, out, is_double, out_double, negate, *ends)
+        code = _compiled.solve(grids, B, H, W, neighbourhood, out, is_double, out_double, negate, *ends)
     else:
         # The compiled solver releases the GIL: threads solve disjoint slices of the batch at once.
         bounds = np.linspace(0, B, workers + 1).astype(int)
-        finite = all(run_parallel([functools.partial(_compiled.solve, grids[lo:hi], hi - lo, H, W, neighbourhood,
+        code = max(run_parallel([functools.partial(_compiled.solve, grids[lo:hi], hi - lo, H, W, neighbourhood,
                                                      out[lo:hi], is_double, out_double, negate, *ends)
                                    for lo, hi in zip(bounds[:-1], bounds[1:])]))
-    if not finite:
-        raise _non_finite_error(name)
+    if code:
+        raise _value_error(name, code, H * W)
     return out
 
 

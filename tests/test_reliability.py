@@ -1,0 +1,276 @@
+"""Faults: real signals to real processes, orphaned workers, timeouts, double backward,
+overflowing numbers, hostile files, a full disk, and a fuzz test over every command."""
+import errno
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from imle_cli.main import app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+# ---- signals, by subprocess ----
+
+def start_long_sample(out: Path) -> subprocess.Popen:
+    """`imle-cli sample --samples 2000` into out; returns once it is writing temporaries there."""
+    process = subprocess.Popen([sys.executable, "-m", "imle_cli", "sample", "--samples", "2000", "--out", str(out)],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        if out.is_dir() and any(p.name.endswith(".tmp") for p in out.iterdir()):
+            return process
+        time.sleep(0.05)
+    process.kill()
+    pytest.fail("the command wrote no temporary within 60 s")
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_sigterm_and_sighup_remove_temporaries_and_created_folders(tmp_path, signum, code):
+    out = tmp_path / "a" / "b" / "c"  # three folders this run creates
+    process = start_long_sample(out)
+    process.send_signal(signum)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == code
+    assert stderr.strip().splitlines()[-1] == \
+        f"imle-cli: terminated by {signal.Signals(signum).name}; nothing was written"
+    assert "Traceback" not in stderr
+    assert list(tmp_path.iterdir()) == []  # a, a/b and a/b/c are gone again
+
+
+def test_after_a_sigkill_the_next_run_into_the_folder_removes_the_leftover_temporaries(tmp_path):
+    out = tmp_path / "out"
+    process = start_long_sample(out)
+    process.kill()
+    process.communicate(timeout=30)
+    left = [p.name for p in out.iterdir()]
+    assert left and all(name.startswith(".") and ".tmp" in name for name in left)  # hidden temporaries only
+    assert run("sample", "--samples", 2, "--out", out, "--quiet").exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["distribution.gif", "distribution.png", "map.png", "paths.gif"]
+
+
+def test_a_nested_out_left_by_a_failed_run_is_removed(tmp_path):
+    result = run("sample", "--samples", 0, "--out", tmp_path / "x" / "y")
+    assert result.exit_code == 2 and list(tmp_path.iterdir()) == []
+
+
+# ---- process pools: orphans and timeouts ----
+
+PARENT = """
+import sys, time, multiprocessing.resource_tracker as tracker
+sys.path.insert(0, {tests!r})
+import torch
+from imle.parallel import batched
+from solvers_for_parallel import argmax
+solver = batched(argmax, executor="process", workers=2)
+solver(torch.zeros(4, 3))
+print(*solver._pool._processes, flush=True)
+time.sleep(60)
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in state  # a zombie has exited; only its parent has not reaped it
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_pool_workers_die_with_their_parent_even_on_sigkill(tmp_path):
+    parent = subprocess.Popen([sys.executable, "-c", PARENT.format(tests=str(Path(__file__).parent))],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    workers = [int(pid) for pid in parent.stdout.readline().split()]
+    assert len(workers) == 2 and all(alive(pid) for pid in workers)
+    parent.kill()
+    parent.wait(timeout=10)
+    time.sleep(2)
+    assert not [pid for pid in workers if alive(pid)]
+    parent.stderr.read()  # nobody holds the pipes any more: this returns
+
+
+def test_timeout_bounds_the_whole_call_and_the_next_call_works():
+    from imle.parallel import WorkerError, batched
+    from solvers_for_parallel import a_little_slow, argmax
+
+    with batched(a_little_slow, executor="process", workers=2, timeout=1.0) as solver:
+        assert solver(torch.zeros(2, 3)).shape == (2, 3)  # starts the pool (not counted) and fits in 1 s
+        start = time.monotonic()
+        with pytest.raises(WorkerError, match="did not finish within timeout=1.0 s"):
+            solver(torch.zeros(8, 3))  # 8 x 0.4 s over 2 workers: 1.6 s of work
+        assert time.monotonic() - start < 1.8  # the whole call, not each chunk, got 1 s
+        assert solver(torch.zeros(2, 3)).shape == (2, 3)  # fresh workers
+    # start-up (spawning workers that import torch) does not count against a short timeout
+    with batched(argmax, executor="process", workers=2, timeout=0.5) as solver:
+        assert solver(torch.eye(3)).tolist() == torch.eye(3).tolist()
+
+
+@pytest.mark.parametrize("bad, message", [("nan", "NaN or infinite values for instance 1"),
+                                          ("complex", "complex128 values for instance 1")])
+def test_parallel_results_must_be_real_and_finite(bad, message):
+    from imle.parallel import SolverError, batched
+    from solvers_for_parallel import bad_second
+
+    with pytest.raises(SolverError, match=message):
+        batched(bad_second)(torch.zeros(3, 2), bad)
+
+
+# ---- numbers ----
+
+def test_double_backward_raises_instead_of_returning_zeros():
+    from imle import imle
+    from imle.peers import blackbox
+    from imle.solvers import top_k
+
+    for layer in (imle(top_k), blackbox(top_k)):
+        theta = torch.randn(2, 4, requires_grad=True)
+        y = layer(theta, 2)
+        (grad,) = torch.autograd.grad((y * torch.randn_like(y)).sum(), theta, create_graph=True)
+        with pytest.raises(RuntimeError, match="once_differentiable|does not require grad"):
+            grad.sum().backward()
+
+
+@pytest.mark.parametrize("k, dtype", [(5e-324, torch.float64), (1e-40, torch.float32)])
+def test_sum_of_gamma_refuses_a_k_too_small_for_its_dtype(k, dtype):
+    from imle.noise import SumOfGammaNoiseDistribution
+
+    with pytest.raises(ValueError, match="too small for torch.float"):
+        SumOfGammaNoiseDistribution(k, 10).sample([4], dtype=dtype)
+
+
+def test_grid_costs_whose_path_sums_could_overflow_are_refused():
+    from imle.solvers import grid_shortest_path
+
+    for backend in ("c", "python"):
+        with pytest.raises(ValueError, match="a path's sum over 16 cells could overflow"):
+            grid_shortest_path(np.full((4, 4), 2e307), backend=backend)
+    assert grid_shortest_path(np.full((4, 4), 1e307)).sum() == 4  # just below the limit: solved
+
+
+# ---- hostile files and odd options: one line, exit 2, nothing written ----
+
+def short_png(path: Path) -> Path:
+    """A complete PNG whose header says 200x200 but whose data holds 10 rows."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + bytes([128] * 200) for _ in range(10))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 200, 200, 8, 0, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    return path
+
+
+def written(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def npz_with_text(path: Path) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("costs.npy", b"this is not an array")
+    return path
+
+
+@pytest.mark.parametrize("make, culprit", [
+    (lambda t: short_png(t / "short.png"), "is truncated: its header says 200x200 pixels but its data holds 10"),
+    (lambda t: npz_with_text(t / "odd.npz"), "holds a member that is not a .npy array"),
+    (lambda t: written(t / "blank.csv", "\n"), "input contained no data"),
+])
+def test_hostile_map_files(tmp_path, make, culprit):
+    path = make(tmp_path)
+    result = run("sample", path, "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and culprit in lines[0] and not (tmp_path / "out").exists()
+
+
+def test_a_huge_grid_number_is_one_short_line(tmp_path):
+    result = run("sample", "--grid", "9" * 5000, "--out", tmp_path / "out")
+    assert result.exit_code == 2 and len(result.stderr) < 200 and "--grid must be N or HxW" in result.stderr
+
+
+def test_an_image_above_the_pixel_budget_is_refused_before_decoding(tmp_path):
+    result = run("sample", ROOT / "assets" / "terrain.png", "--max-pixels", 1000, "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert "is 384x384 = 147,456 pixels, above the budget of 1,000 (--max-pixels)" in result.stderr
+
+
+def test_markup_in_user_text_is_printed_as_it_is(tmp_path):
+    out = tmp_path / "x[/b]y"
+    result = run("sample", "--samples", 2, "--out", out)
+    assert result.exit_code == 0, result.stderr
+    assert "x[/b]y" in result.stdout
+
+
+def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
+    from PIL import Image
+
+    def full(self, fp, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(fp))
+
+    monkeypatch.setattr(Image.Image, "save", full)
+    out = tmp_path / "out"
+    result = run("sample", "--samples", 2, "--out", out)
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith("imle-cli: error: no space left on device writing ")
+    assert len(result.stderr.strip().splitlines()) == 1 and not out.exists()
+
+
+#: each command with small settings, so that a run that gets through is quick
+COMMANDS = {
+    "sample": ["--samples", "2"], "gradients": ["--samples", "2"], "annotate": [],
+    "learn": ["--steps", "3", "--samples", "2"], "compare": ["--samples", "2", "--estimators", "imle"],
+    "all": ["--samples", "2", "--steps", "3", "--every", "1", "--learn-samples", "2"], "noise": ["--draws", "100"],
+    "sweep": ["--steps", "3", "--every", "1", "--input-temperatures", "1", "--target-temperatures", "1",
+              "--samples", "2", "--workers", "1"],
+}
+OPTIONS = ["--samples", "--k", "--temperature", "--grid", "--neighbourhood", "--fps", "--min-cost", "--max-cost",
+           "--via", "--dpi", "--format", "--max-gif-mb", "--steps", "--lr", "--every", "--key", "--seed"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(command=st.sampled_from(sorted(COMMANDS)), suffix=st.sampled_from([".png", ".npy", ".csv", ".npz", ".jpg"]),
+       content=st.one_of(st.binary(max_size=300), st.sampled_from(["png", "npy"])), cut=st.floats(0.05, 0.95),
+       option=st.sampled_from(OPTIONS), value=st.text(max_size=12))
+def test_fuzz_every_command_ends_cleanly(tmp_path_factory, command, suffix, content, cut, option, value):
+    """Random bytes, truncated real files and random option values: exit code 0 or 2, never a
+    traceback, and nothing left in --out after a failure."""
+    folder = tmp_path_factory.mktemp("fuzz")
+    path = folder / f"input{suffix}"
+    if content in ("png", "npy"):  # a real file, truncated somewhere
+        source = ROOT / "assets" / "terrain.png"
+        if content == "npy":
+            np.save(folder / "whole.npy", np.random.default_rng(0).uniform(0, 9, (6, 7)))
+            source = folder / "whole.npy"
+        data = source.read_bytes()
+        path.write_bytes(data[:int(len(data) * cut)])
+    else:
+        path.write_bytes(content)
+    out = folder / "out"
+    inputs = {"sample": [str(path)], "gradients": [str(path)], "annotate": [str(path)], "compare": [str(path)],
+              "all": [str(path)], "learn": ["--gold", str(path)], "sweep": ["--gold", str(path)], "noise": []}[command]
+    result = CliRunner().invoke(app, [command, *inputs, *COMMANDS[command], option, value, "--out", str(out),
+                                      "--quiet"])
+    assert result.exit_code in (0, 2), (command, option, value, result.exit_code, result.stderr, result.exception)
+    assert "Traceback" not in (result.stderr or "") + (result.stdout or "")
+    if result.exit_code == 2:
+        assert not out.exists() or list(out.iterdir()) == []
