@@ -119,8 +119,10 @@ def shortest_path(costs: np.ndarray, neighbourhood: int = 8) -> np.ndarray:
     return grid_shortest_path(np.asarray(costs, dtype=np.float64), neighbourhood).astype(np.uint8)
 
 
-#: Draws per batched solver call when sampling many: the progress bar moves between chunks.
-SAMPLE_CHUNK = 256
+#: Draws per batched solver call when sampling many (the progress bar moves between chunks), and
+#: cells per call at most: noise, perturbed costs and paths are float64 arrays of that many cells
+#: (4 Mi cells: 32 MiB each), so big maps are sampled a few draws at a time.
+SAMPLE_CHUNK, SAMPLE_CHUNK_CELLS = 256, 1 << 22
 
 
 def sample_paths(costs: np.ndarray, *, samples: int = 100, noise: str = "sum-of-gamma",
@@ -141,8 +143,9 @@ def sample_paths(costs: np.ndarray, *, samples: int = 100, noise: str = "sum-of-
     generator = torch.Generator().manual_seed(seed)
     theta = torch.from_numpy(np.asarray(costs, dtype=np.float64))[None]
     chunks = []
-    for start in range(0, samples, SAMPLE_CHUNK):
-        count = min(SAMPLE_CHUNK, samples - start)
+    per_call = max(1, min(SAMPLE_CHUNK, SAMPLE_CHUNK_CELLS // int(np.prod(costs.shape))))
+    for start in range(0, samples, per_call):
+        count = min(per_call, samples - start)
         layer = imle(grid_solver(workers), noise_distribution=noise_distribution(noise, k, iterations),
                      nb_samples=count, input_noise_temperature=temperature, minimize=True, generator=generator)
         with torch.no_grad():

@@ -58,24 +58,23 @@ def write_sample(outputs: Outputs, costs: np.ndarray, result: experiments.Sample
     """paths.gif, distribution.gif and distribution.png."""
     samples = len(result.paths)
     figure = cost_figure(costs, axes=outputs.axes(costs.shape))
-    frames = []
-    for i, path in enumerate(result.paths):
-        frames.append(figure.frame(costs, overlay=path, title=f"draw {i + 1} of {samples}", subtitle=label))
-        if i == 0:
-            outputs.check_gif("paths.gif", frames[0], figure.palette, samples)
-        advance()
-    outputs.gif("paths.gif", frames, figure.palette, fps)
+    outputs.gif("paths.gif", _advancing((figure.frame(costs, overlay=path, title=f"draw {i + 1} of {samples}",
+                                                      subtitle=label) for i, path in enumerate(result.paths)),
+                                        advance), figure.palette, fps, samples)
     share = share_figure(costs.shape, axes=outputs.axes(costs.shape))
-    frames, outlines = [], {"walls": walls(costs)}
+    outlines = {"walls": walls(costs)}
     caption = f"{label}; grey outlines: the map's costly cells"
-    for i, values in enumerate(result.marginals):
-        frames.append(share.frame(values, title=f"distribution after {i + 1} of {samples} draws", subtitle=caption,
-                                  outlines=outlines))
-        if i == 0:
-            outputs.check_gif("distribution.gif", frames[0], share.palette, samples)
-        advance()
-    outputs.gif("distribution.gif", frames, share.palette, fps)
-    outputs.still("distribution.png", [(share, result.marginals[-1], dict(
+
+    def shares():  # the share of draws 1..i through each cell, one frame at a time
+        counts = np.zeros(costs.shape)
+        for i, path in enumerate(result.paths):
+            counts += path
+            yield share.frame(counts / (i + 1), title=f"distribution after {i + 1} of {samples} draws",
+                              subtitle=caption, outlines=outlines)
+
+    outputs.gif("distribution.gif", _advancing(shares(), advance), share.palette, fps, samples)
+    final = result.paths.sum(axis=0, dtype=np.float64) / samples
+    outputs.still("distribution.png", [(share, final, dict(
         title=f"distribution after {samples} of {samples} draws", subtitle=caption, outlines=outlines))])
 
 
@@ -97,19 +96,22 @@ def write_gradients(outputs: Outputs, result: experiments.GradientResult, *, cos
     """gradients.gif (each draw's gradient beside the running mean) and gradients.png (the mean),
     with the gold path outlined in black and the map's costly cells in grey."""
     samples = len(result.per_draw)
-    running = result.running_means
-    scale = float(max(np.abs(result.per_draw).max(), np.abs(running).max()))
     shape = result.per_draw.shape[1:]
+
+    def running_means():  # the mean of draws 1..i, one at a time (no [S, H, W] array)
+        total = np.zeros(shape)
+        for i, draw in enumerate(result.per_draw):
+            total += draw
+            yield i, draw, total / (i + 1)
+
+    scale = float(max(np.abs(result.per_draw).max(), max(np.abs(mean).max() for _, _, mean in running_means())))
     figure = gradient_figure(shape, scale, captions=("this draw", "mean so far"), axes=outputs.axes(shape))
     outlines = {"walls": walls(costs), "gold": np.asarray(gold, dtype=bool)}
-    frames = []
-    for i in range(samples):
-        frames.append(figure.frame([result.per_draw[i], running[i]], outlines=outlines,
-                                   title=f"I-MLE gradient, draw {i + 1} of {samples}", subtitle=label))
-        if i == 0:
-            outputs.check_gif("gradients.gif", frames[0], figure.palette, samples)
-        advance()
-    outputs.gif("gradients.gif", frames, figure.palette, fps)
+    outputs.gif("gradients.gif", _advancing((figure.frame([draw, mean], outlines=outlines,
+                                                          title=f"I-MLE gradient, draw {i + 1} of {samples}",
+                                                          subtitle=label)
+                                             for i, draw, mean in running_means()), advance),
+                figure.palette, fps, samples)
     mean = result.mean
     single = gradient_figure(mean.shape, float(np.abs(mean).max()), axes=outputs.axes(mean.shape))
     cheaper, dearer = int((mean > 0).sum()), int((mean < 0).sum())
@@ -118,20 +120,23 @@ def write_gradients(outputs: Outputs, result: experiments.GradientResult, *, cos
         subtitle=f"blue: {plural(cheaper, 'cell')} get cheaper, red: {dearer} dearer; black outline: gold path"))])
 
 
+def _advancing(frames, advance: Advance):
+    """The frames, calling advance() after each is drawn (the progress bar moves as they stream)."""
+    for frame in frames:
+        yield frame
+        advance()
+
+
 def learning_path_frames(gold: np.ndarray, result: experiments.LearnResult, label: str,
                          advance: Advance = lambda: None) -> tuple:
     """(figure, frames): the learned map's shortest path (red) over the gold path (grey), per snapshot."""
     total = len(result.losses)
     gold_shade = 0.25 * np.asarray(gold, dtype=np.float64)  # light grey gold cells on white
     figure = Figure(gold.shape, cmap="Greys", vmin=0.0, vmax=1.0, label=None, overlay_rgb=(214, 39, 40))
-    frames = []
-    for step, path in zip(result.steps, result.paths):
-        loss = result.losses[min(step, total - 1)]
-        frames.append(figure.frame(gold_shade, overlay=path,
-                                   title=f"step {step}/{total}: learned path (red), gold (grey)",
-                                   subtitle=f"training loss {loss:.2f}; {label}"))
-        advance()
-    return figure, frames
+    frames = (figure.frame(gold_shade, overlay=path, title=f"step {step}/{total}: learned path (red), gold (grey)",
+                           subtitle=f"training loss {result.losses[min(step, total - 1)]:.2f}; {label}")
+              for step, path in zip(result.steps, result.paths))
+    return figure, _advancing(frames, advance)
 
 
 def write_learning(outputs: Outputs, gold: np.ndarray, result: experiments.LearnResult, *, label: str,
@@ -139,14 +144,12 @@ def write_learning(outputs: Outputs, gold: np.ndarray, result: experiments.Learn
     """learning_paths.gif, learning_weights.gif and loss.png."""
     total = len(result.losses)
     figure, frames = learning_path_frames(gold, result, label, advance)
-    outputs.gif("learning_paths.gif", frames, figure.palette, fps)
+    outputs.gif("learning_paths.gif", frames, figure.palette, fps, len(result.steps))
     low, high = float(result.weights.min()), float(result.weights.max())
     weights = Figure(gold.shape, cmap="YlOrBr", vmin=low, vmax=high, label="learned cost")
-    frames = []
-    for step, values in zip(result.steps, result.weights):
-        frames.append(weights.frame(values, title=f"learned costs at step {step} of {total}", subtitle=label))
-        advance()
-    outputs.gif("learning_weights.gif", frames, weights.palette, fps)
+    frames = (weights.frame(values, title=f"learned costs at step {step} of {total}", subtitle=label)
+              for step, values in zip(result.steps, result.weights))
+    outputs.gif("learning_weights.gif", _advancing(frames, advance), weights.palette, fps, len(result.steps))
     outputs.plot("loss.png", line_plot(result.losses, title=f"training loss over {total} steps",
                                        xlabel="step", ylabel="Hamming loss (mean over samples)"))
 
@@ -232,13 +235,10 @@ def write_compare(outputs: Outputs, results: dict, *, label: str, fps: float, ad
                                   for name, (figure, result) in panels.items()], columns)
     palette = next(iter(panels.values()))[0].palette
     draws = min(len(result.per_draw) for _, result in panels.values())
-    frames = []
-    for i in range(draws):
-        tiles = [figure.frame(result.running_means[i], title=name, subtitle=f"mean of draws 1..{i + 1}; {label}")
-                 for name, (figure, result) in panels.items()]
-        frames.append(grid_of(tiles, columns))
-        advance()
-    outputs.gif("compare.gif", frames, palette, fps)
+    frames = (grid_of([figure.frame(result.per_draw[:i + 1].mean(axis=0), title=name,
+                                    subtitle=f"mean of draws 1..{i + 1}; {label}")
+                       for name, (figure, result) in panels.items()], columns) for i in range(draws))
+    outputs.gif("compare.gif", _advancing(frames, advance), palette, fps, draws)
 
 
 def write_compare_losses(outputs: Outputs, losses: dict, *, title: str) -> None:
@@ -295,4 +295,4 @@ def write_sweep(outputs: Outputs, gold: np.ndarray, runs: list, *, columns: int,
         for run in runs:
             figure_, frames = learning_path_frames(gold, run.result, sweep_label(run))
             name = f"learning_paths_in{run.input_temperature:g}_tgt{run.target_temperature:g}_s{run.samples}.gif"
-            outputs.gif(name, frames, figure_.palette, fps)
+            outputs.gif(name, frames, figure_.palette, fps, len(run.result.steps))

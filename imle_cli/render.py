@@ -21,7 +21,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -504,6 +504,62 @@ def remove_stale_temporaries(folder: Path) -> List[str]:
     return removed
 
 
+class GifStream:
+    """An animated GIF (GIF89a, looping) written frame by frame into an open binary file.
+
+    Each palette frame is LZW-encoded by Pillow as a GIF of its own; its image block (descriptor
+    and data) is copied here behind a graphic control extension (the frame's delay), with the
+    palette as the frame's local colour table. Pillow's own animated writer keeps every frame
+    until the end; this keeps none.
+    """
+
+    def __init__(self, handle, palette: np.ndarray, fps: float):
+        self.handle, self.started = handle, False
+        self.palette = np.asarray(palette, dtype=np.uint8).ravel().tolist()
+        self.delay = max(2, round(100 / fps))  # hundredths of a second, as the GIF stores them
+
+    def add(self, frame: np.ndarray) -> int:
+        """Append a frame (palette indices [height, width]); returns its encoded size in bytes."""
+        import io
+        import struct
+
+        from PIL import Image
+
+        height, width = frame.shape
+        if not self.started:
+            self.handle.write(b"GIF89a" + struct.pack("<HHBBB", width, height, 0, 0, 0)
+                              + b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00")  # no global table; loop
+            self.started = True
+        image = Image.frombytes("P", (width, height), np.ascontiguousarray(frame).tobytes())
+        image.putpalette(self.palette)
+        buffer = io.BytesIO()
+        image.save(buffer, format="GIF", optimize=False)
+        block = self._image_block(buffer.getvalue())
+        self.handle.write(b"\x21\xf9\x04\x00" + struct.pack("<H", self.delay) + b"\x00\x00" + block)
+        return len(block) + 8
+
+    @staticmethod
+    def _image_block(gif: bytes) -> bytes:
+        """The image descriptor and data of a one-frame GIF, its global colour table made local."""
+        flags = gif[10]
+        table_size = 3 << ((flags & 7) + 1) if flags & 0x80 else 0
+        table = gif[13:13 + table_size]
+        position = 13 + table_size
+        while gif[position] == 0x21:  # skip extensions: label, then sub-blocks up to a zero length
+            position += 2
+            while gif[position]:
+                position += gif[position] + 1
+            position += 1
+        descriptor = bytearray(gif[position:position + 10])  # 0x2C, left, top, width, height, flags
+        if table and not descriptor[9] & 0x80:
+            descriptor[9] = (descriptor[9] & 0x40) | 0x80 | (flags & 7)  # local table of the same size
+            return bytes(descriptor) + table + gif[position + 10:-1]  # all but the trailer
+        return gif[position:-1]
+
+    def close(self) -> None:
+        self.handle.write(b"\x3b")  # trailer
+
+
 class Outputs:
     """Write figures into a folder all or nothing: temporaries first, renamed at :meth:`commit`.
 
@@ -564,49 +620,65 @@ class Outputs:
         image = Image.fromarray(np.ascontiguousarray(frame)) if palette is None else self._images([frame], palette)[0]
         image.save(path, format="PNG", optimize=False)
 
-    def gif(self, name: str, frames: Sequence[np.ndarray], palette: np.ndarray, fps: float) -> None:
+    def gif(self, name: str, frames: Iterable[np.ndarray], palette: np.ndarray, fps: float, count: int) -> None:
+        """An animated GIF of ``count`` frames (and with --video its MP4), written frame by frame as
+        the iterable draws them: memory holds one frame, whatever the count. The first frame is
+        encoded before the others are drawn, to refuse a GIF above --max-gif-mb early."""
         path = self._temporary(name)
-        self.pending.append((path, self.folder / name,
-                             WrittenFile(name, len(frames), frames[0].shape[1], frames[0].shape[0], 0)))
-        images = self._images(frames, palette)
-        images[0].save(path, format="GIF", save_all=True, append_images=images[1:],
-                       duration=max(20, round(1000 / fps)), loop=0, optimize=False)
-        if self.video:
-            self._mp4(name.rsplit(".", 1)[0] + ".mp4", frames, palette, fps)
+        info = WrittenFile(name, 0, 0, 0, 0)
+        self.pending.append((path, self.folder / name, info))
+        video = self._mp4_writer(name.rsplit(".", 1)[0] + ".mp4", fps) if self.video else None
+        try:
+            with open(path, "wb") as handle:
+                stream = GifStream(handle, palette, fps)
+                for index, frame in enumerate(frames):
+                    encoded = stream.add(frame)
+                    if index == 0:
+                        self._check_gif_size(name, encoded, frame, count)
+                        info.width, info.height = frame.shape[1], frame.shape[0]
+                    if video is not None:
+                        video(frame, palette)
+                    info.frames += 1
+                stream.close()
+        finally:
+            if video is not None:
+                video(None, palette)
 
-    def _mp4(self, name: str, frames: Sequence[np.ndarray], palette: np.ndarray, fps: float) -> None:
-        """The GIF's frames as an H.264 MP4 (imageio-ffmpeg), padded with white to even sizes."""
-        import imageio.v2 as imageio
-
-        path = self._temporary(name, ".tmp.mp4")  # ffmpeg picks the container from the ending
-        height, width = frames[0].shape
-        padded = (height + height % 2, width + width % 2)
-        self.pending.append((path, self.folder / name, WrittenFile(name, len(frames), padded[1], padded[0], 0)))
-        writer = imageio.get_writer(path, format="FFMPEG", mode="I", fps=fps, codec="libx264",
-                                    pixelformat="yuv420p", macro_block_size=1, ffmpeg_log_level="error",
-                                    output_params=["-movflags", "+faststart"])
-        with writer:
-            for frame in frames:
-                page = np.zeros(padded, dtype=np.uint8)  # index 0 is white
-                page[:height, :width] = frame
-                writer.append_data(palette[page])
-
-    def axes(self, shape: Tuple[int, int]) -> bool:
-        """Whether map figures of this shape get cell indices (--axes; by default up to 64 cells a side)."""
-        return self.axes_choice if self.axes_choice is not None else max(shape) <= 64
-
-    def check_gif(self, name: str, first: np.ndarray, palette: np.ndarray, frames: int) -> None:
-        """Refuse a GIF whose estimated size is above --max-gif-mb, before its other frames are
-        drawn: the first frame, encoded, times the number of frames (a run's frames are alike)."""
-        import io
-
-        buffer = io.BytesIO()
-        self._images([first], palette)[0].save(buffer, format="GIF", optimize=False)
-        megabytes = buffer.tell() * frames / 1e6
+    def _check_gif_size(self, name: str, encoded: int, first: np.ndarray, frames: int) -> None:
+        """Refuse a GIF whose estimated size (the first frame's encoded bytes times the frames: a
+        run's frames are alike) is above --max-gif-mb."""
+        megabytes = encoded * frames / 1e6
         if megabytes > self.max_gif_mb:
             raise UserError(f"{name} would be about {megabytes:,.0f} MB ({frames} frames of {first.shape[1]}x"
                             f"{first.shape[0]} pixels), above --max-gif-mb {self.max_gif_mb:g}: use fewer frames "
                             "(--samples, --every) or fewer cells (--grid), or raise --max-gif-mb")
+
+    def _mp4_writer(self, name: str, fps: float):
+        """A function that appends a palette frame to an H.264 MP4 (imageio-ffmpeg), padded with
+        white to even sizes; called with None, it closes the file."""
+        import imageio.v2 as imageio
+
+        path = self._temporary(name, ".tmp.mp4")  # ffmpeg picks the container from the ending
+        info = WrittenFile(name, 0, 0, 0, 0)
+        self.pending.append((path, self.folder / name, info))
+        writer = imageio.get_writer(path, format="FFMPEG", mode="I", fps=fps, codec="libx264",
+                                    pixelformat="yuv420p", macro_block_size=1, ffmpeg_log_level="error",
+                                    output_params=["-movflags", "+faststart"])
+
+        def append(frame, palette) -> None:
+            if frame is None:
+                writer.close()
+                return
+            height, width = frame.shape
+            page = np.zeros((height + height % 2, width + width % 2), dtype=np.uint8)  # index 0 is white
+            page[:height, :width] = frame
+            writer.append_data(palette[page])
+            info.frames, info.width, info.height = info.frames + 1, page.shape[1], page.shape[0]
+        return append
+
+    def axes(self, shape: Tuple[int, int]) -> bool:
+        """Whether map figures of this shape get cell indices (--axes; by default up to 64 cells a side)."""
+        return self.axes_choice if self.axes_choice is not None else max(shape) <= 64
 
     def still(self, name: str, tiles: Sequence[Tile], columns: int = 1) -> None:
         """A still figure of one or more tiles: a palette PNG, or (--format) an SVG or PDF drawn by

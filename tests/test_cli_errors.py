@@ -139,10 +139,15 @@ def test_a_new_out_folder_is_not_left_behind_on_failure(tmp_path):
 def test_failure_while_rendering_leaves_nothing(tmp_path, out, monkeypatch):
     from imle_cli import render
 
-    def broken_gif(self, name, frames, palette, fps):
-        raise KeyboardInterrupt  # as if the user pressed Ctrl-C while rendering
+    add = render.GifStream.add
 
-    monkeypatch.setattr(render.Outputs, "gif", broken_gif)
+    def interrupted_add(self, frame):  # Ctrl-C after a frame is already in the temporary file
+        if getattr(self, "written", 0) == 1:
+            raise KeyboardInterrupt
+        self.written = getattr(self, "written", 0) + 1
+        return add(self, frame)
+
+    monkeypatch.setattr(render.GifStream, "add", interrupted_add)
     before = snapshot(out)
     result = CliRunner().invoke(app, ["sample", "--out", str(out), "--samples", "2"])
     assert result.exit_code == 130
