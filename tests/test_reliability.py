@@ -112,7 +112,7 @@ def test_timeout_bounds_the_whole_call_and_the_next_call_works():
         start = time.monotonic()
         with pytest.raises(WorkerError, match="did not finish within timeout=1.0 s"):
             solver(torch.zeros(8, 3))  # 8 x 0.4 s over 2 workers: 1.6 s of work
-        assert time.monotonic() - start < 1.8  # the whole call, not each chunk, got 1 s
+        assert time.monotonic() - start < 3.0  # the whole call, not each 0.4 s chunk, got 1 s (per chunk: no error)
         assert solver(torch.zeros(2, 3)).shape == (2, 3)  # fresh workers
     # start-up (spawning workers that import torch) does not count against a short timeout
     with batched(argmax, executor="process", workers=2, timeout=0.5) as solver:
