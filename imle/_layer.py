@@ -4,47 +4,28 @@ from __future__ import annotations
 
 import functools
 import inspect
-import math
 from typing import Callable, Optional
 
 import torch
 
+from imle import _checks
 
 Solver = Callable[..., torch.Tensor]
 
 
 def check_non_negative(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
+    return _checks.real(name, value, minimum=0.0)
 
 
 def check_positive(name: str, value: object) -> float:
-    if check_non_negative(name, value) == 0:
-        raise ValueError(f"{name} must be > 0, got {value!r}")
-    return float(value)
+    return _checks.real(name, value, positive=True)
 
 
 def check_samples(nb_samples: object, minimum: int = 1) -> int:
-    if isinstance(nb_samples, bool) or not isinstance(nb_samples, int):
-        raise TypeError(f"nb_samples must be an int, got {type(nb_samples).__name__}")
-    if nb_samples < minimum:
-        raise ValueError(f"nb_samples must be >= {minimum}, got {nb_samples}")
-    return nb_samples
+    return _checks.integer("nb_samples", nb_samples, minimum=minimum)
 
 
-def check_flag(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return value
-
-
-def check_generator(generator: object) -> Optional[torch.Generator]:
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
-    return generator
+check_flag, check_generator = _checks.flag, _checks.generator
 
 
 def check_theta(theta: object) -> torch.Tensor:
@@ -102,8 +83,10 @@ def noise_shape(theta: torch.Tensor, samples: int) -> torch.Size:
     return torch.Size((theta.shape[0], samples) + tuple(theta.shape[1:]))
 
 
-def call_solver(solver: Solver, theta_max: torch.Tensor, minimize: bool, args: tuple, kwargs: dict) -> torch.Tensor:
-    """Call the user's solver on maximisation parameters [N, ...]; check and place its output.
+def call_solver(solver: Solver, theta_max: torch.Tensor, minimize: bool, args: tuple, kwargs: dict,
+                keep_dtype: bool = False) -> torch.Tensor:
+    """Call the user's solver on maximisation parameters [N, ...]; check and place its output (on
+    theta's device, in theta's dtype unless ``keep_dtype``).
 
     A minimising solver gets costs, ``-theta_max``: the one place the sign convention is applied.
     """
@@ -114,7 +97,7 @@ def call_solver(solver: Solver, theta_max: torch.Tensor, minimize: bool, args: t
     if y.shape != theta_max.shape:
         raise ValueError(f"the solver must return a tensor of shape {tuple(theta_max.shape)} (its input's shape), "
                          f"got {tuple(y.shape)}")
-    return y.detach().to(device=theta_max.device, dtype=theta_max.dtype)
+    return y.detach().to(device=theta_max.device, dtype=y.dtype if keep_dtype else theta_max.dtype)
 
 
 def layer_or_decorator(function: Optional[Solver], build: Callable[[Solver], Callable]):

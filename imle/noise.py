@@ -21,6 +21,7 @@ from typing import Optional, Sequence, Union
 import numpy as np
 import torch
 
+from imle import _checks
 from imle._extensions import load
 from imle._threads import run_parallel, usable_threads
 
@@ -46,11 +47,7 @@ def _check_shape(shape: Shape) -> torch.Size:
 
 
 def _check_positive(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
+    return _checks.real(name, value, positive=True)
 
 
 class BaseNoiseDistribution(ABC):
@@ -201,11 +198,7 @@ class SumOfGammaNoiseDistribution(BaseNoiseDistribution):
                  generator: Optional[torch.Generator] = None):
         super().__init__(device=device, generator=generator)
         self.k = _check_positive("k", k)
-        if isinstance(nb_iterations, bool) or not isinstance(nb_iterations, int):
-            raise TypeError(f"nb_iterations must be an int, got {type(nb_iterations).__name__}")
-        if nb_iterations < 1:
-            raise ValueError(f"nb_iterations must be >= 1, got {nb_iterations}")
-        self.nb_iterations = nb_iterations
+        self.nb_iterations = _checks.integer("nb_iterations", nb_iterations)
 
     def sample(self, shape: Shape, *, device=None, dtype=None,
                generator: Optional[torch.Generator] = None) -> torch.Tensor:

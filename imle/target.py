@@ -26,9 +26,11 @@ from __future__ import annotations
 import functools
 import math
 from abc import ABC, abstractmethod
-from typing import Callable, Tuple
+from typing import Callable, Optional, Tuple
 
 import torch
+
+from imle import _checks
 
 Solve = Callable[[torch.Tensor], torch.Tensor]
 #: estimate(solve, theta [B, ...], dy [B, S, ...], noise [B, S, ...], y [B, S, ...]) -> [B, S, ...]
@@ -95,23 +97,14 @@ class BaseTargetDistribution(ABC):
 
 
 def _check_real(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return float(value)
+    return _checks.real(name, value)
 
 
-def _check_flag(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return value
+_check_flag = _checks.flag
 
 
 def _check_beta(beta: object, divide_by_beta: bool) -> float:
-    beta = _check_real("beta", beta)
-    if beta < 0:
-        raise ValueError(f"beta must be >= 0, got {beta!r}")
+    beta = _checks.real("beta", beta, minimum=0.0)
     if divide_by_beta and beta == 0:
         raise ValueError("beta must be > 0 when divide_by_beta=True")
     return beta
@@ -131,10 +124,14 @@ class TargetDistribution(BaseTargetDistribution):
     Args:
         alpha: weight of the current parameters (torch-imle's README uses 0.0 or 1.0).
         beta: size of the step along -dy, >= 0 (> 0 with ``divide_by_beta``).
-        divide_by_beta: divide the gradient by beta.
+        divide_by_beta: divide the gradient by beta (``do_gradient_scaling``, torch-adaptive-imle's
+            name, is accepted too).
     """
 
-    def __init__(self, alpha: float = 1.0, beta: float = 1.0, *, divide_by_beta: bool = False):
+    def __init__(self, alpha: float = 1.0, beta: float = 1.0, *, divide_by_beta: bool = False,
+                 do_gradient_scaling: Optional[bool] = None):
+        if do_gradient_scaling is not None:  # torch-adaptive-imle's name for divide_by_beta
+            divide_by_beta = do_gradient_scaling
         self.alpha = _check_real("alpha", alpha)
         self.divide_by_beta = _check_flag("divide_by_beta", divide_by_beta)
         self.beta = _check_beta(beta, self.divide_by_beta)
@@ -221,6 +218,11 @@ class AdaptiveTargetDistribution(torch.nn.Module, BaseTargetDistribution):
         grad_norm_decay: decay of the running non-zero count, in [0, 1).
         target_norm: the wanted mean number of non-zero gradient entries per sample (> 0).
         initial_grad_norm: the running count's initial value.
+        per_instance: our per-instance norms (default); False: torch-adaptive-imle's norms over the
+            whole tensors, its step beta ||theta repeated S times|| / ||dy|| and its divisor
+            beta ||theta|| / ||dy||.
+        initial_alpha, initial_beta, grad_norm_decay_rate: torch-adaptive-imle's names for alpha,
+            beta and grad_norm_decay, accepted as keywords.
 
     Example:
         >>> target = AdaptiveTargetDistribution(beta=1.0, beta_update_step=0.1)
@@ -229,23 +231,33 @@ class AdaptiveTargetDistribution(torch.nn.Module, BaseTargetDistribution):
         (1.1, ['beta', 'grad_norm', 'previous_update'])
     """
 
+    #: torch-adaptive-imle's keyword names -> ours
+    ALIASES = {"initial_alpha": "alpha", "initial_beta": "beta", "grad_norm_decay_rate": "grad_norm_decay"}
+
     def __init__(self, alpha: float = 1.0, beta: float = 1.0, *, beta_update_step: float = 1e-4,
                  beta_update_momentum: float = 0.0, grad_norm_decay: float = 0.9, target_norm: float = 1.0,
-                 initial_grad_norm: float = 1.0):
+                 initial_grad_norm: float = 1.0, per_instance: bool = True, **theirs):
         super().__init__()
+        for their_name, value in theirs.items():  # torch-adaptive-imle's names for the same settings
+            if their_name not in self.ALIASES:
+                raise TypeError(f"AdaptiveTargetDistribution got an unexpected keyword argument {their_name!r}")
+            ours = self.ALIASES[their_name]
+            if ours == "alpha":
+                alpha = value
+            elif ours == "beta":
+                beta = value
+            else:
+                grad_norm_decay = value
+        self.per_instance = _checks.flag("per_instance", per_instance)
         self.alpha = _check_real("alpha", alpha)
         self.initial_beta = _check_beta(beta, False)
-        self.beta_update_step = _check_real("beta_update_step", beta_update_step)
-        if self.beta_update_step < 0:
-            raise ValueError(f"beta_update_step must be >= 0, got {beta_update_step!r}")
+        self.beta_update_step = _checks.real("beta_update_step", beta_update_step, minimum=0.0)
         for name, value in (("beta_update_momentum", beta_update_momentum), ("grad_norm_decay", grad_norm_decay)):
             if not 0 <= _check_real(name, value) < 1:
                 raise ValueError(f"{name} must be in [0, 1), got {value!r}")
         self.beta_update_momentum = float(beta_update_momentum)
         self.grad_norm_decay = float(grad_norm_decay)
-        self.target_norm = _check_real("target_norm", target_norm)
-        if self.target_norm <= 0:
-            raise ValueError(f"target_norm must be > 0, got {target_norm!r}")
+        self.target_norm = _checks.real("target_norm", target_norm, positive=True)
         self.initial_grad_norm = _check_real("initial_grad_norm", initial_grad_norm)
         for name in ("beta", "grad_norm", "previous_update"):
             self.register_buffer(name, torch.zeros((), dtype=torch.float64))
@@ -258,10 +270,16 @@ class AdaptiveTargetDistribution(torch.nn.Module, BaseTargetDistribution):
         self.previous_update.fill_(0.0)
 
     def perturbation_sizes(self, theta: torch.Tensor, dy: torch.Tensor) -> torch.Tensor:
-        """lambda per instance, [B]: beta ||theta_b|| / rms_s ||dy_b,s|| (0 where dy_b is 0)."""
+        """lambda per instance, [B]: beta ||theta_b|| / rms_s ||dy_b,s|| (0 where dy_b is 0); with
+        ``per_instance=False`` torch-adaptive-imle's one lambda for the batch, from the norms of
+        the whole tensors (its divisor; its step is sqrt(S) times larger, see :meth:`estimate`)."""
         batch, samples = dy.shape[0], dy.shape[1]
-        theta_norm = theta.reshape(batch, -1).norm(dim=1)
-        dy_norm = dy.reshape(batch, -1).norm(dim=1) / math.sqrt(samples)
+        if not self.per_instance:
+            theta_norm = theta.norm().expand(batch)
+            dy_norm = dy.norm().expand(batch)
+        else:
+            theta_norm = theta.reshape(batch, -1).norm(dim=1)
+            dy_norm = dy.reshape(batch, -1).norm(dim=1) / math.sqrt(samples)
         safe = torch.where(dy_norm > 0, dy_norm, torch.ones_like(dy_norm))
         beta = float(self.beta)
         return torch.where(dy_norm > 0, beta * theta_norm / safe, torch.zeros_like(dy_norm))
@@ -274,7 +292,9 @@ class AdaptiveTargetDistribution(torch.nn.Module, BaseTargetDistribution):
     def estimate(self, solve, theta, dy, noise, y):
         sizes = self.perturbation_sizes(theta, dy)
         shape = (-1, 1) + (1,) * (theta.dim() - 1)
-        target = self.alpha * theta.unsqueeze(1) - sizes.view(shape) * dy + noise
+        # per_instance=False: torch-adaptive-imle's step, ||theta repeated S times|| = sqrt(S) ||theta||
+        steps = sizes if self.per_instance else sizes * math.sqrt(dy.shape[1])
+        target = self.alpha * theta.unsqueeze(1) - steps.view(shape) * dy + noise
         return (y - solve(_flat(target)).view(y.shape)) / torch.where(sizes > 0, sizes, 1.0).view(shape)
 
     def update(self, gradient: torch.Tensor) -> None:

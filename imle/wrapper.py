@@ -56,6 +56,7 @@ class _Config:
     estimate: Estimate
     update: Callable[[torch.Tensor], None]
     nb_samples: int
+    output_dtype: Any  # None (theta's), "solver" or a torch.dtype
     input_temperature: float
     target_temperature: float
     minimize: bool
@@ -72,10 +73,12 @@ class _IMLEFunction(torch.autograd.Function):
         batch, samples = theta.shape[0], config.nb_samples
         perturbed = torch.add(theta_max.unsqueeze(1), eps, alpha=config.input_temperature)
         y = call_solver(config.solver, perturbed.reshape((batch * samples,) + tuple(theta.shape[1:])), config.minimize,
-                        args, kwargs)
+                        args, kwargs, keep_dtype=config.output_dtype is not None)
         ctx.config, ctx.args, ctx.kwargs = config, args, kwargs
         ctx.updated = False  # the target's state moves once per forward pass, however often backward runs
-        ctx.save_for_backward(theta, eps, y)
+        ctx.save_for_backward(theta, eps, y.to(theta.dtype))
+        if config.output_dtype not in (None, "solver"):
+            return y.to(config.output_dtype)
         return y
 
     @staticmethod
@@ -95,7 +98,7 @@ class _IMLEFunction(torch.autograd.Function):
             config.update(per_sample_grad)
             ctx.updated = True
         grad = per_sample_grad[:, 0] if config.nb_samples == 1 else per_sample_grad.mean(dim=1)
-        return (-grad if config.minimize else grad), None, None, None
+        return (-grad if config.minimize else grad).to(theta.dtype), None, None, None
 
 
 def imle(function: Optional[Solver] = None,
@@ -106,7 +109,9 @@ def imle(function: Optional[Solver] = None,
          target_noise_temperature: float = 1.0,
          *,
          minimize: bool = False,
-         generator: Optional[torch.Generator] = None):
+         generator: Optional[torch.Generator] = None,
+         noise_sign: Optional[int] = None,
+         output_dtype=None):
     """Turn a batched MAP solver into a layer whose backward pass is the I-MLE gradient.
 
     Args:
@@ -120,6 +125,12 @@ def imle(function: Optional[Solver] = None,
         target_noise_temperature: tau_t, scale of the noise at the target, >= 0.
         minimize: the solver minimises a cost; theta is the cost and so is the gradient's sign.
         generator: a ``torch.Generator`` for the noise (for ``imle.noise`` distributions).
+        noise_sign: None (ours): the noise perturbs the maximisation parameters, theta + tau eps,
+            which under ``minimize`` is c - tau eps, the perturb-and-MAP sample of theta = -c; +1
+            adds the noise to what the solver is given (c + tau eps under ``minimize``, as
+            torch-adaptive-imle and PyEPO do); -1 subtracts it. The target noise follows.
+        output_dtype: None: the samples in theta's dtype (default); "solver": in the dtype the
+            solver returns (as torch-imle does); or a torch.dtype.
 
     Returns:
         The layer ``f(theta, *args, **kwargs)``: theta [B, ...] -> solutions [B * S, ...] on
@@ -129,6 +140,13 @@ def imle(function: Optional[Solver] = None,
         target_distribution = TargetDistribution(alpha=1.0, beta=1.0)
     estimate, update = adapt_target(target_distribution)
     draw_noise = adapt_noise(noise_distribution)
+    if noise_sign not in (None, 1, -1) or isinstance(noise_sign, bool):
+        raise ValueError(f"noise_sign must be None, 1 or -1, got {noise_sign!r}")
+    if output_dtype not in (None, "solver") and not isinstance(output_dtype, torch.dtype):
+        raise TypeError(f"output_dtype must be None, 'solver' or a torch.dtype, got {output_dtype!r}")
+    if (minimize and noise_sign == 1) or (not minimize and noise_sign == -1):  # the other sign than ours
+        unsigned = draw_noise
+        draw_noise = lambda shape, theta, generator: -unsigned(shape, theta, generator)  # noqa: E731
     nb_samples = check_samples(nb_samples)
     input_temperature = check_non_negative("input_noise_temperature", input_noise_temperature)
     target_temperature = check_non_negative("target_noise_temperature", target_noise_temperature)
@@ -138,6 +156,7 @@ def imle(function: Optional[Solver] = None,
     def build(solver: Solver) -> Callable[..., torch.Tensor]:
         config = _Config(solver=solver, target=target_distribution, noise=noise_distribution,
                          draw_noise=draw_noise, estimate=estimate, update=update, nb_samples=nb_samples,
+                         output_dtype=output_dtype,
                          input_temperature=input_temperature, target_temperature=target_temperature,
                          minimize=minimize, generator=generator)
 

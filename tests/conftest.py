@@ -11,6 +11,9 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 def pytest_configure(config):
     config.addinivalue_line("markers", "compiled: needs imle's C extensions; skipped where they are not loaded "
                                        "(not built, or IMLE_NO_EXTENSIONS=1)")
+    config.addinivalue_line("markers", "heavy: an end-to-end run of thousands of solves (a learning loop, a sweep); "
+                                       "skipped where the extensions are not loaded, as the pure-Python solver "
+                                       "would take minutes (what it tests is not the solver)")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -23,5 +26,5 @@ def pytest_collection_modifyitems(config, items):
 
     skip = pytest.mark.skip(reason="imle's C extensions are not loaded (not built, or IMLE_NO_EXTENSIONS=1)")
     for item in items:
-        if "compiled" in item.keywords:
+        if "compiled" in item.keywords or "heavy" in item.keywords:
             item.add_marker(skip)

@@ -88,6 +88,7 @@ def test_zero_temperatures_and_large_beta_push_exactly_towards_gold():
         assert ((gradient < 0) == ((path == 1) & (gold == 0))).all()   # descent: path-only cells dearer
 
 
+@pytest.mark.heavy
 def test_learn_with_no_options_learns_the_readme_maps_winding_path_and_shows_it_moving(tmp_path):
     from imle.solvers import grid_shortest_path
     from imle_cli.render import Figure
@@ -126,6 +127,7 @@ def test_learn_takes_its_gold_from_another_map_with_gold_map(tmp_path):
 SWEEP = ["sweep", "--input-temperatures", "0,1", "--target-temperatures", "0,1", "--samples", "1,10", "--steps", 300]
 
 
+@pytest.mark.heavy
 def test_sweep_matches_per_setting_learn_runs_and_does_not_depend_on_the_worker_count(tmp_path):
     import csv
 

@@ -120,9 +120,9 @@ def test_a_descent_step_on_a_quadratic_loss_moves_the_output_towards_the_target(
 @pytest.mark.parametrize(
     "build, error, message",
     [
-        (lambda: blackbox(argmax, lambda_=0.0), ValueError, "lambda_ must be > 0"),
+        (lambda: blackbox(argmax, lambda_=0.0), ValueError, "lambda_ must be a positive finite number"),
         (lambda: blackbox(argmax, lambda_="big"), TypeError, "lambda_ must be a number"),
-        (lambda: perturbed(argmax, sigma=-1.0), ValueError, "sigma must be a finite number >= 0"),
+        (lambda: perturbed(argmax, sigma=-1.0), ValueError, "sigma must be a positive finite number"),
         (lambda: perturbed(argmax, nb_samples=0), ValueError, "nb_samples must be >= 1"),
         (lambda: perturbed(argmax, noise="uniform"), ValueError, "noise must be one of gumbel, normal"),
         (lambda: score_function(argmax, nb_samples=1), ValueError, "nb_samples must be >= 2"),

@@ -20,9 +20,9 @@ def test_defaults_are_one_and_one():
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        (dict(beta=-1.0), ValueError, "beta must be >= 0"),
+        (dict(beta=-1.0), ValueError, "beta must be a finite number >= 0"),
         (dict(alpha=float("nan")), ValueError, "alpha must be finite"),
-        (dict(beta=float("inf")), ValueError, "beta must be finite"),
+        (dict(beta=float("inf")), ValueError, "beta must be a finite number >= 0"),
         (dict(alpha="1"), TypeError, "alpha must be a number"),
         (dict(beta=None), TypeError, "beta must be a number"),
     ],
@@ -148,11 +148,11 @@ def test_adaptive_updates_after_every_backward_through_the_layer():
     [
         (lambda: TargetDistribution(beta=0.0, divide_by_beta=True), ValueError, "beta must be > 0 when divide_by_beta"),
         (lambda: TargetDistribution(divide_by_beta=1), TypeError, "divide_by_beta must be True or False"),
-        (lambda: AdaptiveTargetDistribution(beta=-1.0), ValueError, "beta must be >= 0"),
-        (lambda: AdaptiveTargetDistribution(target_norm=0.0), ValueError, "target_norm must be > 0"),
+        (lambda: AdaptiveTargetDistribution(beta=-1.0), ValueError, "beta must be a finite number >= 0"),
+        (lambda: AdaptiveTargetDistribution(target_norm=0.0), ValueError, "target_norm must be a positive finite number"),
         (lambda: AdaptiveTargetDistribution(grad_norm_decay=1.0), ValueError, r"grad_norm_decay must be in \[0, 1\)"),
         (lambda: AdaptiveTargetDistribution(beta_update_momentum=-0.1), ValueError, "beta_update_momentum must be in"),
-        (lambda: AdaptiveTargetDistribution(beta_update_step=-1.0), ValueError, "beta_update_step must be >= 0"),
+        (lambda: AdaptiveTargetDistribution(beta_update_step=-1.0), ValueError, "beta_update_step must be a finite number >= 0"),
     ],
 )
 def test_bad_variant_settings(build, error, message):
