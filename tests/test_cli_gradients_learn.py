@@ -193,7 +193,7 @@ class _Images(HTMLParser):
 
 def test_all_writes_every_figure_and_an_index(tmp_path):
     result = run("all", ASSETS / "map.png", "--gold", ASSETS / "gold.png", "--samples", 6, "--steps", 40,
-                 "--every", 10, "--out", tmp_path)
+                 "--every", 10, "--learn-samples", 4, "--out", tmp_path)
     assert result.exit_code == 0, result.stderr
     parser = _Images()
     parser.feed((tmp_path / "index.html").read_text())
@@ -228,7 +228,7 @@ def test_compare_writes_panels_and_a_gif_per_draw(tmp_path):
 
 def test_compare_learn_adds_a_loss_figure(tmp_path):
     result = run("compare", "--gold", ASSETS / "gold.png", "--samples", 3, "--estimators", "imle,aimle",
-                 "--learn", "--steps", 30, "--out", tmp_path, "--quiet")
+                 "--learn", "--steps", 30, "--learn-samples", 4, "--out", tmp_path, "--quiet")
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "compare_loss.png").exists()
 
@@ -236,7 +236,7 @@ def test_compare_learn_adds_a_loss_figure(tmp_path):
 @pytest.mark.parametrize("estimator", [e.value for e in Estimator])
 def test_learn_runs_with_every_estimator(tmp_path, estimator):
     result = run("learn", "--gold", ASSETS / "gold.png", "--estimator", estimator, "--steps", 20, "--every", 10,
-                 "--out", tmp_path)
+                 "--samples", 4, "--out", tmp_path)
     assert result.exit_code == 0, result.stderr
     assert f"{estimator}: final training loss" in result.stdout
     assert iio.imread(tmp_path / "learning_paths.gif").shape[0] == 3

@@ -187,3 +187,53 @@ def test_output_dtype_follows_theta_or_the_solver_on_request():
     assert theta.grad.dtype == torch.float32
     with pytest.raises(ValueError, match="noise_sign must be None, 1 or -1"):
         imle(top_k, noise_sign=2)
+
+
+# ---- the PyEPO-equivalent settings against PyEPO itself ----
+
+def test_pyepo_implicit_mle_settings_give_pyepos_gradient_bit_for_bit():
+    """PyEPO's implicitMLE on its OR-Tools shortest-path model, and ours with the settings of the
+    README's migration table, on the same fixed noise: the same solutions and gradients. PyEPO
+    returns the mean over samples and differentiates through it; a loss linear in that mean has
+    the same gradient as the same loss on the sum of our per-sample outputs. lambda = 8 and 4
+    samples make every division and mean exact in float32, so the two agree bit for bit (PyEPO
+    divides by lambda + 1e-8, which float32 rounds to lambda)."""
+    pytest.importorskip("ortools")
+    pyepo_func = pytest.importorskip("pyepo.func")
+    from pyepo.model.ort import shortestPathModel
+
+    model = shortestPathModel(grid=(4, 4))
+    batch, samples, sigma, lambd = 3, 4, 1.0, 8.0
+    generator = torch.Generator().manual_seed(0)
+    costs = torch.rand(batch, model.num_cost, generator=generator) + 0.1
+    noise = SumOfGammaNoiseDistribution(k=5.0, nb_iterations=10).sample([batch, samples, model.num_cost],
+                                                                         generator=generator)
+    weights = torch.randn(batch, model.num_cost, generator=generator)  # the loss <w, solution>
+
+    class PyEPONoise:
+        def sample(self, size, device=None, dtype=torch.float32):
+            return noise.to(dtype).reshape(size)
+
+    def solve_each(cost_batch):  # PyEPO's model, one instance at a time, minimising
+        solutions = []
+        for cost in cost_batch:
+            model.setObj(cost.detach().numpy())
+            solution, _ = model.solve()
+            solutions.append(torch.as_tensor(np.asarray(solution), dtype=cost_batch.dtype))
+        return torch.stack(solutions)
+
+    theirs_cost = costs.clone().requires_grad_()
+    layer = pyepo_func.implicitMLE(model, n_samples=samples, sigma=sigma, lambd=lambd, distribution=PyEPONoise())
+    theirs_mean = layer(theirs_cost)
+    (theirs_mean * weights).sum().backward()
+
+    ours_cost = costs.clone().requires_grad_()
+    ours = imle(solve_each, target_distribution=TargetDistribution(beta=lambd, divide_by_beta=True),
+                noise_distribution=FixedNoise(noise), nb_samples=samples, input_noise_temperature=sigma,
+                target_noise_temperature=sigma, minimize=True, noise_sign=1)
+    ours_samples = ours(ours_cost).view(batch, samples, -1)
+    (ours_samples.sum(dim=1) * weights).sum().backward()
+
+    assert torch.equal(ours_samples.mean(dim=1), theirs_mean)
+    assert (ours_cost.grad - theirs_cost.grad).abs().max().item() == 0.0
+    assert ours_cost.grad.abs().sum() > 0  # a real gradient, not two zeros

@@ -111,7 +111,7 @@ STILLS = {
 OPTIONS = {
     "sample": ["--samples", 3], "gradients": ["--samples", 3], "annotate": [],
     "learn": ["--steps", 10, "--samples", 2], "noise": ["--draws", 200],
-    "compare": ["--samples", 2, "--estimators", "imle,blackbox", "--learn", "--steps", 5],
+    "compare": ["--samples", 2, "--estimators", "imle,blackbox", "--learn", "--steps", 5, "--learn-samples", 2],
     "sweep": ["--input-temperatures", "1", "--target-temperatures", "0,1", "--samples", "2", "--steps", 5,
               "--workers", 1],
 }
