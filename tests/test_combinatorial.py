@@ -1,0 +1,144 @@
+"""Solvers beyond grids: optimal against brute force on small random instances, usable under every
+estimator, and clear about infeasible, unbounded and misshapen inputs."""
+import itertools
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from imle import AdaptiveTargetDistribution, GumbelNoiseDistribution, imle
+from imle.peers import blackbox, perturbed
+from imle.solvers import assignment, from_pyepo, ilp, spanning_tree
+
+weights = st.floats(-10, 10, allow_nan=False, width=32)
+
+
+@settings(max_examples=40, deadline=None)
+@given(d=st.integers(1, 6), data=st.data())
+def test_ilp_is_optimal_against_brute_force(d, data):
+    m = data.draw(st.integers(1, 3))
+    A = data.draw(arrays(np.float64, (m, d), elements=st.integers(-3, 5).map(float)))
+    b = data.draw(arrays(np.float64, (m,), elements=st.integers(0, 8).map(float)))  # y = 0 is feasible
+    theta = data.draw(arrays(np.float64, (2, d), elements=weights))
+    y = ilp(A_ub=A, b_ub=b)(torch.from_numpy(theta)).numpy()
+    for objective, solution in zip(theta, y):
+        feasible = [np.array(x) for x in itertools.product((0.0, 1.0), repeat=d) if (A @ np.array(x) <= b + 1e-9).all()]
+        best = max(float(objective @ x) for x in feasible)
+        assert (A @ solution <= b + 1e-9).all() and set(np.unique(solution)) <= {0.0, 1.0}
+        assert float(objective @ solution) == pytest.approx(best, abs=1e-6)
+
+
+def test_linear_relaxation_and_equality_constraints():
+    # choose exactly two of four, LP relaxation of a knapsack: fractional where the ILP is not
+    exactly_two = ilp(A_eq=[[1.0, 1.0, 1.0, 1.0]], b_eq=[2.0])
+    assert exactly_two(torch.tensor([[1.0, 4.0, 3.0, 2.0]])).tolist() == [[0.0, 1.0, 1.0, 0.0]]
+    relaxed = ilp(A_ub=[[2.0, 2.0]], b_ub=[3.0], integer=False)(torch.tensor([[1.0, 1.0]]))
+    assert float(relaxed.sum()) == pytest.approx(1.5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 4), m=st.integers(1, 4), data=st.data())
+def test_assignment_is_optimal_against_brute_force(n, m, data):
+    theta = data.draw(arrays(np.float64, (n, m), elements=weights))
+    y = assignment(torch.from_numpy(theta)[None])[0].numpy()
+    k = min(n, m)
+    assert y.sum() == k and (y.sum(0) <= 1).all() and (y.sum(1) <= 1).all()
+    rows = list(itertools.permutations(range(n), k)) if n >= m else [tuple(range(n))]
+    best = -np.inf
+    for chosen_rows in itertools.permutations(range(n), k):
+        for chosen_cols in itertools.permutations(range(m), k):
+            best = max(best, sum(theta[r, c] for r, c in zip(chosen_rows, chosen_cols)))
+    assert float((theta * y).sum()) == pytest.approx(best, abs=1e-6)
+    assert rows  # the brute force looked at some matching
+
+
+def trees(n):
+    """Every spanning tree of the complete graph on n nodes, as edge lists (brute force)."""
+    edges = list(itertools.combinations(range(n), 2))
+    for subset in itertools.combinations(edges, n - 1):
+        parent = list(range(n))
+
+        def find(x):
+            while parent[x] != x:
+                x = parent[x]
+            return x
+        joined = 0
+        for a, b in subset:
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[ra] = rb
+                joined += 1
+        if joined == n - 1:
+            yield subset
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(2, 5), data=st.data())
+def test_spanning_tree_is_optimal_against_brute_force(n, data):
+    theta = data.draw(arrays(np.float64, (n, n), elements=weights))
+    y = spanning_tree(torch.from_numpy(theta)[None])[0].numpy()
+    assert (y == y.T).all() and y.sum() == 2 * (n - 1) and np.trace(y) == 0
+    chosen = float((np.triu(y, 1) * theta).sum())
+    best = max(sum(theta[a, b] for a, b in tree) for tree in trees(n))
+    assert chosen == pytest.approx(best, abs=1e-6)
+
+
+def test_from_pyepo_is_optimal_against_our_ilp_on_a_knapsack():
+    pytest.importorskip("ortools")
+    from pyepo.model.ort import knapsackModel
+
+    weights_, capacity = np.array([[3.0, 4.0, 5.0, 2.0, 6.0]]), np.array([9.0])
+    model = from_pyepo(knapsackModel(weights=weights_, capacity=capacity))
+    ours = ilp(A_ub=weights_, b_ub=capacity)
+    values = torch.tensor([[3.0, 4.0, 5.0, 3.0, 7.0], [1.0, -2.0, 6.0, 2.0, 1.0]])
+    a, b = model(values), ours(values)
+    torch.testing.assert_close((a * values).sum(1), (b * values).sum(1))
+
+
+@pytest.mark.parametrize("solver, theta", [
+    (ilp(A_ub=[[1.0, 1.0, 1.0, 1.0]], b_ub=[2.0]), torch.randn(3, 4)),
+    (assignment, torch.randn(3, 3, 3)),
+    (spanning_tree, torch.randn(3, 4, 4)),
+])
+@pytest.mark.parametrize("estimator", ["imle", "adaptive", "blackbox", "perturbed"])
+def test_every_solver_under_every_estimator(solver, theta, estimator):
+    layers = {
+        "imle": lambda: imle(solver, noise_distribution=GumbelNoiseDistribution(), nb_samples=2),
+        "adaptive": lambda: imle(solver, target_distribution=AdaptiveTargetDistribution(per_instance=False),
+                                 noise_distribution=GumbelNoiseDistribution(), nb_samples=2, minimize=True),
+        "blackbox": lambda: blackbox(solver, lambda_=5.0),
+        "perturbed": lambda: perturbed(solver, nb_samples=3, minimize=True),
+    }
+    theta = theta.clone().requires_grad_()
+    y = layers[estimator]()(theta)
+    (y * torch.randn_like(y)).sum().backward()
+    assert theta.grad.shape == theta.shape and torch.isfinite(theta.grad).all()
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: ilp(A_ub=[[1.0, 1.0]], b_ub=[-1.0])(torch.ones(2, 2)), ValueError,
+     "integer linear program of instance 0 is infeasible"),
+    (lambda: ilp(A_ub=[[1.0, -1.0]], b_ub=[0.0], bounds=(0, None))(torch.tensor([[0.0, 0.0], [1.0, 1.0]])),
+     ValueError, "instance 1 is unbounded"),
+    (lambda: ilp(A_ub=[[1.0, 1.0]], b_ub=[1.0])(torch.ones(2, 3)), ValueError, "theta has 3 variables per instance"),
+    (lambda: ilp(A_ub=[[1.0, 1.0]])(torch.ones(2, 2)), ValueError, "A_ub and its right-hand side"),
+    (lambda: assignment(torch.ones(2, 3)), ValueError, "theta must have 3 dimensions"),
+    (lambda: spanning_tree(torch.ones(1, 2, 3)), ValueError, r"theta must be \[N, n, n\]"),
+    (lambda: assignment(torch.tensor([[[float("nan")]]])), ValueError, "NaN or infinite"),
+    (lambda: from_pyepo(object()), TypeError, "optmodel must be a PyEPO optModel"),
+])
+def test_bad_inputs_name_the_problem(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_import_imle_imports_neither_scipy_nor_pyepo():
+    import subprocess
+    import sys
+
+    code = "import sys, imle, imle.solvers; print('scipy' in sys.modules, 'pyepo' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.split() == \
+        ["False", "False"]
