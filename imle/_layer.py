@@ -100,6 +100,23 @@ def call_solver(solver: Solver, theta_max: torch.Tensor, minimize: bool, args: t
     return y.detach().to(device=theta_max.device, dtype=y.dtype if keep_dtype else theta_max.dtype)
 
 
+def autograd_layer(function: Optional[Solver], function_class, make_config: Callable[[Solver], object],
+                   attribute: str):
+    """The layer ``f(theta, *args, **kwargs) = function_class.apply(theta, config, args, kwargs)``
+    with ``config = make_config(solver)`` (kept on the layer as ``attribute``), or the decorator
+    that builds it: what every estimator's public function returns."""
+    def build(solver: Solver) -> Callable[..., torch.Tensor]:
+        config = make_config(solver)
+
+        def layer(theta: torch.Tensor, *args, **kwargs) -> torch.Tensor:
+            return function_class.apply(check_theta(theta), config, args, kwargs)
+
+        setattr(layer, attribute, config)
+        return layer
+
+    return layer_or_decorator(function, build)
+
+
 def layer_or_decorator(function: Optional[Solver], build: Callable[[Solver], Callable]):
     """``build(function)`` when a solver is given, else the decorator that builds it."""
     def checked_build(solver: Solver) -> Callable:

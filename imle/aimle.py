@@ -45,7 +45,7 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from imle import _checks
-from imle._layer import NoiseDraw, Solver, adapt_noise, check_theta, layer_or_decorator
+from imle._layer import NoiseDraw, Solver, adapt_noise, autograd_layer
 from imle.target import AdaptiveTargetDistribution
 
 
@@ -152,13 +152,5 @@ def aimle(function: Optional[Solver] = None, target_distribution=None, noise_dis
                     symmetric=_checks.flag("symmetric_perturbation", symmetric_perturbation),
                     minimize=_checks.flag("_is_minimization", _is_minimization))
 
-    def build(solver: Solver) -> Callable[..., torch.Tensor]:
-        config = _AIMLEConfig(solver=solver, **settings)
-
-        def layer(theta: torch.Tensor, *args, **kwargs) -> torch.Tensor:
-            return _AIMLEFunction.apply(check_theta(theta), config, args, kwargs)
-
-        layer.aimle_config = config
-        return layer
-
-    return layer_or_decorator(function, build)
+    return autograd_layer(function, _AIMLEFunction, lambda solver: _AIMLEConfig(solver=solver, **settings),
+                          "aimle_config")

@@ -38,8 +38,8 @@ from typing import Callable, Optional
 import torch
 from torch.autograd.function import once_differentiable
 
-from imle._layer import (Solver, call_solver, check_flag, check_generator, check_positive, check_samples,
-                         check_theta, layer_or_decorator)
+from imle._layer import (Solver, autograd_layer, call_solver, check_flag, check_generator, check_positive,
+                         check_samples)
 from imle.noise import GumbelNoiseDistribution
 
 NOISES = ("gumbel", "normal")
@@ -160,16 +160,8 @@ class _ScoreFunction(torch.autograd.Function):
 
 
 def _make(function, function_class, settings: dict) -> Callable:
-    def build(solver: Solver) -> Callable[..., torch.Tensor]:
-        frozen = _Settings(solver=solver, **settings)
-
-        def layer(theta: torch.Tensor, *args, **kwargs) -> torch.Tensor:
-            return function_class.apply(check_theta(theta), frozen, args, kwargs)
-
-        layer.estimator_settings = frozen
-        return layer
-
-    return layer_or_decorator(function, build)
+    return autograd_layer(function, function_class, lambda solver: _Settings(solver=solver, **settings),
+                          "estimator_settings")
 
 
 def blackbox(function: Optional[Solver] = None, *, lambda_: float = 1.0, minimize: bool = False):

@@ -41,8 +41,8 @@ from typing import Any, Callable, Optional
 import torch
 from torch.autograd.function import once_differentiable
 
-from imle._layer import (NoiseDraw, Solver, adapt_noise, call_solver, check_flag, check_generator,
-                         check_non_negative, check_samples, check_theta, layer_or_decorator, noise_shape)
+from imle._layer import (NoiseDraw, Solver, adapt_noise, autograd_layer, call_solver, check_flag, check_generator,
+                         check_non_negative, check_samples, noise_shape)
 from imle.noise import BaseNoiseDistribution
 from imle.target import BaseTargetDistribution, Estimate, TargetDistribution, adapt_target
 
@@ -153,17 +153,8 @@ def imle(function: Optional[Solver] = None,
     check_flag("minimize", minimize)
     check_generator(generator)
 
-    def build(solver: Solver) -> Callable[..., torch.Tensor]:
-        config = _Config(solver=solver, target=target_distribution, noise=noise_distribution,
-                         draw_noise=draw_noise, estimate=estimate, update=update, nb_samples=nb_samples,
-                         output_dtype=output_dtype,
-                         input_temperature=input_temperature, target_temperature=target_temperature,
-                         minimize=minimize, generator=generator)
-
-        def layer(theta: torch.Tensor, *args, **kwargs) -> torch.Tensor:
-            return _IMLEFunction.apply(check_theta(theta), config, args, kwargs)
-
-        layer.imle_config = config
-        return layer
-
-    return layer_or_decorator(function, build)
+    return autograd_layer(function, _IMLEFunction, lambda solver: _Config(
+        solver=solver, target=target_distribution, noise=noise_distribution, draw_noise=draw_noise,
+        estimate=estimate, update=update, nb_samples=nb_samples, output_dtype=output_dtype,
+        input_temperature=input_temperature, target_temperature=target_temperature, minimize=minimize,
+        generator=generator), "imle_config")

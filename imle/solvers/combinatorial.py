@@ -21,7 +21,7 @@ Example:
 """
 from __future__ import annotations
 
-from typing import Callable, Optional, Sequence
+from typing import Callable
 
 import numpy as np
 import torch
