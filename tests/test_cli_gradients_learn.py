@@ -108,7 +108,7 @@ def test_learn_with_no_options_learns_the_readme_maps_winding_path_and_shows_it_
 
 def test_learn_result_arrays():
     gold = load_gold(ASSETS / "gold.png", None).astype(float)
-    result = experiments.learn_map(gold, steps=60, every=20, seed=0)
+    result = experiments.learn_map(gold, steps=60, every=20, seed=0, samples=2)
     assert result.steps.tolist() == [0, 20, 40, 60]
     assert result.weights.shape == (4, 16, 16) and result.paths.shape == (4, 16, 16)
     assert result.losses.shape == (60,)
