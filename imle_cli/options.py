@@ -22,7 +22,8 @@ import typer
 from imle_cli.errors import UserError
 from imle_cli.reporting import user_errors
 
-#: Most frames in one GIF: frames are held in memory (about 250 KB each) until it is written.
+#: Most frames in one GIF: frames are streamed to disk, but each takes time to draw and space to
+#: keep (see --max-gif-mb); beyond this a GIF is no figure anyone watches.
 MAX_FRAMES = 2000
 
 
@@ -119,7 +120,7 @@ OPTIONS: Dict[str, Option] = dict(
                    "colours and pen): the gold follows the stroke."),
     samples=Option("--samples", int, 100, "Perturb-and-MAP draws per map (per step in learn).",
                    [AT_LEAST_1, (lambda v: v <= MAX_FRAMES, f"at most {MAX_FRAMES} (one GIF frame each in sample "
-                                 "and gradients, all held in memory while the GIF is written)")]),
+                                 "and gradients)")]),
     learn_samples=Option("--learn-samples", int, 50, "Samples per learning step.", [AT_LEAST_1]),
     input_temperatures=Option("--input-temperatures", str, "0,1,2,5", "Input temperatures to sweep (comma-separated)."),
     target_temperatures=Option("--target-temperatures", str, "0,1,2,5",
