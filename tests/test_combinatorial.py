@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from imle import AdaptiveTargetDistribution, GumbelNoiseDistribution, imle
+from imle import AdaptiveTargetDistribution, GumbelNoiseDistribution, TargetDistribution, imle
 from imle.peers import blackbox, perturbed
 from imle.solvers import assignment, from_pyepo, ilp, spanning_tree
 
@@ -29,6 +29,17 @@ def test_ilp_is_optimal_against_brute_force(d, data):
         best = max(float(objective @ x) for x in feasible)
         assert (A @ solution <= b + 1e-9).all() and set(np.unique(solution)) <= {0.0, 1.0}
         assert float(objective @ solution) == pytest.approx(best, abs=1e-6)
+
+
+def test_a_minimising_ilp_and_a_minimising_pyepo_model_take_costs_under_minimize():
+    cheapest_two = ilp(A_eq=[[1.0, 1.0, 1.0, 1.0]], b_eq=[2.0], minimize=True)
+    costs = torch.tensor([[1.0, 4.0, 3.0, 2.0]], requires_grad=True)
+    y = imle(cheapest_two, target_distribution=TargetDistribution(beta=10.0), minimize=True)(costs)
+    assert y.tolist() == [[1.0, 0.0, 0.0, 1.0]]  # the two cheapest
+    y.backward(torch.tensor([[0.0, -1.0, 0.0, 0.0]]))  # the loss falls if item 1 is taken
+    # target costs c + 10 dy = [1, -6, 3, 2] take items 0 and 1: the gradient makes item 1 cheaper
+    # and item 3 dearer under descent
+    assert costs.grad.tolist() == [[0.0, 1.0, 0.0, -1.0]]
 
 
 def test_linear_relaxation_and_equality_constraints():
@@ -108,9 +119,9 @@ def test_every_solver_under_every_estimator(solver, theta, estimator):
     layers = {
         "imle": lambda: imle(solver, noise_distribution=GumbelNoiseDistribution(), nb_samples=2),
         "adaptive": lambda: imle(solver, target_distribution=AdaptiveTargetDistribution(per_instance=False),
-                                 noise_distribution=GumbelNoiseDistribution(), nb_samples=2, minimize=True),
+                                 noise_distribution=GumbelNoiseDistribution(), nb_samples=2),
         "blackbox": lambda: blackbox(solver, lambda_=5.0),
-        "perturbed": lambda: perturbed(solver, nb_samples=3, minimize=True),
+        "perturbed": lambda: perturbed(solver, nb_samples=3),
     }
     theta = theta.clone().requires_grad_()
     y = layers[estimator]()(theta)

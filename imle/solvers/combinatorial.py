@@ -1,8 +1,10 @@
 """Solvers beyond grids: integer linear programs, matchings, spanning trees, and PyEPO models.
 
 Every solver here takes a batch and returns solutions of the same shape, on the input's device
-and dtype, maximising ``<theta, y>`` (the library's convention: with an estimator's
-``minimize=True`` the same solvers minimise costs). SciPy (HiGHS, the Hungarian method, csgraph)
+and dtype. They maximise ``<theta, y>``, the library's convention, except where they are built to
+minimise (``ilp(..., minimize=True)``, a minimising PyEPO model): an estimator's
+``minimize=True`` hands the solver costs and expects it to minimise them, as
+``grid_shortest_path`` does. SciPy (HiGHS, the Hungarian method, csgraph)
 is imported when a solver is first called, never at ``import imle``; PyEPO only by
 :func:`from_pyepo`'s user, who already has it.
 
@@ -11,7 +13,8 @@ is imported when a solver is first called, never at ``import imle``; PyEPO only 
 * :func:`assignment` - the 0/1 matching of maximum total weight of an [n, m] weight matrix;
 * :func:`spanning_tree` - the symmetric 0/1 adjacency of a maximum-weight spanning tree of the
   complete graph on n nodes;
-* :func:`from_pyepo` - a PyEPO ``optModel`` (any of its back ends) as a batched solver.
+* :func:`from_pyepo` - a PyEPO ``optModel`` (any of its back ends) as a batched solver, in the
+  model's own sense.
 
 Example:
     >>> import torch
@@ -41,8 +44,10 @@ def _placed(solutions: np.ndarray, like: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(solutions)).to(device=like.device, dtype=like.dtype)
 
 
-def ilp(A_ub=None, b_ub=None, A_eq=None, b_eq=None, bounds=(0, 1), integer: bool = True) -> Callable:
-    """A batched solver ``theta [N, d] -> y [N, d]`` of ``max <theta, y>`` subject to the given
+def ilp(A_ub=None, b_ub=None, A_eq=None, b_eq=None, bounds=(0, 1), integer: bool = True,
+        minimize: bool = False) -> Callable:
+    """A batched solver ``theta [N, d] -> y [N, d]`` of ``max <theta, y>`` (``min`` with
+    ``minimize``: then theta are costs, for an estimator's ``minimize=True``) subject to the given
     constraints (the same for every instance), by HiGHS (``scipy.optimize.milp``).
 
     Args:
@@ -80,7 +85,7 @@ def ilp(A_ub=None, b_ub=None, A_eq=None, b_eq=None, bounds=(0, 1), integer: bool
         values = theta.detach().cpu().double().numpy()
         out = np.empty_like(values)
         for index, objective in enumerate(values):
-            result = milp(-objective, constraints=linear, bounds=Bounds(low, high),
+            result = milp(objective if minimize else -objective, constraints=linear, bounds=Bounds(low, high),
                           integrality=np.ones(d) if integer else None)
             if result.status != 0 or result.x is None:
                 problem = {2: "infeasible", 3: "unbounded"}.get(result.status)
@@ -144,23 +149,19 @@ def spanning_tree(theta: torch.Tensor) -> torch.Tensor:
 
 
 def from_pyepo(optmodel) -> Callable:
-    """A PyEPO ``optModel`` as a batched solver ``theta [N, d] -> y [N, d]`` maximising
-    ``<theta, y>`` over the model's feasible set, whatever the model's own sense and back end:
-    a minimising model is given ``-theta``. Use it under ``minimize=True`` for cost models, like
-    every other solver here."""
+    """A PyEPO ``optModel`` (any back end) as a batched solver ``theta [N, d] -> y [N, d]`` that
+    optimises in the model's own sense: a minimising model (PyEPO's shortest paths) minimises
+    the costs it is given, so use it under an estimator's ``minimize=True``; a maximising one
+    (a knapsack) maximises ``<theta, y>``, the plain convention. As PyEPO's own modules do."""
     for name in ("setObj", "solve", "modelSense"):
         if not hasattr(optmodel, name):
             raise TypeError(f"optmodel must be a PyEPO optModel (with {name}), got {type(optmodel).__name__}")
-    from pyepo import EPO
-
-    minimising = optmodel.modelSense == EPO.MINIMIZE
-
     def solve(theta: torch.Tensor) -> torch.Tensor:
         theta = _as_batch(theta, "theta", 2)
         values = theta.detach().cpu().double().numpy()
         out = []
         for index, objective in enumerate(values):
-            optmodel.setObj(-objective if minimising else objective)
+            optmodel.setObj(objective)
             try:
                 solution, _ = optmodel.solve()
             except Exception as error:
