@@ -28,12 +28,6 @@ class SampleResult:
     unperturbed: np.ndarray  # [H, W] uint8, the shortest path without noise
     k: float                 # Sum-of-Gamma k used (the unperturbed path's length by default)
 
-    @property
-    def marginals(self) -> np.ndarray:
-        """[S, H, W] float64: share of draws 1..i that visit each cell, for every i."""
-        counts = np.cumsum(self.paths, axis=0, dtype=np.float64)
-        return counts / np.arange(1, len(self.paths) + 1)[:, None, None]
-
 
 def noise_distribution(noise: str, k: float, iterations: int):
     """The library's noise object for a --noise name (None for 'none')."""
