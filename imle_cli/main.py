@@ -52,12 +52,9 @@ def _load_inputs(job: Job, s: Settings, reporter: Reporter, needs_map: bool, nee
     if not needs_gold:
         return
     if s.gold is not None:
-        notices: List[str] = []
         job.gold = maps.load_gold(s.gold, None if job.costs is None else job.costs.shape, s.neighbourhood,
-                                  invert=s.invert, notices=notices, max_pixels=s.max_pixels)
+                                  invert=s.invert, max_pixels=s.max_pixels)  # notices: maps.NOTICES
         job.gold_source = Path(s.gold).name
-        for text in notices:
-            reporter.notice(text)
     elif s.gold_map is not None:
         other = maps.load_map(s.gold_map, **s.map_options).costs
         if job.costs is not None:

@@ -355,7 +355,7 @@ NEIGHBOURS = {
 
 
 def load_gold(path: Path, shape: Optional[Tuple[int, int]], neighbourhood: int = 8, *,
-              invert: bool = False, notices: Optional[List[str]] = None, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+              invert: bool = False, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """A gold path file -> uint8 mask: bright image cells (dark ones with ``invert``), or the
     non-zero cells of an array (the zero ones with ``invert``).
 
@@ -382,8 +382,8 @@ def load_gold(path: Path, shape: Optional[Tuple[int, int]], neighbourhood: int =
         if invert:
             luminance = 1.0 - luminance
         cells, notice = gold_cells(luminance, shape, path.name)
-        if notice and notices is not None:
-            notices.append(notice)
+        if notice:
+            NOTICES.append(notice)
         mask = cells > 0.5
         if notice:  # a drawing rather than gold data, most likely: say what turns one into a path
             try:
