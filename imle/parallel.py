@@ -57,6 +57,12 @@ import torch
 
 EXECUTORS = ("serial", "process", "ray")
 
+#: Seconds of solving a chunk of instances should hold at least: each chunk costs a round trip
+#: through the pool (about a millisecond on a busy 2-core machine), so chunks of 20 ms keep that
+#: under 5%. Fast solvers get fewer, larger chunks; slow ones up to four per worker, which
+#: balances instances of uneven difficulty.
+MIN_CHUNK_SECONDS = 0.02
+
 #: Seconds a new process pool may take to start its workers (spawned: each imports torch), apart
 #: from any call's ``timeout``.
 STARTUP_TIMEOUT = 120.0
@@ -120,7 +126,15 @@ def new_process_pool(workers: int) -> ProcessPoolExecutor:
 
 
 class SolverError(RuntimeError):
-    """The user's solver raised on an instance; the message names it and the original error."""
+    """The user's solver failed on an instance; the message names it and the original error.
+
+    Attributes: ``index`` (the instance), ``kind`` (the original exception's class name, or None
+    for an unusable solution) and ``detail`` (its message), for callers that word their own error.
+    """
+
+    def __init__(self, message: str, index: int, kind: Optional[str] = None, detail: str = ""):
+        super().__init__(message)
+        self.index, self.kind, self.detail = index, kind, detail
 
 
 class WorkerError(RuntimeError):
@@ -128,13 +142,14 @@ class WorkerError(RuntimeError):
 
 
 def _solve_chunk(solver: Callable, instances: Sequence[np.ndarray], start: int, args: tuple, kwargs: dict) -> list:
-    """Run in a worker: solve each instance; on an exception return ('error', index, message)."""
+    """Run in a worker: solve each instance; on an exception return ('error', index, class name,
+    message) in place of the chunk's solutions."""
     results = []
     for offset, instance in enumerate(instances):
         try:
             results.append(np.asarray(solver(instance, *args, **kwargs)))
         except Exception as error:  # reported to the caller with the instance's index
-            return [("error", start + offset, f"{type(error).__name__}: {error}")]
+            return [("error", start + offset, type(error).__name__, str(error))]
     return results
 
 
@@ -149,16 +164,16 @@ def _check_results(chunks: List[list]) -> List[np.ndarray]:
     flat = []
     for results in chunks:
         if results and isinstance(results[0], tuple) and results[0][:1] == ("error",):
-            _, index, message = results[0]
-            raise SolverError(f"the solver failed on instance {index}: {message}")
+            _, index, kind, detail = results[0]
+            raise SolverError(f"the solver failed on instance {index}: {kind}: {detail}", index, kind, detail)
         flat.extend(results)
     for index, result in enumerate(flat):
         array = np.asarray(result)
         if array.dtype.kind not in "biuf":
             raise SolverError(f"the solver returned {array.dtype} values for instance {index}; solutions must be "
-                              "real numbers")
+                              "real numbers", index)
         if array.dtype.kind == "f" and not np.isfinite(array).all():
-            raise SolverError(f"the solver returned NaN or infinite values for instance {index}")
+            raise SolverError(f"the solver returned NaN or infinite values for instance {index}", index)
     return flat
 
 
@@ -184,6 +199,7 @@ class BatchedSolver:
         self.address, self.to_numpy = address, to_numpy
         self._pool: Optional[ProcessPoolExecutor] = None
         self._remote = None
+        self._pace: Optional[float] = None  # seconds of one worker per instance, by the last call
         _LIVE.add(self)
 
     # ---- public ----
@@ -199,9 +215,11 @@ class BatchedSolver:
         if self.executor == "serial":
             results = _check_results([_solve_chunk(self.solver, instances, 0, args, kwargs)])
         elif self.executor == "process":
-            results = self._run_process(instances, args, kwargs)
+            self._pool_or_new()  # started before the call's clock, and the pace's, start
+            results = self._spread(lambda parts: self._run_process(instances, parts, args, kwargs), instances)
         else:
-            results = self._run_ray(instances, args, kwargs)
+            self._ray_ready()
+            results = self._spread(lambda parts: self._run_ray(instances, parts, args, kwargs), instances)
         stacked = np.stack([np.asarray(r) for r in results])
         if stacked.shape != tuple(theta.shape):
             raise ValueError(f"the solver must return one solution of shape {tuple(theta.shape[1:])} per instance, "
@@ -224,18 +242,34 @@ class BatchedSolver:
         return f"BatchedSolver({getattr(self.solver, '__name__', self.solver)!r}, executor={self.executor!r}, " \
                f"workers={self.workers})"
 
+    def _parts(self, count: int) -> int:
+        """How many chunks to cut ``count`` instances into: four per worker, but no more than keep
+        each at MIN_CHUNK_SECONDS of work at the last call's pace (and at least one per worker)."""
+        most = 4 * self.workers
+        if self._pace is None:
+            return most
+        return max(self.workers, min(most, int(count * self._pace / MIN_CHUNK_SECONDS)))
+
+    def _spread(self, run, instances) -> List[np.ndarray]:
+        """Run a pool call (``run(chunks)``, its pool started) and note its pace for the next call's
+        chunks."""
+        start = time.perf_counter()
+        results = run(_chunks(len(instances), self._parts(len(instances))))
+        self._pace = (time.perf_counter() - start) * min(self.workers, len(instances)) / len(instances)
+        return results
+
     # ---- process pool ----
     def _pool_or_new(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = new_process_pool(self.workers)  # started before the call's clock starts
         return self._pool
 
-    def _run_process(self, instances, args, kwargs) -> List[np.ndarray]:
+    def _run_process(self, instances, parts: List[range], args, kwargs) -> List[np.ndarray]:
         pool = self._pool_or_new()
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
         try:
             futures = [pool.submit(_solve_chunk, self.solver, instances[part.start:part.stop], part.start, args, kwargs)
-                       for part in _chunks(len(instances), 4 * self.workers)]
+                       for part in parts]
             return _check_results([future.result(timeout=None if deadline is None
                                                  else max(0.0, deadline - time.monotonic()))
                                    for future in futures])
@@ -257,16 +291,19 @@ class BatchedSolver:
             raise
 
     # ---- Ray ----
-    def _run_ray(self, instances, args, kwargs) -> List[np.ndarray]:
+    def _ray_ready(self) -> None:
         ray = _import_ray()
         if not ray.is_initialized():
             ray.init(address=self.address, num_cpus=None if self.address else self.workers,
                      include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
         if self._remote is None:
             self._remote = ray.remote(_solve_chunk)
+
+    def _run_ray(self, instances, parts: List[range], args, kwargs) -> List[np.ndarray]:
+        ray = _import_ray()
         solver_ref = ray.put(self.solver)
         refs = [self._remote.remote(solver_ref, instances[part.start:part.stop], part.start, args, kwargs)
-                for part in _chunks(len(instances), 4 * self.workers)]
+                for part in parts]
         try:
             return _check_results(ray.get(refs, timeout=self.timeout))
         except ray.exceptions.GetTimeoutError:

@@ -129,6 +129,38 @@ def test_every_solver_under_every_estimator(solver, theta, estimator):
     assert theta.grad.shape == theta.shape and torch.isfinite(theta.grad).all()
 
 
+class Picky:
+    """A PyEPO-like model (setObj, solve, modelSense) without a rebuild recipe, that refuses negative costs."""
+    modelSense = 1
+
+    def setObj(self, c):
+        self.c = np.asarray(c)
+
+    def solve(self):
+        if (self.c < 0).any():
+            raise RuntimeError("no negative costs")
+        return (self.c == self.c.min()).astype(float), float(self.c.min())
+
+
+def test_ilp_and_pyepo_models_over_processes_give_the_serial_solutions():
+    pytest.importorskip("ortools")
+    from pyepo.model.ort import knapsackModel
+
+    weights_ = np.array([[3.0, 4.0, 5.0, 2.0, 6.0, 1.0]])
+    values = torch.rand(24, 6, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    with ilp(A_ub=weights_, b_ub=[9.0], executor="process", workers=2) as spread, \
+            from_pyepo(knapsackModel(weights=weights_, capacity=np.array([9.0])), executor="process", workers=2) as model:
+        assert repr(spread) == "ilp(width=6, integer=True, minimize=False, executor='process')"
+        serial = ilp(A_ub=weights_, b_ub=[9.0])(values)
+        torch.testing.assert_close(spread(values), serial, rtol=0, atol=0)
+        torch.testing.assert_close(model(values), serial, rtol=0, atol=0)  # no ties among random values
+        torch.testing.assert_close(model(values), serial, rtol=0, atol=0)  # the workers' rebuilt models reused
+    unbounded_when_rising = ilp(A_ub=[[1.0, -1.0]], b_ub=[0.0], bounds=(0, None), executor="process", workers=2)
+    theta = torch.tensor([[-1.0, -1.0]] * 5 + [[1.0, 1.0]] + [[0.0, -2.0]] * 2)
+    with unbounded_when_rising, pytest.raises(ValueError, match="integer linear program of instance 5 is unbounded"):
+        unbounded_when_rising(theta)
+
+
 @pytest.mark.parametrize("call, error, message", [
     (lambda: ilp(A_ub=[[1.0, 1.0]], b_ub=[-1.0])(torch.ones(2, 2)), ValueError,
      "integer linear program of instance 0 is infeasible"),
@@ -139,7 +171,12 @@ def test_every_solver_under_every_estimator(solver, theta, estimator):
     (lambda: assignment(torch.ones(2, 3)), ValueError, "theta must have 3 dimensions"),
     (lambda: spanning_tree(torch.ones(1, 2, 3)), ValueError, r"theta must be \[N, n, n\]"),
     (lambda: assignment(torch.tensor([[[float("nan")]]])), ValueError, "NaN or infinite"),
+    (lambda: ilp(A_ub=[[1.0, 1.0]], b_ub=[1.0], bounds=[(0, 1)]), ValueError, "bounds must be one .* or 2 of them"),
+    (lambda: ilp(A_ub=[[1.0]], b_ub=[1.0], executor="threads"), ValueError, "executor must be one of"),
     (lambda: from_pyepo(object()), TypeError, "optmodel must be a PyEPO optModel"),
+    (lambda: from_pyepo(Picky(), executor="process"), TypeError, "lacks .PyEPO >= 2.2 has it"),
+    (lambda: from_pyepo(Picky())(torch.tensor([[1.0, 2.0], [-1.0, 2.0]])), ValueError,
+     "the PyEPO model failed on instance 1: no negative costs"),
 ])
 def test_bad_inputs_name_the_problem(call, error, message):
     with pytest.raises(error, match=message):

@@ -59,6 +59,18 @@ def test_process_pool_is_reused_across_calls(process_solver):
     assert process_solver._pool is pool
 
 
+def test_fast_solvers_get_one_chunk_per_worker_and_slow_ones_four(tmp_path):
+    w = torch.rand(40, 5, generator=torch.Generator().manual_seed(0))
+    with batched(solvers.argmax, executor="process", workers=2) as fast, \
+            batched(solvers.a_little_slow, executor="process", workers=2) as slow:
+        assert fast._parts(40) == slow._parts(40) == 8  # nothing measured yet: four a worker
+        expected = batched(solvers.argmax)(w)
+        assert torch.equal(fast(w), expected) and torch.equal(slow(w[:4]), expected[:4])
+        # 40 argmaxes are microseconds of work: one round trip a worker; 0.4 s instances: four a worker
+        assert fast._parts(40) == 2 and slow._parts(40) == 8
+        assert torch.equal(fast(w), expected)  # same answers in fewer chunks
+
+
 def test_results_keep_device_dtype_and_order(process_solver):
     costs = random_maps(count=7).float()
     out = process_solver(costs)

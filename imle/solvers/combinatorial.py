@@ -24,7 +24,7 @@ Example:
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Optional
 
 import numpy as np
 import torch
@@ -45,7 +45,8 @@ def _placed(solutions: np.ndarray, like: torch.Tensor) -> torch.Tensor:
 
 
 def ilp(A_ub=None, b_ub=None, A_eq=None, b_eq=None, bounds=(0, 1), integer: bool = True,
-        minimize: bool = False) -> Callable:
+        minimize: bool = False, *, executor: str = "serial", workers: Optional[int] = None,
+        timeout: Optional[float] = None) -> "LinearProgramSolver":
     """A batched solver ``theta [N, d] -> y [N, d]`` of ``max <theta, y>`` (``min`` with
     ``minimize``: then theta are costs, for an estimator's ``minimize=True``) subject to the given
     constraints (the same for every instance), by HiGHS (``scipy.optimize.milp``).
@@ -55,8 +56,12 @@ def ilp(A_ub=None, b_ub=None, A_eq=None, b_eq=None, bounds=(0, 1), integer: bool
         A_eq, b_eq: ``A_eq @ y == b_eq``, or None.
         bounds: (low, high) for every variable, or a sequence of d such pairs; None for no bound.
         integer: integer variables (an ILP); False gives the linear program.
+        executor, workers, timeout: how the instances are spread, as :func:`imle.parallel.batched`
+            does it: "serial" (default), or "process" over ``workers`` processes for large
+            batches or hard programs (each instance is one HiGHS solve).
 
-    An infeasible or unbounded instance raises ValueError naming it.
+    An infeasible or unbounded instance raises ValueError naming it. ``close()`` (or a ``with``
+    block) stops a process pool; one left open stops at the interpreter's exit.
     """
     constraints = []
     for name, A, b, sense in (("A_ub", A_ub, b_ub, "ub"), ("A_eq", A_eq, b_eq, "eq")):
@@ -67,38 +72,97 @@ def ilp(A_ub=None, b_ub=None, A_eq=None, b_eq=None, bounds=(0, 1), integer: bool
             if A.shape[0] != b.shape[0] or not (np.isfinite(A).all() and np.isfinite(b).all()):
                 raise ValueError(f"{name} must be [m, d] with a finite right-hand side of m values, got {A.shape} "
                                  f"and {b.shape}")
-            constraints.append((A, b, sense))
+            constraints.append((A, np.full_like(b, -np.inf) if sense == "ub" else b, b))
     sizes = {A.shape[1] for A, _, _ in constraints}
     if len(sizes) > 1:
         raise ValueError(f"the constraint matrices have different numbers of columns: {sorted(sizes)}")
+    if sizes:
+        _bounds(bounds, sizes.copy().pop())  # a bad pair fails here, not at the first call
+    return LinearProgramSolver(_Program(constraints, bounds, bool(integer), bool(minimize)),
+                               batched_options=dict(executor=executor, workers=workers, timeout=timeout))
 
-    def solve(theta: torch.Tensor) -> torch.Tensor:
-        from scipy.optimize import Bounds, LinearConstraint, milp
+
+class _Unsolvable(ValueError):
+    """An instance has no optimum: the message says "infeasible" or "unbounded"."""
+
+
+class _Program:
+    """One instance's solve, ``objective [d] -> y [d]``, under the shared constraints; picklable,
+    so a process pool can run it (SciPy is imported in whichever process solves)."""
+
+    def __init__(self, constraints: list, bounds, integer: bool, minimize: bool):
+        self.constraints, self.bounds, self.integer, self.minimize = constraints, bounds, integer, minimize
+        self.width = constraints[0][0].shape[1] if constraints else None
+        self._scipy_form: Optional[tuple] = None  # built once per process, on the first solve
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_scipy_form": None}
+
+    def _form(self, d: int) -> tuple:
+        if self._scipy_form is None or self._scipy_form[0] != d:
+            from scipy.optimize import Bounds, LinearConstraint
+            from scipy.sparse import csc_array
+
+            # a sparse matrix spares milp converting a dense one on every call (a fifth of a small solve)
+            linear = [LinearConstraint(csc_array(A), low, high) for A, low, high in self.constraints]
+            self._scipy_form = (d, linear, Bounds(*_bounds(self.bounds, d)), np.ones(d) if self.integer else None)
+        return self._scipy_form
+
+    def __call__(self, objective: np.ndarray) -> np.ndarray:
+        from scipy.optimize import milp
+
+        d = objective.shape[0]
+        _, linear, box, integrality = self._form(d)
+        objective = np.asarray(objective, dtype=np.float64)
+        result = milp(objective if self.minimize else -objective, constraints=linear, bounds=box,
+                      integrality=integrality)
+        if result.status != 0 or result.x is None:
+            problem = {2: "infeasible", 3: "unbounded"}.get(result.status)
+            if problem is None:  # HiGHS's presolve may only know "infeasible or unbounded"
+                feasible = milp(np.zeros(d), constraints=linear, bounds=box, integrality=integrality).status == 0
+                problem = "unbounded" if feasible else "infeasible"
+            raise _Unsolvable(problem)
+        return np.round(result.x) if self.integer else result.x
+
+
+class LinearProgramSolver:
+    """What :func:`ilp` returns: ``solver(theta [N, d]) -> y [N, d]`` on theta's device and dtype."""
+
+    def __init__(self, program: _Program, batched_options: dict):
+        from imle.parallel import batched
+
+        self.program = program
+        self._batched = batched(program, **batched_options)
+
+    def __call__(self, theta: torch.Tensor) -> torch.Tensor:
+        from imle.parallel import SolverError
 
         theta = _as_batch(theta, "theta", 2)
         d = theta.shape[1]
-        if sizes and sizes != {d}:
-            raise ValueError(f"theta has {d} variables per instance but the constraints have {sizes.pop()}")
-        low, high = _bounds(bounds, d)
-        linear = [LinearConstraint(A, -np.inf, b) if sense == "ub" else LinearConstraint(A, b, b)
-                  for A, b, sense in constraints]
-        values = theta.detach().cpu().double().numpy()
-        out = np.empty_like(values)
-        for index, objective in enumerate(values):
-            result = milp(objective if minimize else -objective, constraints=linear, bounds=Bounds(low, high),
-                          integrality=np.ones(d) if integer else None)
-            if result.status != 0 or result.x is None:
-                problem = {2: "infeasible", 3: "unbounded"}.get(result.status)
-                if problem is None:  # HiGHS's presolve may only know "infeasible or unbounded"
-                    feasible = milp(np.zeros(d), constraints=linear, bounds=Bounds(low, high),
-                                    integrality=np.ones(d) if integer else None).status == 0
-                    problem = "unbounded" if feasible else "infeasible"
-                raise ValueError(f"the {'integer ' if integer else ''}linear program of instance {index} is {problem}")
-            out[index] = np.round(result.x) if integer else result.x
-        return _placed(out, theta)
+        if self.program.width not in (None, d):
+            raise ValueError(f"theta has {d} variables per instance but the constraints have {self.program.width}")
+        _bounds(self.program.bounds, d)
+        try:
+            return self._batched(theta)
+        except SolverError as error:
+            if error.kind != _Unsolvable.__name__:
+                raise
+            kind = "integer linear program" if self.program.integer else "linear program"
+            raise ValueError(f"the {kind} of instance {error.index} is {error.detail}") from None
 
-    solve.__name__ = "ilp"
-    return solve
+    def close(self) -> None:
+        """Stop the process pool, if there is one."""
+        self._batched.close()
+
+    def __enter__(self) -> "LinearProgramSolver":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (f"ilp(width={self.program.width}, integer={self.program.integer}, minimize={self.program.minimize}, "
+                f"executor={self._batched.executor!r})")
 
 
 def _bounds(bounds, d: int) -> tuple:
@@ -148,26 +212,83 @@ def spanning_tree(theta: torch.Tensor) -> torch.Tensor:
     return _placed(out, theta)
 
 
-def from_pyepo(optmodel) -> Callable:
+def from_pyepo(optmodel, *, executor: str = "serial", workers: Optional[int] = None,
+               timeout: Optional[float] = None) -> "PyEPOSolver":
     """A PyEPO ``optModel`` (any back end) as a batched solver ``theta [N, d] -> y [N, d]`` that
     optimises in the model's own sense: a minimising model (PyEPO's shortest paths) minimises
     the costs it is given, so use it under an estimator's ``minimize=True``; a maximising one
-    (a knapsack) maximises ``<theta, y>``, the plain convention. As PyEPO's own modules do."""
+    (a knapsack) maximises ``<theta, y>``, the plain convention. As PyEPO's own modules do.
+
+    ``executor="process"`` spreads the instances over ``workers`` processes, each building its
+    own copy of the model once from PyEPO's rebuild recipe (``optmodel.to_spec()``, PyEPO >= 2.2),
+    as PyEPO's ``processes`` option does; ``"serial"`` (default) solves with ``optmodel`` itself.
+    A failing instance raises ValueError naming it.
+    """
     for name in ("setObj", "solve", "modelSense"):
         if not hasattr(optmodel, name):
             raise TypeError(f"optmodel must be a PyEPO optModel (with {name}), got {type(optmodel).__name__}")
-    def solve(theta: torch.Tensor) -> torch.Tensor:
-        theta = _as_batch(theta, "theta", 2)
-        values = theta.detach().cpu().double().numpy()
-        out = []
-        for index, objective in enumerate(values):
-            optmodel.setObj(objective)
-            try:
-                solution, _ = optmodel.solve()
-            except Exception as error:
-                raise ValueError(f"the PyEPO model failed on instance {index}: {error}") from None
-            out.append(np.asarray(solution, dtype=np.float64))
-        return _placed(np.stack(out), theta)
+    if executor != "serial" and not hasattr(optmodel, "to_spec"):
+        raise TypeError(f"executor={executor!r} rebuilds the model in each worker from optmodel.to_spec(), which "
+                        f"{type(optmodel).__name__} lacks (PyEPO >= 2.2 has it)")
+    return PyEPOSolver(optmodel, dict(executor=executor, workers=workers, timeout=timeout))
 
-    solve.__name__ = f"from_pyepo({type(optmodel).__name__})"
-    return solve
+
+#: Models rebuilt in this (worker) process, by the token of the _PyEPOInstance they serve.
+_REBUILT: dict = {}
+
+
+class _PyEPOInstance:
+    """One instance's solve through a PyEPO model. Pickled, it travels as the model's rebuild
+    recipe and a token; a worker builds the model on its first instance and keeps it."""
+
+    def __init__(self, optmodel):
+        self.model, self.spec, self.token = optmodel, None, None
+
+    def __getstate__(self) -> dict:
+        if self.token is None:
+            import uuid
+
+            self.spec, self.token = self.model.to_spec(), uuid.uuid4().hex
+        return {"model": None, "spec": self.spec, "token": self.token}
+
+    def __call__(self, objective: np.ndarray) -> np.ndarray:
+        if self.model is None:
+            if self.token not in _REBUILT:
+                _REBUILT[self.token] = self.spec.build()
+            self.model = _REBUILT[self.token]
+        self.model.setObj(objective)
+        solution, _ = self.model.solve()
+        return np.asarray(solution, dtype=np.float64)
+
+
+class PyEPOSolver:
+    """What :func:`from_pyepo` returns: ``solver(theta [N, d]) -> y [N, d]``."""
+
+    def __init__(self, optmodel, batched_options: dict):
+        from imle.parallel import batched
+
+        self.optmodel = optmodel
+        self._batched = batched(_PyEPOInstance(optmodel), **batched_options)
+
+    def __call__(self, theta: torch.Tensor) -> torch.Tensor:
+        from imle.parallel import SolverError
+
+        theta = _as_batch(theta, "theta", 2)
+        try:
+            return self._batched(theta)
+        except SolverError as error:
+            raise ValueError(f"the PyEPO model failed on instance {error.index}: "
+                             f"{error.detail if error.kind else error}") from None
+
+    def close(self) -> None:
+        """Stop the process pool, if there is one."""
+        self._batched.close()
+
+    def __enter__(self) -> "PyEPOSolver":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"from_pyepo({type(self.optmodel).__name__}, executor={self._batched.executor!r})"
