@@ -246,7 +246,7 @@ class BatchedSolver:
         """How many chunks to cut ``count`` instances into: four per worker, but no more than keep
         each at MIN_CHUNK_SECONDS of work at the last call's pace (and at least one per worker)."""
         most = 4 * self.workers
-        if self._pace is None:
+        if self._pace is None or MIN_CHUNK_SECONDS <= 0:
             return most
         return max(self.workers, min(most, int(count * self._pace / MIN_CHUNK_SECONDS)))
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import solvers_for_parallel as solvers
-from imle import SumOfGammaNoiseDistribution, TargetDistribution, imle
+from imle import SumOfGammaNoiseDistribution, TargetDistribution, imle, parallel
 from imle.parallel import SolverError, WorkerError, batched
 from imle.solvers import grid_shortest_path
 
@@ -59,7 +59,7 @@ def test_process_pool_is_reused_across_calls(process_solver):
     assert process_solver._pool is pool
 
 
-def test_fast_solvers_get_one_chunk_per_worker_and_slow_ones_four(tmp_path):
+def test_fast_solvers_get_one_chunk_per_worker_and_slow_ones_four(monkeypatch):
     w = torch.rand(40, 5, generator=torch.Generator().manual_seed(0))
     with batched(solvers.argmax, executor="process", workers=2) as fast, \
             batched(solvers.a_little_slow, executor="process", workers=2) as slow:
@@ -69,6 +69,8 @@ def test_fast_solvers_get_one_chunk_per_worker_and_slow_ones_four(tmp_path):
         # 40 argmaxes are microseconds of work: one round trip a worker; 0.4 s instances: four a worker
         assert fast._parts(40) == 2 and slow._parts(40) == 8
         assert torch.equal(fast(w), expected)  # same answers in fewer chunks
+        monkeypatch.setattr(parallel, "MIN_CHUNK_SECONDS", 0.0)  # no least size: four a worker again
+        assert fast._parts(40) == 8
 
 
 def test_results_keep_device_dtype_and_order(process_solver):

@@ -167,12 +167,18 @@ class LinearProgramSolver:
 
 def _bounds(bounds, d: int) -> tuple:
     """(low [d], high [d]) from one (low, high) pair for every variable or d pairs; None: no bound."""
-    one_pair = len(bounds) == 2 and not isinstance(bounds[0], (tuple, list))
-    pairs = [tuple(bounds)] * d if one_pair else [tuple(pair) for pair in bounds]
-    if len(pairs) != d or any(len(pair) != 2 for pair in pairs):
-        raise ValueError(f"bounds must be one (low, high) pair or {d} of them, got {bounds!r}")
-    low = np.array([-np.inf if pair[0] is None else pair[0] for pair in pairs], dtype=np.float64)
-    high = np.array([np.inf if pair[1] is None else pair[1] for pair in pairs], dtype=np.float64)
+    wrong = ValueError(f"bounds must be one (low, high) pair or {d} of them, numbers or None, got {bounds!r}")
+    try:
+        one_pair = len(bounds) == 2 and not isinstance(bounds[0], (tuple, list))
+        pairs = [tuple(bounds)] * d if one_pair else [tuple(pair) for pair in bounds]
+        if len(pairs) != d or any(len(pair) != 2 for pair in pairs):
+            raise wrong
+        low = np.array([-np.inf if pair[0] is None else pair[0] for pair in pairs], dtype=np.float64)
+        high = np.array([np.inf if pair[1] is None else pair[1] for pair in pairs], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise wrong from None
+    if np.isnan(low).any() or np.isnan(high).any() or (low > high).any():
+        raise ValueError(f"bounds must have low <= high and no NaN, got {bounds!r}")
     return low, high
 
 
