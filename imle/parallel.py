@@ -12,6 +12,10 @@ torch-imle README's ``solver``) into ``f(theta [B, ...]) -> y [B, ...]`` usable 
 * ``"ray"`` - Ray tasks on an existing cluster (``address="auto"`` after ``ray start --head``)
   or a local Ray started on first use. Ray is optional: ``pip install 'imle[ray]'``.
 
+A call sends its instances in chunks, one round trip each: four a worker at first (which
+balances uneven instances), then as few as keep each chunk at :data:`MIN_CHUNK_SECONDS` of work
+by the last call's pace (one a worker for fast solvers).
+
 Results come back in input order, on the input's device and dtype. Failures are errors, never
 hangs: an exception in the solver re-raises here as :class:`SolverError` naming the instance
 and the original message; a worker that dies raises :class:`WorkerError` (the pool is rebuilt

@@ -131,7 +131,7 @@ def test_every_solver_under_every_estimator(solver, theta, estimator):
 
 class Picky:
     """A PyEPO-like model (setObj, solve, modelSense) without a rebuild recipe, that refuses negative costs."""
-    modelSense = 1
+    modelSense, num_cost = 1, 2
 
     def setObj(self, c):
         self.c = np.asarray(c)
@@ -180,6 +180,8 @@ def test_ilp_and_pyepo_models_over_processes_give_the_serial_solutions():
     (lambda: from_pyepo(Picky(), executor="process"), TypeError, "lacks .PyEPO >= 2.2 has it"),
     (lambda: from_pyepo(Picky())(torch.tensor([[1.0, 2.0], [-1.0, 2.0]])), ValueError,
      "the PyEPO model failed on instance 1: no negative costs"),
+    (lambda: from_pyepo(Picky())(torch.ones(2, 3)), ValueError, "theta has 3 variables per instance but the PyEPO "
+                                                                "model has 2 costs"),
 ])
 def test_bad_inputs_name_the_problem(call, error, message):
     with pytest.raises(error, match=message):

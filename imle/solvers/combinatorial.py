@@ -280,6 +280,10 @@ class PyEPOSolver:
         from imle.parallel import SolverError
 
         theta = _as_batch(theta, "theta", 2)
+        costs = getattr(self.optmodel, "num_cost", None)
+        if isinstance(costs, int) and theta.shape[1] != costs:
+            raise ValueError(f"theta has {theta.shape[1]} variables per instance but the PyEPO model has {costs} "
+                             "costs")
         try:
             return self._batched(theta)
         except SolverError as error:
