@@ -125,7 +125,22 @@ class _Program:
         return np.round(result.x) if self.integer else result.x
 
 
-class LinearProgramSolver:
+class _SpreadSolver:
+    """A solver over :func:`imle.parallel.batched` (its ``_batched``): ``close()`` or a ``with``
+    block stops its pool."""
+
+    def close(self) -> None:
+        """Stop the process pool, if there is one."""
+        self._batched.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class LinearProgramSolver(_SpreadSolver):
     """What :func:`ilp` returns: ``solver(theta [N, d]) -> y [N, d]`` on theta's device and dtype."""
 
     def __init__(self, program: _Program, batched_options: dict):
@@ -149,16 +164,6 @@ class LinearProgramSolver:
                 raise
             kind = "integer linear program" if self.program.integer else "linear program"
             raise ValueError(f"the {kind} of instance {error.index} is {error.detail}") from None
-
-    def close(self) -> None:
-        """Stop the process pool, if there is one."""
-        self._batched.close()
-
-    def __enter__(self) -> "LinearProgramSolver":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return (f"ilp(width={self.program.width}, integer={self.program.integer}, minimize={self.program.minimize}, "
@@ -267,7 +272,7 @@ class _PyEPOInstance:
         return np.asarray(solution, dtype=np.float64)
 
 
-class PyEPOSolver:
+class PyEPOSolver(_SpreadSolver):
     """What :func:`from_pyepo` returns: ``solver(theta [N, d]) -> y [N, d]``."""
 
     def __init__(self, optmodel, batched_options: dict):
@@ -289,16 +294,6 @@ class PyEPOSolver:
         except SolverError as error:
             raise ValueError(f"the PyEPO model failed on instance {error.index}: "
                              f"{error.detail if error.kind else error}") from None
-
-    def close(self) -> None:
-        """Stop the process pool, if there is one."""
-        self._batched.close()
-
-    def __enter__(self) -> "PyEPOSolver":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"from_pyepo({type(self.optmodel).__name__}, executor={self._batched.executor!r})"
