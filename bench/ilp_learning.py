@@ -1,8 +1,8 @@
 """Learning through integer linear programs: ours against PyEPO's own implicitMLE, in one run.
 
     pip install -e '.[test]'                # brings pyepo[ortools]
-    python bench/ilp_learning.py            # about 15 minutes on 2 cores
-    python bench/ilp_learning.py --seeds 1  # one seed, about 5 minutes
+    python bench/ilp_learning.py            # about 22 minutes on 2 cores
+    python bench/ilp_learning.py --seeds 1  # one seed, about 8 minutes
 
 PyEPO's data generators: shortest paths on a 5x5 grid (40 edges, costs to minimise) and a
 knapsack of 32 items (values to maximise, capacity half the total weight); 5 features, degree
@@ -20,7 +20,10 @@ initial model:
 * *ours, from_pyepo, PyEPO's noise*: the same, drawing PyEPO's own noise stream (its seeded
   Sum-of-Gamma sampler): the same computation as PyEPO's, so the same regret;
 * PyEPO's, from_pyepo and ilp again with 2 solver processes: PyEPO's ``processes=2`` and our
-  ``executor="process", workers=2`` (both build the model once per worker).
+  ``executor="process", workers=2`` (both build the model once per worker);
+* for the shortest paths, *ours, dag_shortest_path*: the batched solver for paths in a directed
+  acyclic graph (PyEPO's grid arcs go right and down), the whole batch in one dynamic
+  programme, with our noise and with PyEPO's.
 
 Each contender first makes one untimed forward pass on one instance (which starts a solver
 pool, where there is one). An epoch's time is solver calls but for about 4% (two solves per
@@ -42,7 +45,7 @@ import numpy as np
 import torch
 
 from imle import SumOfGammaNoiseDistribution, TargetDistribution, imle
-from imle.solvers import from_pyepo, ilp
+from imle.solvers import dag_shortest_path, from_pyepo, ilp
 
 TRAIN, TEST, FEATURES, SAMPLES, SIGMA, LAMBDA, EPOCHS, BATCH, LR = 500, 200, 5, 5, 1.0, 10.0, 3, 32, 0.05
 
@@ -59,7 +62,8 @@ def shortest_path_problem(seed: int = 0):
         flow[u, index], flow[v, index] = 1.0, -1.0
     balance = np.zeros(nodes)
     balance[0], balance[-1] = 1.0, -1.0
-    return "shortest path 5x5", model, x, c, dict(A_eq=flow, b_eq=balance, minimize=True), True
+    structured = ("dag_shortest_path", lambda: dag_shortest_path(model.arcs, source=0, sink=nodes - 1))
+    return "shortest path 5x5", model, x, c, dict(A_eq=flow, b_eq=balance, minimize=True), True, structured
 
 
 def knapsack_problem(seed: int = 0):
@@ -69,7 +73,7 @@ def knapsack_problem(seed: int = 0):
     weights, x, c = knapsack.genData(TRAIN + TEST, FEATURES, 32, dim=1, deg=4, noise_width=0.5, seed=seed)
     capacity = 0.5 * weights.sum(axis=1)
     model = knapsackModel(weights=weights, capacity=capacity)
-    return "knapsack 32 items", model, x, c, dict(A_ub=weights, b_ub=capacity), False
+    return "knapsack 32 items", model, x, c, dict(A_ub=weights, b_ub=capacity), False, None
 
 
 def true_solutions(model, costs: np.ndarray) -> np.ndarray:
@@ -132,7 +136,7 @@ class PyEPONoise:
         return self.pyepo.sample(size=tuple(shape), device="cpu", dtype=torch.float32)
 
 
-def contenders(model, constraints: dict, minimise: bool, seed: int) -> dict:
+def contenders(model, constraints: dict, minimise: bool, structured, seed: int) -> dict:
     """Label -> (layer, its solvers to close) for one seed."""
     from pyepo.func import implicitMLE
     from pyepo.func.utils import sumGammaDistribution
@@ -147,9 +151,14 @@ def contenders(model, constraints: dict, minimise: bool, seed: int) -> dict:
                      nb_samples=SAMPLES,
                      input_noise_temperature=SIGMA, target_noise_temperature=SIGMA, minimize=minimise,
                      noise_sign=1 if minimise else None)  # PyEPO adds the noise to what the solver gets
-        return (lambda costs: pyepo_mean(layer(costs).view(costs.shape[0], SAMPLES, -1))), [solver]
+        pool = [solver] if hasattr(solver, "close") else []
+        return (lambda costs: pyepo_mean(layer(costs).view(costs.shape[0], SAMPLES, -1))), pool
 
     spread = dict(executor="process", workers=2)
+    batched_rows = {} if structured is None else {
+        f"ours, {structured[0]} (batched)": lambda: ours(structured[1]()),
+        f"ours, {structured[0]}, PyEPO's noise": lambda: ours(structured[1](), PyEPONoise(seed)),
+    }
     return {
         "PyEPO implicitMLE": lambda: theirs(1),
         "ours, from_pyepo": lambda: ours(from_pyepo(model)),
@@ -158,6 +167,7 @@ def contenders(model, constraints: dict, minimise: bool, seed: int) -> dict:
         "PyEPO implicitMLE, 2 processes": lambda: theirs(2),
         "ours, from_pyepo, 2 workers": lambda: ours(from_pyepo(model, **spread)),
         "ours, ilp (HiGHS), 2 workers": lambda: ours(ilp(**constraints, **spread)),
+        **batched_rows,
     }
 
 
@@ -169,11 +179,11 @@ def main() -> None:
           f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''}\n")
     print("| problem | contender | test regret | seconds per epoch | speed-up |\n|---|---|---|---|---|")
     for make in (shortest_path_problem, knapsack_problem):
-        name, model, x, c, constraints, minimise = make()
+        name, model, x, c, constraints, minimise, structured = make()
         solutions = true_solutions(model, c)
         regrets, seconds = {}, {}
         for seed in seeds:
-            for label, build in contenders(model, constraints, minimise, seed).items():
+            for label, build in contenders(model, constraints, minimise, structured, seed).items():
                 layer, to_close = build()
                 predictor, epochs = train(layer, x[:TRAIN], c[:TRAIN], solutions[:TRAIN], seed=seed)
                 for solver in to_close:
