@@ -114,6 +114,7 @@ def test_numpy_and_torch_node_numbers_are_accepted():
     (torch.ones(2), ValueError, r"costs must be \[N, 2\]"),
     (torch.tensor([[1.0, float("nan")]]), ValueError, "NaN or infinite"),
     (torch.ones(1, 2, dtype=torch.long), TypeError, "floating"),
+    (torch.tensor([[1.0, 1.0], [3e38, 3e38]]), ValueError, "path costs of instance 1 overflow torch.float32"),
 ])
 def test_bad_costs_are_refused(costs, error, message):
     with pytest.raises(error, match=message):

@@ -16,6 +16,9 @@ is imported when a solver is first called, never at ``import imle``; PyEPO only 
 * :func:`from_pyepo` - a PyEPO ``optModel`` (any of its back ends) as a batched solver, in the
   model's own sense.
 
+``ilp`` and ``from_pyepo`` solve one instance at a time; ``executor="process", workers=W``
+spreads a batch over W processes (:mod:`imle.parallel`).
+
 Example:
     >>> import torch
     >>> solve = ilp(A_ub=[[1.0, 1.0, 1.0]], b_ub=[2.0])       # pick at most two of three
@@ -24,7 +27,7 @@ Example:
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
 import torch

@@ -73,7 +73,11 @@ class DAGShortestPath:
         costs = costs.detach()
         if not torch.isfinite(costs).all():
             raise ValueError("costs contains NaN or infinite values")
-        _, chosen = self._distances(costs)
+        distance, chosen = self._distances(costs)
+        overflowed = torch.nonzero(~torch.isfinite(distance[:, self.sink]))
+        if len(overflowed):  # the sink is reachable: only a sum beyond the dtype's range leaves it infinite
+            raise ValueError(f"the path costs of instance {int(overflowed[0, 0])} overflow {costs.dtype}; rescale "
+                             "the costs or use float64")
         n, device = costs.shape[0], costs.device
         path = torch.zeros(n, len(self.tails) + 1, dtype=costs.dtype, device=device)
         rows = torch.arange(n, device=device)
