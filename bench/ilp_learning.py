@@ -148,9 +148,8 @@ def contenders(model, constraints: dict, minimise: bool, structured, seed: int) 
     def ours(solver, noise=None):
         layer = imle(solver, target_distribution=TargetDistribution(beta=LAMBDA, divide_by_beta=True),
                      noise_distribution=noise or SumOfGammaNoiseDistribution(k=5.0, nb_iterations=10),
-                     nb_samples=SAMPLES,
-                     input_noise_temperature=SIGMA, target_noise_temperature=SIGMA, minimize=minimise,
-                     noise_sign=1 if minimise else None)  # PyEPO adds the noise to what the solver gets
+                     nb_samples=SAMPLES, input_noise_temperature=SIGMA, target_noise_temperature=SIGMA,
+                     minimize=minimise, noise_sign=1 if minimise else None)  # PyEPO adds the noise to what the solver gets
         pool = [solver] if hasattr(solver, "close") else []
         return (lambda costs: pyepo_mean(layer(costs).view(costs.shape[0], SAMPLES, -1))), pool
 
@@ -174,7 +173,10 @@ def contenders(model, constraints: dict, minimise: bool, structured, seed: int) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3, help="training seeds (default 3)")
-    seeds = range(parser.parse_args().seeds)
+    count = parser.parse_args().seeds
+    if count < 1:
+        parser.error(f"--seeds must be at least 1, got {count}")
+    seeds = range(count)
     print(f"{TRAIN} training and {TEST} test instances, {EPOCHS} epochs, batch {BATCH}, {SAMPLES} samples, "
           f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''}\n")
     print("| problem | contender | test regret | seconds per epoch | speed-up |\n|---|---|---|---|---|")
