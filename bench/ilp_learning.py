@@ -1,8 +1,9 @@
 """Learning through integer linear programs: ours against PyEPO's own implicitMLE, in one run.
 
     pip install -e '.[test]'                # brings pyepo[ortools]
-    python bench/ilp_learning.py            # about 22 minutes on 2 cores
-    python bench/ilp_learning.py --seeds 1  # one seed, about 8 minutes
+    python bench/ilp_learning.py            # about 25 minutes on 2 cores
+    python bench/ilp_learning.py --seeds 1  # one seed, about 9 minutes
+    python bench/ilp_learning.py --problems knapsack  # one problem (paths or knapsack)
 
 PyEPO's data generators: shortest paths on a 5x5 grid (40 edges, costs to minimise) and a
 knapsack of 32 items (values to maximise, capacity half the total weight); 5 features, degree
@@ -21,9 +22,10 @@ initial model:
   Sum-of-Gamma sampler): the same computation as PyEPO's, so the same regret;
 * PyEPO's, from_pyepo and ilp again with 2 solver processes: PyEPO's ``processes=2`` and our
   ``executor="process", workers=2`` (both build the model once per worker);
-* for the shortest paths, *ours, dag_shortest_path*: the batched solver for paths in a directed
-  acyclic graph (PyEPO's grid arcs go right and down), the whole batch in one dynamic
-  programme, with our noise and with PyEPO's.
+* *ours, dag_shortest_path* (the paths) and *ours, knapsack* (the knapsack): batched solvers
+  that know the structure, the whole batch in one dynamic programme (PyEPO's grid arcs go right
+  and down: a directed acyclic graph; its knapsack weights have two decimals: integers in
+  hundredths), with our noise and with PyEPO's.
 
 Each contender first makes one untimed forward pass on one instance (which starts a solver
 pool, where there is one). An epoch's time is solver calls but for about 4% (two solves per
@@ -45,7 +47,7 @@ import numpy as np
 import torch
 
 from imle import SumOfGammaNoiseDistribution, TargetDistribution, imle
-from imle.solvers import dag_shortest_path, from_pyepo, ilp
+from imle.solvers import dag_shortest_path, from_pyepo, ilp, knapsack
 
 TRAIN, TEST, FEATURES, SAMPLES, SIGMA, LAMBDA, EPOCHS, BATCH, LR = 500, 200, 5, 5, 1.0, 10.0, 3, 32, 0.05
 
@@ -67,13 +69,15 @@ def shortest_path_problem(seed: int = 0):
 
 
 def knapsack_problem(seed: int = 0):
-    from pyepo.data import knapsack
+    from pyepo.data import knapsack as knapsack_data
     from pyepo.model.ort import knapsackModel
 
-    weights, x, c = knapsack.genData(TRAIN + TEST, FEATURES, 32, dim=1, deg=4, noise_width=0.5, seed=seed)
+    weights, x, c = knapsack_data.genData(TRAIN + TEST, FEATURES, 32, dim=1, deg=4, noise_width=0.5, seed=seed)
     capacity = 0.5 * weights.sum(axis=1)
     model = knapsackModel(weights=weights, capacity=capacity)
-    return "knapsack 32 items", model, x, c, dict(A_ub=weights, b_ub=capacity), False, None
+    # PyEPO's weights have two decimals: in hundredths they are the integers the DP needs
+    structured = ("knapsack", lambda: knapsack(np.round(weights[0] * 100), capacity[0] * 100))
+    return "knapsack 32 items", model, x, c, dict(A_ub=weights, b_ub=capacity), False, structured
 
 
 def true_solutions(model, costs: np.ndarray) -> np.ndarray:
@@ -173,14 +177,18 @@ def contenders(model, constraints: dict, minimise: bool, structured, seed: int) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3, help="training seeds (default 3)")
-    count = parser.parse_args().seeds
+    parser.add_argument("--problems", choices=("all", "paths", "knapsack"), default="all",
+                        help="which problem to run (default all)")
+    args = parser.parse_args()
+    count = args.seeds
     if count < 1:
         parser.error(f"--seeds must be at least 1, got {count}")
     seeds = range(count)
     print(f"{TRAIN} training and {TEST} test instances, {EPOCHS} epochs, batch {BATCH}, {SAMPLES} samples, "
           f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''}\n")
     print("| problem | contender | test regret | seconds per epoch | speed-up |\n|---|---|---|---|---|")
-    for make in (shortest_path_problem, knapsack_problem):
+    problems = {"paths": [shortest_path_problem], "knapsack": [knapsack_problem]}
+    for make in problems.get(args.problems, [shortest_path_problem, knapsack_problem]):
         name, model, x, c, constraints, minimise, structured = make()
         solutions = true_solutions(model, c)
         regrets, seconds = {}, {}

@@ -11,7 +11,7 @@ from hypothesis.extra.numpy import arrays
 
 from imle import AdaptiveTargetDistribution, GumbelNoiseDistribution, TargetDistribution, imle
 from imle.peers import blackbox, perturbed
-from imle.solvers import assignment, dag_shortest_path, from_pyepo, ilp, spanning_tree
+from imle.solvers import assignment, dag_shortest_path, from_pyepo, ilp, knapsack, spanning_tree
 
 weights = st.floats(-10, 10, allow_nan=False, width=32)
 
@@ -114,6 +114,7 @@ def test_from_pyepo_is_optimal_against_our_ilp_on_a_knapsack():
     (assignment, torch.randn(3, 3, 3)),
     (spanning_tree, torch.randn(3, 4, 4)),
     (dag_shortest_path([(0, 1), (1, 3), (0, 2), (2, 3), (1, 2)], 0, 3), torch.randn(3, 5)),
+    (knapsack([3, 1, 4, 1, 5], 7), torch.randn(3, 5)),
 ])
 @pytest.mark.parametrize("estimator", ["imle", "adaptive", "blackbox", "perturbed"])
 def test_every_solver_under_every_estimator(solver, theta, estimator):

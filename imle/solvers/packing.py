@@ -1,0 +1,97 @@
+"""The 0/1 knapsack with integer weights, a whole batch at once (dynamic programming).
+
+``max <values, y>`` subject to ``<weights, y> <= capacity``, y in {0, 1}^d, for every instance's
+values and one set of integer weights (PyEPO's knapsack benchmark, once its two-decimal weights
+are scaled by 100). The classic table over capacities 0..C, one vectorised step per item for the
+whole batch, then a walk back from the full capacity: exact, in about d x N x C operations.
+
+Example:
+    >>> import torch
+    >>> solve = knapsack(weights=[3, 4, 2], capacity=5)
+    >>> solve(torch.tensor([[4.0, 5.0, 3.0], [1.0, 5.0, 0.5]]))
+    tensor([[1., 0., 1.],
+            [0., 1., 0.]])
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+
+#: Bytes of the "take this item" table one chunk of the batch may hold (d x chunk x (C + 1)).
+TABLE_BYTES = 1 << 28
+
+
+class Knapsack:
+    """What :func:`knapsack` returns: ``solver(values [N, d]) -> y [N, d]``."""
+
+    def __init__(self, weights: np.ndarray, capacity: int):
+        self.weights, self.capacity = weights, capacity
+
+    def __call__(self, values: torch.Tensor) -> torch.Tensor:
+        d = len(self.weights)
+        if not isinstance(values, torch.Tensor) or not values.is_floating_point():
+            raise TypeError(f"values must be a floating torch.Tensor, got {type(values).__name__}")
+        if values.dim() != 2 or values.shape[1] != d:
+            raise ValueError(f"values must be [N, {d}] (one value per item), got {tuple(values.shape)}")
+        values = values.detach()
+        if not torch.isfinite(values).all():
+            raise ValueError("values contains NaN or infinite values")
+        chunk = max(1, TABLE_BYTES // (d * (self.capacity + 1)))
+        solved = [self._solve(part) for part in values.split(chunk)]
+        return torch.cat(solved) if solved else torch.zeros_like(values)
+
+    def _solve(self, values: torch.Tensor) -> torch.Tensor:
+        n, device = values.shape[0], values.device
+        capacity = self.capacity
+        best = torch.zeros(n, capacity + 1, dtype=values.dtype, device=device)  # best value within capacity c
+        take = torch.zeros(len(self.weights), n, capacity + 1, dtype=torch.bool, device=device)
+        for item, weight in enumerate(self.weights.tolist()):
+            if weight > capacity:
+                continue
+            with_item = best[:, :capacity + 1 - weight] + values[:, item:item + 1]  # a copy: read before written
+            without = best[:, weight:]
+            torch.gt(with_item, without, out=take[item, :, weight:])  # strict: a tie leaves the item out
+            torch.maximum(without, with_item, out=without)
+        chosen = torch.zeros(n, len(self.weights), dtype=values.dtype, device=device)
+        room = torch.full((n,), capacity, dtype=torch.long, device=device)
+        rows = torch.arange(n, device=device)
+        for item in range(len(self.weights) - 1, -1, -1):  # walk back from the full capacity
+            taken = take[item, rows, room]
+            chosen[:, item] = taken.to(values.dtype)
+            room = room - taken.long() * int(self.weights[item])
+        return chosen
+
+    def __repr__(self) -> str:
+        return f"knapsack({len(self.weights)} items, capacity={self.capacity})"
+
+
+def knapsack(weights: Sequence, capacity) -> Knapsack:
+    """A batched solver ``values [N, d] -> y [N, d]``: the 0/1 selection of maximum total value
+    whose total weight is at most ``capacity``, for every instance's values.
+
+    Args:
+        weights: d non-negative integer weights (ints, or floats with integer values: scale
+            decimal weights first, e.g. PyEPO's by 100).
+        capacity: a non-negative number; items fit while their weights sum to at most it.
+
+    It maximises, the library's convention. Items of negative value are never taken; a tie
+    leaves the later item out. Exact, with sums in the values' dtype (pass float64 values for
+    float64 sums). Time and the table's memory grow with d x N x capacity (the batch is split so
+    that the table stays under :data:`TABLE_BYTES`).
+    """
+    try:
+        array = np.asarray(weights, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"weights must be a sequence of non-negative integers, got {weights!r}") from None
+    if array.ndim != 1 or not len(array):
+        raise ValueError(f"weights must be a non-empty sequence of d numbers, got shape {array.shape}")
+    if not np.isfinite(array).all() or (array < 0).any() or (array != np.round(array)).any():
+        bad = next(index for index, w in enumerate(array) if not (np.isfinite(w) and w >= 0 and w == np.round(w)))
+        raise ValueError(f"weights must be non-negative integers (scale decimal weights first); weight {bad} is "
+                         f"{float(array[bad])}")
+    if isinstance(capacity, bool) or not isinstance(capacity, (int, float, np.integer, np.floating)) or \
+            not np.isfinite(capacity) or capacity < 0:
+        raise ValueError(f"capacity must be a non-negative number, got {capacity!r}")
+    return Knapsack(array.astype(np.int64), int(np.floor(capacity)))
