@@ -60,6 +60,21 @@ def flag(name: str, value: object) -> bool:
     return value
 
 
+def solver_batch(name: str, value: object, dims: int, *, width: Optional[int] = None,
+                 per: str = "") -> torch.Tensor:
+    """A solver's input: a floating tensor of ``dims`` dimensions ([N, ...]; [N, width] when a
+    width is given, ``per`` saying what one column is), every value finite."""
+    if not isinstance(value, torch.Tensor) or not value.is_floating_point():
+        raise TypeError(f"{name} must be a floating torch.Tensor, got {type(value).__name__}")
+    if width is not None and (value.dim() != 2 or value.shape[1] != width):
+        raise ValueError(f"{name} must be [N, {width}] ({per}), got {tuple(value.shape)}")
+    if value.dim() != dims:
+        raise ValueError(f"{name} must have {dims} dimensions ([N, ...]), got shape {tuple(value.shape)}")
+    if not torch.isfinite(value).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return value
+
+
 def generator(value: object) -> Optional[torch.Generator]:
     if value is not None and not isinstance(value, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator, got {type(value).__name__}")

@@ -32,15 +32,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-
-def _as_batch(theta: object, name: str, dims: int) -> torch.Tensor:
-    if not isinstance(theta, torch.Tensor) or not theta.is_floating_point():
-        raise TypeError(f"{name} must be a floating torch.Tensor, got {type(theta).__name__}")
-    if theta.dim() != dims:
-        raise ValueError(f"{name} must have {dims} dimensions ([N, ...]), got shape {tuple(theta.shape)}")
-    if not torch.isfinite(theta).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return theta
+from imle._checks import solver_batch
 
 
 def _placed(solutions: np.ndarray, like: torch.Tensor) -> torch.Tensor:
@@ -155,7 +147,7 @@ class LinearProgramSolver(_SpreadSolver):
     def __call__(self, theta: torch.Tensor) -> torch.Tensor:
         from imle.parallel import SolverError
 
-        theta = _as_batch(theta, "theta", 2)
+        theta = solver_batch("theta", theta, 2)
         d = theta.shape[1]
         if self.program.width not in (None, d):
             raise ValueError(f"theta has {d} variables per instance but the constraints have {self.program.width}")
@@ -195,7 +187,7 @@ def assignment(theta: torch.Tensor) -> torch.Tensor:
     instance, at most one per row and per column (the Hungarian method, SciPy)."""
     from scipy.optimize import linear_sum_assignment
 
-    theta = _as_batch(theta, "theta", 3)
+    theta = solver_batch("theta", theta, 3)
     values = theta.detach().cpu().double().numpy()
     out = np.zeros_like(values)
     for index, weights in enumerate(values):
@@ -210,7 +202,7 @@ def spanning_tree(theta: torch.Tensor) -> torch.Tensor:
     edges, both directions marked (SciPy's minimum spanning tree on shifted negated weights)."""
     from scipy.sparse.csgraph import minimum_spanning_tree
 
-    theta = _as_batch(theta, "theta", 3)
+    theta = solver_batch("theta", theta, 3)
     if theta.shape[1] != theta.shape[2]:
         raise ValueError(f"theta must be [N, n, n] edge weights, got {tuple(theta.shape)}")
     values = theta.detach().cpu().double().numpy()
@@ -287,7 +279,7 @@ class PyEPOSolver(_SpreadSolver):
     def __call__(self, theta: torch.Tensor) -> torch.Tensor:
         from imle.parallel import SolverError
 
-        theta = _as_batch(theta, "theta", 2)
+        theta = solver_batch("theta", theta, 2)
         costs = getattr(self.optmodel, "num_cost", None)
         if isinstance(costs, int) and theta.shape[1] != costs:
             raise ValueError(f"theta has {theta.shape[1]} variables per instance but the PyEPO model has {costs} "

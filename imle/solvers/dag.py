@@ -21,6 +21,8 @@ from typing import List, Sequence
 
 import torch
 
+from imle._checks import solver_batch
+
 
 class DAGShortestPath:
     """What :func:`dag_shortest_path` returns: ``solver(costs [N, E]) -> y [N, E]``."""
@@ -66,13 +68,7 @@ class DAGShortestPath:
         return distance, chosen
 
     def __call__(self, costs: torch.Tensor) -> torch.Tensor:
-        if not isinstance(costs, torch.Tensor) or not costs.is_floating_point():
-            raise TypeError(f"costs must be a floating torch.Tensor, got {type(costs).__name__}")
-        if costs.dim() != 2 or costs.shape[1] != len(self.tails):
-            raise ValueError(f"costs must be [N, {len(self.tails)}] (one cost per arc), got {tuple(costs.shape)}")
-        costs = costs.detach()
-        if not torch.isfinite(costs).all():
-            raise ValueError("costs contains NaN or infinite values")
+        costs = solver_batch("costs", costs, 2, width=len(self.tails), per="one cost per arc").detach()
         distance, chosen = self._distances(costs)
         overflowed = torch.nonzero(~torch.isfinite(distance[:, self.sink]))
         if len(overflowed):  # the sink is reachable: only a sum beyond the dtype's range leaves it infinite

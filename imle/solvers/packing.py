@@ -19,6 +19,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from imle._checks import solver_batch
+
 #: Bytes of the "take this item" table one chunk of the batch may hold (d x chunk x (C + 1)).
 TABLE_BYTES = 1 << 28
 
@@ -31,13 +33,7 @@ class Knapsack:
 
     def __call__(self, values: torch.Tensor) -> torch.Tensor:
         d = len(self.weights)
-        if not isinstance(values, torch.Tensor) or not values.is_floating_point():
-            raise TypeError(f"values must be a floating torch.Tensor, got {type(values).__name__}")
-        if values.dim() != 2 or values.shape[1] != d:
-            raise ValueError(f"values must be [N, {d}] (one value per item), got {tuple(values.shape)}")
-        values = values.detach()
-        if not torch.isfinite(values).all():
-            raise ValueError("values contains NaN or infinite values")
+        values = solver_batch("values", values, 2, width=d, per="one value per item").detach()
         chunk = max(1, TABLE_BYTES // (d * (self.capacity + 1)))
         solved = [self._solve(part) for part in values.split(chunk)]
         return torch.cat(solved) if solved else torch.zeros_like(values)
