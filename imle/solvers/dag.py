@@ -46,6 +46,7 @@ class DAGShortestPath:
             padded = [incoming[node] + [arcs] * (width - len(incoming[node])) for node in level]
             self._steps.append((torch.tensor(level), torch.tensor(padded)))
         self._tail_of = torch.tensor(tails + [source])  # the padding arc leads nowhere new
+        self._on_device: dict = {}  # the index tables above, copied once to each device used
         self._depth = len(levels)
         reached = self._distances(torch.zeros(1, arcs, dtype=torch.float64))[0][0, sink]
         if not torch.isfinite(reached):
@@ -55,17 +56,24 @@ class DAGShortestPath:
         """(cheapest cost from the source to every node [N, V], the arc chosen into each [N, V])."""
         n, device = costs.shape[0], costs.device
         padded = torch.cat([costs, torch.full((n, 1), float("inf"), dtype=costs.dtype, device=device)], dim=1)
-        tail_of = self._tail_of.to(device)
+        steps, tail_of = self._tables(device)
         distance = torch.full((n, self.nodes), float("inf"), dtype=costs.dtype, device=device)
         distance[:, self.source] = 0.0
         chosen = torch.full((n, self.nodes), len(self.tails), dtype=torch.long, device=device)
-        for level, in_arcs in self._steps:
-            level, in_arcs = level.to(device), in_arcs.to(device)
+        for level, in_arcs, positions in steps:
             candidates = distance[:, tail_of[in_arcs]] + padded[:, in_arcs]  # [N, L, most in-arcs]
             best, which = candidates.min(dim=2)  # ties: the first in-arc, the lowest arc index
             distance[:, level] = best
-            chosen[:, level] = in_arcs[torch.arange(len(level), device=device), which]
+            chosen[:, level] = in_arcs[positions, which]
         return distance, chosen
+
+    def _tables(self, device: torch.device) -> tuple:
+        """(per level: nodes, in-arcs, row positions; the tail of each arc) on ``device``."""
+        if device not in self._on_device:
+            self._on_device[device] = (
+                [(level.to(device), in_arcs.to(device), torch.arange(len(level), device=device))
+                 for level, in_arcs in self._steps], self._tail_of.to(device))
+        return self._on_device[device]
 
     def __call__(self, costs: torch.Tensor) -> torch.Tensor:
         costs = solver_batch("costs", costs, 2, width=len(self.tails), per="one cost per arc").detach()
@@ -78,7 +86,7 @@ class DAGShortestPath:
         path = torch.zeros(n, len(self.tails) + 1, dtype=costs.dtype, device=device)
         rows = torch.arange(n, device=device)
         at = torch.full((n,), self.sink, dtype=torch.long, device=device)
-        tail_of = self._tail_of.to(device)
+        tail_of = self._tables(device)[1]
         for _ in range(self._depth):  # a path has fewer arcs than there are levels
             arc = chosen[rows, at]  # the padding arc once at the source
             path[rows, arc] = 1.0
