@@ -213,6 +213,8 @@ class BatchedSolver:
         if theta.dim() < 1:
             raise ValueError(f"theta must have shape [B, ...], got {tuple(theta.shape)}")
         host = theta.detach().cpu()
+        if host.dtype not in (torch.float32, torch.float64):  # numpy has no bfloat16; solvers get float32
+            host = host.float()
         instances = list(host.numpy()) if self.to_numpy else list(host)
         if not instances:
             return torch.empty_like(theta)
@@ -229,6 +231,15 @@ class BatchedSolver:
             raise ValueError(f"the solver must return one solution of shape {tuple(theta.shape[1:])} per instance, "
                              f"got {stacked.shape[1:]}")
         return torch.from_numpy(stacked).to(device=theta.device, dtype=theta.dtype)
+
+    def __getstate__(self) -> dict:
+        # a pickle (torch.save of a model) or a deep copy holds the settings, not the running pool:
+        # the copy starts its own on its first call
+        return {**self.__dict__, "_pool": None, "_remote": None}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        _LIVE.add(self)
 
     def close(self) -> None:
         """Stop the process pool (if any). Ray's cluster is left as it is."""

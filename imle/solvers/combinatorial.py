@@ -276,6 +276,19 @@ class PyEPOSolver(_SpreadSolver):
         self.optmodel = optmodel
         self._batched = batched(_PyEPOInstance(optmodel), **batched_options)
 
+    def __getstate__(self) -> dict:
+        # a PyEPO model holds its solver's objects (SWIG, gurobipy, ...), which do not pickle: it
+        # travels as PyEPO's rebuild recipe and is rebuilt on load
+        if not hasattr(self.optmodel, "to_spec"):
+            raise TypeError(f"from_pyepo({type(self.optmodel).__name__}) cannot be pickled or copied: the model has no "
+                            "rebuild recipe (optmodel.to_spec(), PyEPO >= 2.2)")
+        return {"spec": self.optmodel.to_spec(), "batched": self._batched}
+
+    def __setstate__(self, state: dict) -> None:
+        self.optmodel = state["spec"].build()
+        self._batched = state["batched"]
+        self._batched.solver.model = self.optmodel  # the serial executor solves with it
+
     def __call__(self, theta: torch.Tensor) -> torch.Tensor:
         from imle.parallel import SolverError
 

@@ -75,8 +75,13 @@ class DAGShortestPath:
                  for level, in_arcs in self._steps], self._tail_of.to(device))
         return self._on_device[device]
 
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_on_device": {}}  # the per-device copies are rebuilt where used
+
     def __call__(self, costs: torch.Tensor) -> torch.Tensor:
-        costs = solver_batch("costs", costs, 2, width=len(self.tails), per="one cost per arc").detach()
+        given = solver_batch("costs", costs, 2, width=len(self.tails), per="one cost per arc").detach()
+        # path sums in half precision would choose wrong paths: float16/bfloat16 costs are added up in float32
+        costs = given if given.dtype in (torch.float32, torch.float64) else given.float()
         distance, chosen = self._distances(costs)
         overflowed = torch.nonzero(~torch.isfinite(distance[:, self.sink]))
         if len(overflowed):  # the sink is reachable: only a sum beyond the dtype's range leaves it infinite
@@ -91,7 +96,7 @@ class DAGShortestPath:
             arc = chosen[rows, at]  # the padding arc once at the source
             path[rows, arc] = 1.0
             at = tail_of[arc]
-        return path[:, :-1]
+        return path[:, :-1].to(given.dtype).contiguous()
 
     def __repr__(self) -> str:
         return f"dag_shortest_path({len(self.tails)} arcs, {self.nodes} nodes, source={self.source}, sink={self.sink})"

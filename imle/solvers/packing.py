@@ -34,9 +34,11 @@ class Knapsack:
     def __call__(self, values: torch.Tensor) -> torch.Tensor:
         d = len(self.weights)
         values = solver_batch("values", values, 2, width=d, per="one value per item").detach()
+        # sums in half precision would choose wrong packings: float16/bfloat16 values are added up in float32
+        work = values if values.dtype in (torch.float32, torch.float64) else values.float()
         chunk = max(1, TABLE_BYTES // (d * (self.capacity + 1)))
-        solved = [self._solve(part) for part in values.split(chunk)]
-        return torch.cat(solved) if solved else torch.zeros_like(values)
+        solved = [self._solve(part) for part in work.split(chunk)]
+        return (torch.cat(solved) if solved else torch.zeros_like(work)).to(values.dtype)
 
     def _solve(self, values: torch.Tensor) -> torch.Tensor:
         n, device = values.shape[0], values.device
