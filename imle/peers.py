@@ -32,44 +32,152 @@ Example:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Optional
 
 import torch
 from torch.autograd.function import once_differentiable
 
-from imle._layer import (Solver, autograd_layer, call_solver, check_flag, check_generator, check_positive,
-                         check_samples)
+from imle._layer import (EstimatorLayer, Solver, autograd_functions, check_flag, check_generator, check_positive,
+                         check_samples, flat, layer_or_decorator, noise_shape)
 from imle.noise import GumbelNoiseDistribution
 
 NOISES = ("gumbel", "normal")
 
 
-@dataclass(frozen=True)
-class _Settings:
-    solver: Solver
-    minimize: bool
-    size: float = 1.0                    # lambda (blackbox) or sigma (perturbed, score function)
-    nb_samples: int = 1
-    noise: str = "gumbel"
-    generator: Optional[torch.Generator] = None
+class _Gumbel:
+    """Standard Gumbel draws and their score grad_nu(z) = 1 - exp(-z)."""
+
+    def __call__(self, shape, like, generator):
+        return GumbelNoiseDistribution().sample(shape, device=like.device, dtype=like.dtype, generator=generator)
+
+    @staticmethod
+    def score(z: torch.Tensor) -> torch.Tensor:
+        return 1.0 - torch.exp(-z)
 
 
-def _noise_and_score(settings: _Settings, theta: torch.Tensor) -> tuple:
-    """(Z [B, S, ...], grad_nu(Z)) on theta's device and dtype."""
-    shape = (theta.shape[0], settings.nb_samples) + tuple(theta.shape[1:])
-    if settings.noise == "normal":
-        z = torch.randn(shape, device=theta.device, dtype=theta.dtype, generator=settings.generator)
-        return z, z
-    z = GumbelNoiseDistribution().sample(shape, device=theta.device, dtype=theta.dtype, generator=settings.generator)
-    return z, 1.0 - torch.exp(-z)
+class _Normal:
+    """Standard normal draws and their score grad_nu(z) = z."""
+
+    def __call__(self, shape, like, generator):
+        return torch.randn(shape, device=like.device, dtype=like.dtype, generator=generator)
+
+    @staticmethod
+    def score(z: torch.Tensor) -> torch.Tensor:
+        return z
 
 
-def _perturbed_solutions(settings: _Settings, theta: torch.Tensor, args: tuple, kwargs: dict) -> tuple:
-    """(y(theta + sigma Z_s) [B * S, ...], grad_nu(Z) [B, S, ...]): one batched solver call."""
-    z, score = _noise_and_score(settings, theta)
-    perturbed_theta = _flat(_sign(settings, theta).unsqueeze(1) + settings.size * z)
-    return call_solver(settings.solver, perturbed_theta, settings.minimize, args, kwargs), score
+class PeerLayer(EstimatorLayer):
+    """The layer of a peer estimator: its solver, sense, size (lambda or sigma), samples and noise."""
+
+    def __init__(self, solver: Solver, estimator: str, *, minimize: bool, size: float = 1.0, nb_samples: int = 1,
+                 noise: str = "gumbel", generator: Optional[torch.Generator] = None):
+        super().__init__(solver, minimize=minimize, generator=generator)
+        self.estimator, self._functions = estimator, FUNCTIONS[estimator]
+        self.size, self.nb_samples, self.noise = size, nb_samples, noise
+        self._noise = self._noise_draw = _Gumbel() if noise == "gumbel" else _Normal()
+
+    def perturbed_solutions(self, theta: torch.Tensor, args: tuple, kwargs: dict) -> tuple:
+        """(y(theta + sigma Z_s) [B * S, ...], Z [B, S, ...]): one batched solver call."""
+        z = self.draw(noise_shape(theta, self.nb_samples), theta)
+        theta_max = -theta if self.minimize else theta
+        return self.solve(flat(theta_max.unsqueeze(1) + self.size * z), args, kwargs), z
+
+    def extra_repr(self) -> str:
+        return f"{self.estimator}, {super().extra_repr()}, size={self.size:g}, nb_samples={self.nb_samples}, " \
+               f"noise={self.noise!r}"
+
+
+def _solution(theta, layer: PeerLayer, call):
+    """Forward of blackbox and straight-through: the solver on theta itself, [B, ...]."""
+    args, kwargs = call
+    return (layer.solve(-theta if layer.minimize else theta, args, kwargs),)
+
+
+def _blackbox_context(ctx, inputs, output):
+    theta, layer, (args, kwargs) = inputs
+    ctx.layer, ctx.args, ctx.kwargs = layer, args, kwargs
+    ctx.save_for_backward(theta, output[0])
+
+
+@once_differentiable
+def _blackbox_backward(ctx, dy):
+    theta, y = ctx.saved_tensors
+    layer = ctx.layer
+    theta_max = -theta if layer.minimize else theta
+    shifted = layer.solve(theta_max - layer.size * dy.to(theta.dtype), ctx.args, ctx.kwargs)
+    grad = (y - shifted) / layer.size
+    return (-grad if layer.minimize else grad), None, None
+
+
+def _perturbed_forward(theta, layer: PeerLayer, call):
+    args, kwargs = call
+    y, z = layer.perturbed_solutions(theta, args, kwargs)
+    ys = y.view(z.shape)
+    return ys.mean(dim=1), ys, z
+
+
+def _perturbed_context(ctx, inputs, output):
+    _, ys, z = output
+    ctx.mark_non_differentiable(ys, z)
+    ctx.layer = inputs[1]
+    ctx.save_for_backward(ys, z)
+
+
+@once_differentiable
+def _perturbed_backward(ctx, dy, _dys=None, _dz=None):
+    ys, z = ctx.saved_tensors
+    layer = ctx.layer
+    score = layer._noise.score(z)
+    weights = (ys * dy.unsqueeze(1)).flatten(2).sum(-1)  # <y_s, dy>, [B, S]
+    grad = (weights.view(weights.shape + (1,) * (score.dim() - 2)) * score).mean(dim=1) / layer.size
+    return (-grad if layer.minimize else grad), None, None
+
+
+def _straight_through_context(ctx, inputs, output):
+    ctx.minimize = inputs[1].minimize
+
+
+@once_differentiable
+def _straight_through_backward(ctx, dy):
+    return (-dy if ctx.minimize else dy), None, None
+
+
+def _score_function_forward(theta, layer: PeerLayer, call):
+    args, kwargs = call
+    return layer.perturbed_solutions(theta, args, kwargs)
+
+
+def _score_function_context(ctx, inputs, output):
+    y, z = output
+    ctx.mark_non_differentiable(z)
+    ctx.layer = inputs[1]
+    ctx.save_for_backward(y, z)
+
+
+@once_differentiable
+def _score_function_backward(ctx, dy, _dz=None):
+    y, z = ctx.saved_tensors
+    layer = ctx.layer
+    score = layer._noise.score(z)
+    batch, samples = score.shape[0], score.shape[1]
+    values = (y * dy.reshape(y.shape)).reshape(batch, samples, -1).sum(-1)  # f_s, [B, S]
+    baseline = (values.sum(dim=1, keepdim=True) - values) / (samples - 1)   # leave-one-out mean
+    advantage = (values - baseline).view((batch, samples) + (1,) * (score.dim() - 2))
+    grad = (advantage * score).mean(dim=1) / layer.size
+    return (-grad if layer.minimize else grad), None, None
+
+
+_Blackbox, _BlackboxEager = autograd_functions("_Blackbox", _solution, _blackbox_context, _blackbox_backward)
+_Perturbed, _PerturbedEager = autograd_functions("_Perturbed", _perturbed_forward, _perturbed_context,
+                                                 _perturbed_backward)
+_StraightThrough, _StraightThroughEager = autograd_functions("_StraightThrough", _solution, _straight_through_context,
+                                                             _straight_through_backward)
+_ScoreFunction, _ScoreFunctionEager = autograd_functions("_ScoreFunction", _score_function_forward,
+                                                         _score_function_context, _score_function_backward)
+#: estimator name -> its (traced, eager) autograd Functions
+FUNCTIONS = {"blackbox": (_Blackbox, _BlackboxEager), "perturbed": (_Perturbed, _PerturbedEager),
+             "straight-through": (_StraightThrough, _StraightThroughEager),
+             "score-function": (_ScoreFunction, _ScoreFunctionEager)}
 
 
 def _check_noise(noise: object) -> str:
@@ -78,90 +186,8 @@ def _check_noise(noise: object) -> str:
     return noise
 
 
-def _sign(settings: _Settings, theta: torch.Tensor) -> torch.Tensor:
-    """theta in the maximisation convention (costs are negated)."""
-    return -theta if settings.minimize else theta
-
-
-def _flat(tensor: torch.Tensor) -> torch.Tensor:
-    return tensor.reshape((-1,) + tuple(tensor.shape[2:]))
-
-
-class _Blackbox(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, theta, settings: _Settings, args, kwargs):
-        theta_max = _sign(settings, theta)
-        y = call_solver(settings.solver, theta_max, settings.minimize, args, kwargs)
-        ctx.settings, ctx.args, ctx.kwargs = settings, args, kwargs
-        ctx.save_for_backward(theta_max, y)
-        return y
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, dy):
-        theta_max, y = ctx.saved_tensors
-        settings = ctx.settings
-        shifted = call_solver(settings.solver, theta_max - settings.size * dy.to(theta_max.dtype), settings.minimize,
-                              ctx.args, ctx.kwargs)
-        grad = (y - shifted) / settings.size
-        return (-grad if settings.minimize else grad), None, None, None
-
-
-class _Perturbed(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, theta, settings: _Settings, args, kwargs):
-        y, score = _perturbed_solutions(settings, theta, args, kwargs)
-        ys = y.view(score.shape)
-        ctx.settings = settings
-        ctx.save_for_backward(ys, score)
-        return ys.mean(dim=1)
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, dy):
-        ys, score = ctx.saved_tensors
-        settings = ctx.settings
-        weights = (ys * dy.unsqueeze(1)).flatten(2).sum(-1)  # <y_s, dy>, [B, S]
-        grad = (weights.view(weights.shape + (1,) * (score.dim() - 2)) * score).mean(dim=1) / settings.size
-        return (-grad if settings.minimize else grad), None, None, None
-
-
-class _StraightThrough(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, theta, settings: _Settings, args, kwargs):
-        ctx.minimize = settings.minimize
-        return call_solver(settings.solver, _sign(settings, theta), settings.minimize, args, kwargs)
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, dy):
-        return (-dy if ctx.minimize else dy), None, None, None
-
-
-class _ScoreFunction(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, theta, settings: _Settings, args, kwargs):
-        y, score = _perturbed_solutions(settings, theta, args, kwargs)
-        ctx.settings = settings
-        ctx.save_for_backward(y, score)
-        return y
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, dy):
-        y, score = ctx.saved_tensors
-        settings = ctx.settings
-        batch, samples = score.shape[0], score.shape[1]
-        values = (y * dy.reshape(y.shape)).reshape(batch, samples, -1).sum(-1)  # f_s, [B, S]
-        baseline = (values.sum(dim=1, keepdim=True) - values) / (samples - 1)   # leave-one-out mean
-        advantage = (values - baseline).view((batch, samples) + (1,) * (score.dim() - 2))
-        grad = (advantage * score).mean(dim=1) / settings.size
-        return (-grad if settings.minimize else grad), None, None, None
-
-
-def _make(function, function_class, settings: dict) -> Callable:
-    return autograd_layer(function, function_class, lambda solver: _Settings(solver=solver, **settings),
-                          "estimator_settings")
+def _make(function, estimator: str, **settings):
+    return layer_or_decorator(function, lambda solver: PeerLayer(solver, estimator, **settings))
 
 
 def blackbox(function: Optional[Solver] = None, *, lambda_: float = 1.0, minimize: bool = False):
@@ -170,8 +196,7 @@ def blackbox(function: Optional[Solver] = None, *, lambda_: float = 1.0, minimiz
     Backward: ``(y(theta) - y(theta - lambda_ dy)) / lambda_`` (maximisation; with
     ``minimize=True`` this is Vlastelica et al.'s ``(y(w + lambda dy) - y(w)) / lambda`` on costs w).
     """
-    return _make(function, _Blackbox, dict(minimize=check_flag("minimize", minimize),
-                                           size=check_positive("lambda_", lambda_)))
+    return _make(function, "blackbox", minimize=check_flag("minimize", minimize), size=check_positive("lambda_", lambda_))
 
 
 def perturbed(function: Optional[Solver] = None, *, nb_samples: int = 10, sigma: float = 1.0,
@@ -181,14 +206,13 @@ def perturbed(function: Optional[Solver] = None, *, nb_samples: int = 10, sigma:
     Backward: the Monte-Carlo Jacobian-vector product ``mean_s <y_s, dy> grad_nu(Z_s) / sigma``.
     ``noise``: "gumbel" (grad_nu(z) = 1 - exp(-z)) or "normal" (grad_nu(z) = z).
     """
-    return _make(function, _Perturbed, dict(minimize=check_flag("minimize", minimize),
-                                            size=check_positive("sigma", sigma), nb_samples=check_samples(nb_samples),
-                                            noise=_check_noise(noise), generator=check_generator(generator)))
+    return _make(function, "perturbed", minimize=check_flag("minimize", minimize), size=check_positive("sigma", sigma),
+                 nb_samples=check_samples(nb_samples), noise=_check_noise(noise), generator=check_generator(generator))
 
 
 def straight_through(function: Optional[Solver] = None, *, minimize: bool = False):
     """Straight-through: theta [B, ...] -> y(theta) [B, ...]; backward passes dy on unchanged."""
-    return _make(function, _StraightThrough, dict(minimize=check_flag("minimize", minimize)))
+    return _make(function, "straight-through", minimize=check_flag("minimize", minimize))
 
 
 def score_function(function: Optional[Solver] = None, *, nb_samples: int = 10, sigma: float = 1.0,
@@ -198,7 +222,6 @@ def score_function(function: Optional[Solver] = None, *, nb_samples: int = 10, s
     Backward: ``mean_s (f_s - b_s) grad_nu(Z_s) / sigma``, ``f_s = <y_s, dy_s>``, ``b_s`` the
     mean of the other samples' f (so ``nb_samples`` must be at least 2).
     """
-    return _make(function, _ScoreFunction, dict(minimize=check_flag("minimize", minimize),
-                                                 size=check_positive("sigma", sigma),
-                                                 nb_samples=check_samples(nb_samples, minimum=2),
-                                                 noise=_check_noise(noise), generator=check_generator(generator)))
+    return _make(function, "score-function", minimize=check_flag("minimize", minimize),
+                 size=check_positive("sigma", sigma), nb_samples=check_samples(nb_samples, minimum=2),
+                 noise=_check_noise(noise), generator=check_generator(generator))

@@ -1,19 +1,35 @@
-"""Target distributions: where the backward pass moves theta to build its surrogate target.
+"""Target distributions: where the backward pass moves theta to build its surrogate target, and
+how the resulting gradient is scaled.
 
-I-MLE's gradient is the difference between the current solution and the solution at target
-parameters ``theta'`` built from (theta, dy). A target distribution decides both ``theta'`` and
-how the per-sample gradient is formed from the solutions (its :meth:`~BaseTargetDistribution.estimate`):
+I-MLE's gradient is the difference between a solution and the solution at target parameters
+``theta'`` built from (theta, dy). One protocol, torch-adaptive-imle's, in the library's
+maximisation convention (``imle(minimize=True)`` and ``aimle(_is_minimization=True)`` convert
+costs before a target sees them):
 
-* :class:`TargetDistribution` - torch-imle's ``theta' = alpha theta - beta dy``; gradient
-  ``y - y'``, optionally divided by beta (``divide_by_beta=True``);
-* :class:`TwoSidedTargetDistribution` - the central difference
-  ``(y(alpha theta + beta dy + eps) - y(alpha theta - beta dy + eps)) / 2``, both solves in one
-  batched solver call;
+* ``params(theta, dy) -> theta'`` (required): theta and dy are [N, ...], theta repeated for each
+  of an instance's samples; ``dy=None`` asks for the point that is not moved (``alpha theta``);
+* ``process(theta, dy, gradient) -> gradient`` (optional): scales the per-sample gradients
+  ``gradient`` [B, S, ...] (theta [B, ...], dy [N, ...]); by default they stay as they are;
+* ``update(gradient)`` (optional): state that adapts during training, called once per forward
+  pass with that pass's per-sample gradients [B, S, ...], however often backward runs;
+* ``symmetric`` (optional attribute): the left point of the difference is ``params(theta, -dy)``
+  (central differences) instead of the forward sample;
+* ``estimate`` (optional): replaces the recipe below, in :func:`imle.imle` (one-sided), with the
+  target's own (our per-instance adaptive target uses it); None means the recipe.
+
+The recipe (:func:`per_sample_gradients`), shared by :func:`imle.imle` and :func:`imle.aimle.aimle`:
+``right = MAP(params(theta, dy) + tau_t eps)``; ``left`` the forward sample (``imle``), ``MAP(params(
+theta, None) + tau_t eps)`` (``aimle``) or ``MAP(params(theta, -dy) + tau_t eps)`` (symmetric);
+both averaged over the marginal samples; ``process(left - right)`` (halved when symmetric).
+
+The classes here:
+
+* :class:`TargetDistribution` - ``theta' = alpha theta - beta dy``; the gradient divided by beta
+  with ``divide_by_beta=True`` (torch-adaptive-imle's ``do_gradient_scaling``);
+* :class:`TwoSidedTargetDistribution` - the same, symmetric;
 * :class:`AdaptiveTargetDistribution` - Adaptive I-MLE (AIMLE, Minervini, Franceschi, Niepert,
-  AAAI 2023): the step adapts per instance and beta adapts to keep gradients sparse but not empty.
-
-All use the library's convention: the solver maximises ``<theta, y>``; ``imle(minimize=True)``
-converts costs to this convention before the target sees them.
+  AAAI 2023): the step adapts to theta and dy, and beta adapts to keep gradients sparse but not
+  empty.
 
 Example:
     >>> import torch
@@ -26,15 +42,19 @@ from __future__ import annotations
 import functools
 import math
 from abc import ABC, abstractmethod
-from typing import Callable, Optional, Tuple
+from typing import Callable, Optional
 
 import torch
 
 from imle import _checks
+from imle._ops import outside_compiled_graphs
 
 Solve = Callable[[torch.Tensor], torch.Tensor]
 #: estimate(solve, theta [B, ...], dy [B, S, ...], noise [B, S, ...], y [B, S, ...]) -> [B, S, ...]
 Estimate = Callable[[Solve, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+#: torch-adaptive-imle divides by max(beta, EPS) (do_gradient_scaling)
+EPS = 1e-7
 
 
 def _flat(tensor: torch.Tensor) -> torch.Tensor:
@@ -42,65 +62,130 @@ def _flat(tensor: torch.Tensor) -> torch.Tensor:
     return tensor.reshape((-1,) + tuple(tensor.shape[2:]))
 
 
-def one_sided_estimate(target, solve: Solve, theta: torch.Tensor, dy: torch.Tensor, noise: torch.Tensor,
-                       y: torch.Tensor) -> torch.Tensor:
-    """Per-sample I-MLE gradients ``y - solve(target.params(theta, dy) + noise)``, [B, S, ...].
+class AdaptedTarget:
+    """A user's target object, adapted once when a layer is built: its hooks looked up, the
+    defaults filled in. Picklable; asks the object nothing per step."""
 
-    ``theta`` is [B, ...]; ``dy``, ``noise`` (already scaled by the target temperature) and the
-    forward solutions ``y`` are [B, S, ...]. Works for any object with ``params(theta, dy)``,
-    the seed's only requirement of a target distribution.
+    def __init__(self, target: object, per_instance: bool = True):
+        if not callable(getattr(target, "params", None)):
+            raise TypeError(f"target_distribution must have a params(theta, dy) method, got {type(target).__name__}")
+        hooks = {name: getattr(target, name, None) for name in ("process", "update", "estimate")}
+        self._params = target.params
+        self._process = hooks["process"] if callable(hooks["process"]) else None
+        self._update = hooks["update"] if callable(hooks["update"]) else None
+        self.estimate = hooks["estimate"] if callable(hooks["estimate"]) else None
+        if getattr(target, "per_instance", False) is None:
+            # a target that leaves its norms to the estimator: per instance in imle(), whole
+            # tensors (torch-adaptive-imle's) in aimle()
+            self._params = functools.partial(target.params, per_instance=per_instance)
+            self._process = functools.partial(target.process, per_instance=per_instance)
+            self.estimate = self.estimate if per_instance else None
+        self.has_update = self._update is not None
+        self.symmetric = bool(getattr(target, "symmetric", False))
+        # our plain target's params (not a subclass's own) are elementwise: theta can be broadcast
+        # over the samples instead of copied for each (the same values, one copy fewer)
+        self.shifted = target.shifted if getattr(type(target), "params", None) is TargetDistribution.params else None
+
+    def params(self, theta: torch.Tensor, dy: Optional[torch.Tensor]) -> torch.Tensor:
+        params = self._params(theta, dy)
+        if not isinstance(params, torch.Tensor) or params.shape != theta.shape:
+            got = tuple(params.shape) if isinstance(params, torch.Tensor) else type(params).__name__
+            raise ValueError(f"target_distribution.params must return a tensor of shape {tuple(theta.shape)}, "
+                             f"got {got}")
+        return params
+
+    def process(self, theta: torch.Tensor, dy: torch.Tensor, gradient: torch.Tensor) -> torch.Tensor:
+        return gradient if self._process is None else self._process(theta, dy, gradient)
+
+    def update(self, gradient: torch.Tensor) -> None:
+        if self._update is not None:
+            self._update(gradient)
+
+
+def adapt_target(target: object, per_instance: bool = True) -> AdaptedTarget:
+    """A user's target object adapted once (see :class:`AdaptedTarget`); ``per_instance`` is the
+    estimator's choice of norms for a target that leaves it open (``per_instance=None``)."""
+    return AdaptedTarget(target, per_instance)
+
+
+def per_sample_gradients(target: AdaptedTarget, solve: Solve, theta: torch.Tensor, dy: torch.Tensor,
+                         noise: torch.Tensor, y: torch.Tensor, *, marginals: int = 1, left: str = "sample",
+                         symmetric: bool = False) -> torch.Tensor:
+    """The per-sample gradients [B, S, ...] of the recipe (module notes), in the maximisation
+    convention.
+
+    Args:
+        target: the adapted target.
+        solve: the solver on maximisation parameters, [K, ...] -> [K, ...].
+        theta: [B, ...].
+        dy, noise, y: [B, N, ...], N = S * marginals: the upstream gradient, the noise scaled by
+            the target temperature, the forward solutions.
+        marginals: M, the marginal samples averaged inside each sample.
+        left: "sample" (the forward solution, I-MLE) or "unmoved" (``params(theta, None)``,
+            torch-adaptive-imle's aimle).
+        symmetric: the left point ``params(theta, -dy)`` instead, the difference halved (a
+            symmetric target, or aimle's ``symmetric_perturbation``).
     """
-    repeated = _flat(theta.unsqueeze(1).expand_as(dy))
-    params = target.params(repeated, _flat(dy))
-    if not isinstance(params, torch.Tensor) or params.shape != repeated.shape:
-        got = tuple(params.shape) if isinstance(params, torch.Tensor) else type(params).__name__
-        raise ValueError(f"target_distribution.params must return a tensor of shape {tuple(repeated.shape)}, "
-                         f"got {got}")
-    return y - solve(params + _flat(noise)).view(y.shape)
+    symmetric = symmetric or target.symmetric
+    if target.estimate is not None and left == "sample" and not symmetric:
+        per_sample = target.estimate(solve, theta, dy, noise, y)
+        return _marginal_mean(per_sample, marginals)
+    batch, count = dy.shape[0], dy.shape[1]
+    rest = tuple(theta.shape[1:])
+    flat_dy, flat_noise = _flat(dy), _flat(noise)
+    if target.shifted is not None:
+        def moved_by(shift):  # [B, 1, ...] theta broadcast against [B, N, ...]: no copy of theta
+            return _flat(target.shifted(theta.unsqueeze(1), shift) + noise)
+        right = moved_by(dy)
+    else:
+        # theta repeated for every sample, materialised as torch-adaptive-imle's repeat() does (a
+        # norm over an expanded view sums in another order; expand + contiguous is the same copy,
+        # 3x faster), flat [N, ...] as its targets receive it
+        repeated = theta.reshape(batch, 1, -1).expand(batch, count, -1).contiguous().view((batch * count,) + rest)
+
+        def moved_by(shift):
+            return target.params(repeated, None if shift is None else _flat(shift)) + flat_noise
+        right = moved_by(dy)
+    if symmetric or left == "unmoved":
+        moved = moved_by(-dy if symmetric else None)
+        both = solve(torch.cat([moved, right])).view((2, batch, count) + rest)
+        y_left, y_right = both[0], both[1]
+    else:
+        y_left, y_right = y, solve(right).view((batch, count) + rest)
+    gradient = _marginal_mean(y_left, marginals) - _marginal_mean(y_right, marginals)
+    if symmetric:
+        gradient = gradient / 2.0
+    return target.process(theta, flat_dy, gradient)
 
 
-def adapt_target(target: object) -> Tuple[Estimate, Callable[[torch.Tensor], None]]:
-    """A user's target object as (estimate, update), decided once when a layer is built.
-
-    Anything with ``params(theta, dy)`` is a target (the seed's only requirement); its
-    ``estimate`` and ``update`` are used where it has them, else the one-sided estimate and no
-    state update.
-    """
-    if not callable(getattr(target, "params", None)):
-        raise TypeError(f"target_distribution must have a params(theta, dy) method, got {type(target).__name__}")
-    estimate = getattr(target, "estimate", None)
-    update = getattr(target, "update", None)
-    return (estimate if callable(estimate) else functools.partial(one_sided_estimate, target),
-            update if callable(update) else (lambda gradient: None))
+def _marginal_mean(values: torch.Tensor, marginals: int) -> torch.Tensor:
+    """[B, S * M, ...] -> [B, S, ...], the mean over each sample's M marginal samples."""
+    if marginals == 1:
+        return values
+    batch, count = values.shape[0], values.shape[1]
+    return values.view((batch, count // marginals, marginals) + tuple(values.shape[2:])).mean(dim=2)
 
 
 class BaseTargetDistribution(ABC):
-    """Maps theta [N, ...] and the upstream gradient dy [N, ...] to target parameters [N, ...].
+    """Maps theta [N, ...] and the upstream gradient dy [N, ...] (or None) to target parameters.
 
-    Subclasses implement :meth:`params`; override :meth:`estimate` to change how the gradient is
-    formed from the solutions (several solves, scaling), and :meth:`update` to keep state that
-    adapts during training: the layer calls it once per forward pass with that pass's per-sample
-    gradients, however often backward runs through the graph.
+    Subclasses implement :meth:`params`; override :meth:`process` to scale the gradient and
+    :meth:`update` to keep state that adapts during training (see the module notes).
     """
 
-    @abstractmethod
-    def params(self, theta: torch.Tensor, dy: torch.Tensor) -> torch.Tensor:
-        """Target parameters theta', same shape as theta."""
+    #: central differences: the left point is params(theta, -dy)
+    symmetric = False
 
-    def estimate(self, solve: Solve, theta: torch.Tensor, dy: torch.Tensor, noise: torch.Tensor,
-                 y: torch.Tensor) -> torch.Tensor:
-        """Per-sample gradients [B, S, ...] (see :func:`one_sided_estimate` for the shapes)."""
-        return one_sided_estimate(self, solve, theta, dy, noise, y)
+    @abstractmethod
+    def params(self, theta: torch.Tensor, dy: Optional[torch.Tensor]) -> torch.Tensor:
+        """Target parameters theta', same shape as theta (``dy=None``: the unmoved point)."""
+
+    def process(self, theta: torch.Tensor, dy: torch.Tensor, gradient: torch.Tensor) -> torch.Tensor:
+        """The per-sample gradients [B, S, ...], scaled; as they are by default."""
+        return gradient
 
     def update(self, gradient: torch.Tensor) -> None:
         """Adapt state to one forward pass's per-sample gradients [B, S, ...]; nothing by default."""
-
-
-def _check_real(name: str, value: object) -> float:
-    return _checks.real(name, value)
-
-
-_check_flag = _checks.flag
 
 
 def _check_beta(beta: object, divide_by_beta: bool) -> float:
@@ -114,7 +199,10 @@ class TargetDistribution(BaseTargetDistribution):
     """The perturbation-based target of torch-imle: ``theta' = alpha * theta - beta * dy``.
 
     ``beta`` is the step towards lower loss (maximisation convention: lowering the loss means
-    raising theta where dy is negative).
+    raising theta where dy is negative). How large that step is depends on dy, and so on how the
+    loss is reduced: a loss averaged over B * S samples (and cells) has a dy that many times
+    smaller than the summed one, and the same beta then moves the target far less (sparser
+    gradients; see :func:`imle.losses.hamming_loss`).
 
     On dividing by beta: the I-MLE paper, tf-imle's path code and PyEPO divide the gradient
     ``y - y'`` by beta (a finite difference, whose size does not grow with beta); torch-imle does
@@ -132,28 +220,27 @@ class TargetDistribution(BaseTargetDistribution):
                  do_gradient_scaling: Optional[bool] = None):
         if do_gradient_scaling is not None:  # torch-adaptive-imle's name for divide_by_beta
             divide_by_beta = do_gradient_scaling
-        self.alpha = _check_real("alpha", alpha)
-        self.divide_by_beta = _check_flag("divide_by_beta", divide_by_beta)
+        self.alpha = _checks.real("alpha", alpha)
+        self.divide_by_beta = _checks.flag("divide_by_beta", divide_by_beta)
         self.beta = _check_beta(beta, self.divide_by_beta)
 
-    def params(self, theta: torch.Tensor, dy: torch.Tensor) -> torch.Tensor:
-        if theta.shape != dy.shape:
+    def params(self, theta: torch.Tensor, dy: Optional[torch.Tensor]) -> torch.Tensor:
+        if dy is not None and theta.shape != dy.shape:
             raise ValueError(f"theta and dy must have the same shape, got {tuple(theta.shape)} and {tuple(dy.shape)}")
-        return self.alpha * theta - self.beta * dy
+        return self.shifted(theta, dy)
 
-    def estimate(self, solve, theta, dy, noise, y):
-        if type(self).params is TargetDistribution.params:
-            # the same target in two kernels, broadcasting theta [B, ...] over the S samples
-            # instead of materialising it S times (the generic path takes six)
-            target = torch.add(noise, dy, alpha=-self.beta).add_(theta.unsqueeze(1), alpha=self.alpha)
-            gradient = y - solve(_flat(target)).view(y.shape)
-        else:  # a subclass with its own params()
-            gradient = one_sided_estimate(self, solve, theta, dy, noise, y)
-        return gradient / self.beta if self.divide_by_beta else gradient
+    def shifted(self, theta: torch.Tensor, dy: Optional[torch.Tensor]) -> torch.Tensor:
+        """``alpha theta - beta dy`` elementwise, unchecked (theta may broadcast against dy)."""
+        # alpha = 1 multiplies by nothing: the same bits one kernel sooner (most calls have it)
+        moved = theta if self.alpha == 1.0 else self.alpha * theta
+        return moved if dy is None else moved - self.beta * dy
+
+    def process(self, theta, dy, gradient):
+        return gradient / max(self.beta, EPS) if self.divide_by_beta else gradient
 
     def __repr__(self) -> str:
         extra = ", divide_by_beta=True" if self.divide_by_beta else ""
-        return f"TargetDistribution(alpha={self.alpha}, beta={self.beta}{extra})"
+        return f"{type(self).__name__}(alpha={self.alpha}, beta={self.beta}{extra})"
 
 
 class TwoSidedTargetDistribution(TargetDistribution):
@@ -174,29 +261,29 @@ class TwoSidedTargetDistribution(TargetDistribution):
         tensor([[-0.5000,  0.5000,  0.0000]])
     """
 
-    def estimate(self, solve, theta, dy, noise, y):
-        repeated = _flat(theta.unsqueeze(1).expand_as(dy))
-        flat_dy, flat_noise = _flat(dy), _flat(noise)
-        centre = self.alpha * repeated + flat_noise
-        both = solve(torch.cat([centre + self.beta * flat_dy, centre - self.beta * flat_dy]))
-        plus, minus = both.chunk(2)
-        gradient = ((plus - minus) / 2).view(y.shape)
-        return gradient / self.beta if self.divide_by_beta else gradient
-
-    def __repr__(self) -> str:
-        return "TwoSided" + super().__repr__()
+    symmetric = True
 
 
 class AdaptiveTargetDistribution(torch.nn.Module, BaseTargetDistribution):
     """Adaptive I-MLE (Minervini, Franceschi and Niepert, "Adaptive Perturbation-Based Gradient
     Estimation for Discrete Latent Variable Models", AAAI 2023).
 
-    For each instance b the perturbation size is ``lambda_b = beta * ||theta_b|| / ||dy_b||``
-    (norms per instance: theta_b once, dy_b as the root mean square over its S samples, so one
-    instance gets the original's value), the target is ``alpha theta - lambda_b dy``, and the
-    gradient ``y - y'`` is divided by ``lambda_b`` (by 1 where lambda_b is 0).
+    The step along dy is ``lambda = beta * ||theta|| / ||dy||`` and the gradient is divided by a
+    lambda too (by 1 where it is 0). Two ways to take the norms:
 
-    After every backward pass beta adapts so that gradients stay sparse but not empty: with
+    * per instance (``per_instance=True``; the default inside :func:`imle.imle`): per instance b,
+      theta_b once and dy_b as the root mean square over its S samples, so instances in a batch
+      do not share one step and one instance gets the original's value; the same lambda_b steps
+      and divides;
+    * over whole tensors (``per_instance=False``, torch-adaptive-imle's; the default inside
+      :func:`imle.aimle.aimle`): the step is ``beta ||theta repeated S times|| / ||dy||`` (from
+      :meth:`params`) and the divisor ``beta ||theta|| / ||dy||`` (in :meth:`process`), their
+      arithmetic exactly.
+
+    ``per_instance=None`` (the default) leaves the choice to the estimator, as just said, so
+    torch-adaptive-imle's code keeps its numbers and ours gets per-instance steps.
+
+    After every forward pass beta adapts so that gradients stay sparse but not empty: with
     ``nnz`` the number of non-zero gradient entries per sample,
     ``grad_norm <- decay * grad_norm + (1 - decay) * nnz``; then
     ``update = momentum * previous_update + (step if grad_norm < target_norm else -step)`` and
@@ -206,9 +293,10 @@ class AdaptiveTargetDistribution(torch.nn.Module, BaseTargetDistribution):
     beta but does not move it.
 
     The state (``beta``, ``grad_norm``, ``previous_update``) lives in buffers, float64 scalars: it
-    is an ``nn.Module``, so ``state_dict()`` / ``load_state_dict()`` checkpoint it, and made an
-    attribute of your model it travels in the model's ``state_dict``. :meth:`reset` restores
-    the initial values.
+    is an ``nn.Module``, so ``state_dict()`` / ``load_state_dict()`` checkpoint it, and a layer
+    built with it holds it as a submodule (it travels in the layer's and the model's
+    ``state_dict``, and a deep copy of the model adapts its own copy). :meth:`reset` restores the
+    initial values.
 
     Args:
         alpha: weight of theta in the target.
@@ -218,9 +306,8 @@ class AdaptiveTargetDistribution(torch.nn.Module, BaseTargetDistribution):
         grad_norm_decay: decay of the running non-zero count, in [0, 1).
         target_norm: the wanted mean number of non-zero gradient entries per sample (> 0).
         initial_grad_norm: the running count's initial value.
-        per_instance: our per-instance norms (default); False: torch-adaptive-imle's norms over the
-            whole tensors, its step beta ||theta repeated S times|| / ||dy|| and its divisor
-            beta ||theta|| / ||dy||.
+        per_instance: True: our per-instance norms; False: torch-adaptive-imle's; None (default):
+            the estimator's (per instance in imle(), whole tensors in aimle()).
         initial_alpha, initial_beta, grad_norm_decay_rate: torch-adaptive-imle's names for alpha,
             beta and grad_norm_decay, accepted as keywords.
 
@@ -236,7 +323,7 @@ class AdaptiveTargetDistribution(torch.nn.Module, BaseTargetDistribution):
 
     def __init__(self, alpha: float = 1.0, beta: float = 1.0, *, beta_update_step: float = 1e-4,
                  beta_update_momentum: float = 0.0, grad_norm_decay: float = 0.9, target_norm: float = 1.0,
-                 initial_grad_norm: float = 1.0, per_instance: bool = True, **theirs):
+                 initial_grad_norm: float = 1.0, per_instance: Optional[bool] = None, **theirs):
         super().__init__()
         for their_name, value in theirs.items():  # torch-adaptive-imle's names for the same settings
             if their_name not in self.ALIASES:
@@ -248,17 +335,17 @@ class AdaptiveTargetDistribution(torch.nn.Module, BaseTargetDistribution):
                 beta = value
             else:
                 grad_norm_decay = value
-        self.per_instance = _checks.flag("per_instance", per_instance)
-        self.alpha = _check_real("alpha", alpha)
+        self.per_instance = None if per_instance is None else _checks.flag("per_instance", per_instance)
+        self.alpha = _checks.real("alpha", alpha)
         self.initial_beta = _check_beta(beta, False)
         self.beta_update_step = _checks.real("beta_update_step", beta_update_step, minimum=0.0)
         for name, value in (("beta_update_momentum", beta_update_momentum), ("grad_norm_decay", grad_norm_decay)):
-            if not 0 <= _check_real(name, value) < 1:
+            if not 0 <= _checks.real(name, value) < 1:
                 raise ValueError(f"{name} must be in [0, 1), got {value!r}")
         self.beta_update_momentum = float(beta_update_momentum)
         self.grad_norm_decay = float(grad_norm_decay)
         self.target_norm = _checks.real("target_norm", target_norm, positive=True)
-        self.initial_grad_norm = _check_real("initial_grad_norm", initial_grad_norm)
+        self.initial_grad_norm = _checks.real("initial_grad_norm", initial_grad_norm)
         for name in ("beta", "grad_norm", "previous_update"):
             self.register_buffer(name, torch.zeros((), dtype=torch.float64))
         self.reset()
@@ -269,34 +356,63 @@ class AdaptiveTargetDistribution(torch.nn.Module, BaseTargetDistribution):
         self.grad_norm.fill_(self.initial_grad_norm)
         self.previous_update.fill_(0.0)
 
+    # ---- torch-adaptive-imle's norms over whole tensors (per_instance=False) ----
+    def _magnitude(self, theta: torch.Tensor, dy: Optional[torch.Tensor]):
+        """beta ||theta|| / ||dy||, as torch-adaptive-imle computes it (0 when dy is 0)."""
+        norm_dy = torch.linalg.norm(dy).item() if dy is not None else 1.0
+        return 0.0 if norm_dy <= 0.0 else float(self.beta) * (torch.linalg.norm(theta) / norm_dy)
+
+    # ---- ours, per instance ----
     def perturbation_sizes(self, theta: torch.Tensor, dy: torch.Tensor) -> torch.Tensor:
-        """lambda per instance, [B]: beta ||theta_b|| / rms_s ||dy_b,s|| (0 where dy_b is 0); with
-        ``per_instance=False`` torch-adaptive-imle's one lambda for the batch, from the norms of
-        the whole tensors (its divisor; its step is sqrt(S) times larger, see :meth:`estimate`)."""
+        """lambda per instance, [B]: beta ||theta_b|| / rms_s ||dy_b,s|| (0 where dy_b is 0), for
+        theta [B, ...] and dy [B, S, ...]."""
         batch, samples = dy.shape[0], dy.shape[1]
-        if not self.per_instance:
-            theta_norm = theta.norm().expand(batch)
-            dy_norm = dy.norm().expand(batch)
-        else:
-            theta_norm = theta.reshape(batch, -1).norm(dim=1)
-            dy_norm = dy.reshape(batch, -1).norm(dim=1) / math.sqrt(samples)
+        theta_norm = theta.reshape(batch, -1).norm(dim=1)
+        dy_norm = dy.reshape(batch, -1).norm(dim=1) / math.sqrt(samples)
         safe = torch.where(dy_norm > 0, dy_norm, torch.ones_like(dy_norm))
-        beta = float(self.beta)
-        return torch.where(dy_norm > 0, beta * theta_norm / safe, torch.zeros_like(dy_norm))
+        # beta as a 0-d tensor rounds as float(beta) does, and under torch.compile it is read, not
+        # specialised on (a float would recompile the graph every time beta moves)
+        return torch.where(dy_norm > 0, self.beta * theta_norm / safe, torch.zeros_like(dy_norm))
 
-    def params(self, theta: torch.Tensor, dy: torch.Tensor) -> torch.Tensor:
-        """Target for one sample per instance (theta, dy [B, ...]); the layer uses :meth:`estimate`."""
-        sizes = self.perturbation_sizes(theta, dy.unsqueeze(1))
-        return self.alpha * theta - sizes.view((-1,) + (1,) * (theta.dim() - 1)) * dy
+    def _per_instance(self, per_instance: Optional[bool]) -> bool:
+        """The norms to use: this target's own choice, else the estimator's, else per instance."""
+        if self.per_instance is not None:
+            return self.per_instance
+        return True if per_instance is None else per_instance
 
-    def estimate(self, solve, theta, dy, noise, y):
+    def params(self, theta: torch.Tensor, dy: Optional[torch.Tensor], *,
+               per_instance: Optional[bool] = None) -> torch.Tensor:
+        """Target parameters for theta, dy [N, ...] (dy None: alpha theta). Per instance, each row
+        is one instance's one sample; otherwise torch-adaptive-imle's whole-tensor step."""
+        if dy is None:
+            return self.alpha * theta
+        if self._per_instance(per_instance):
+            sizes = self.perturbation_sizes(theta, dy.unsqueeze(1))
+            return self.alpha * theta - sizes.view((-1,) + (1,) * (theta.dim() - 1)) * dy
+        return self.alpha * theta - self._magnitude(theta, dy) * dy
+
+    def process(self, theta: torch.Tensor, dy: torch.Tensor, gradient: torch.Tensor, *,
+                per_instance: Optional[bool] = None) -> torch.Tensor:
+        """The gradient [B, S, ...] divided by lambda (by 1 where it is 0)."""
+        if self._per_instance(per_instance):
+            sizes = self.perturbation_sizes(theta, dy.view((theta.shape[0], -1) + tuple(theta.shape[1:])))
+            return gradient / torch.where(sizes > 0, sizes, 1.0).view((-1, 1) + (1,) * (theta.dim() - 1))
+        magnitude = self._magnitude(theta, dy)
+        return gradient / (magnitude if magnitude > 0.0 else 1.0)
+
+    @property
+    def estimate(self) -> Optional[Estimate]:
+        """imle()'s per-instance estimate (one lambda_b to step and divide), or None with
+        ``per_instance=False``: the recipe of :func:`per_sample_gradients`, torch-adaptive-imle's norms."""
+        return None if self.per_instance is False else self._per_instance_estimate
+
+    def _per_instance_estimate(self, solve, theta, dy, noise, y):
         sizes = self.perturbation_sizes(theta, dy)
         shape = (-1, 1) + (1,) * (theta.dim() - 1)
-        # per_instance=False: torch-adaptive-imle's step, ||theta repeated S times|| = sqrt(S) ||theta||
-        steps = sizes if self.per_instance else sizes * math.sqrt(dy.shape[1])
-        target = self.alpha * theta.unsqueeze(1) - steps.view(shape) * dy + noise
+        target = self.alpha * theta.unsqueeze(1) - sizes.view(shape) * dy + noise
         return (y - solve(_flat(target)).view(y.shape)) / torch.where(sizes > 0, sizes, 1.0).view(shape)
 
+    @outside_compiled_graphs  # host bookkeeping of a few floats: nothing for a compiler to trace
     def update(self, gradient: torch.Tensor) -> None:
         """Adapt beta to the per-sample gradients [B, S, ...] of one forward pass (the layer calls
         this once per forward pass, after its first backward)."""
@@ -304,10 +420,13 @@ class AdaptiveTargetDistribution(torch.nn.Module, BaseTargetDistribution):
         grad_norm = self.grad_norm_decay * float(self.grad_norm) + (1 - self.grad_norm_decay) * per_sample
         step = self.beta_update_step if grad_norm < self.target_norm else -self.beta_update_step
         update = self.beta_update_momentum * float(self.previous_update) + step
-        self.grad_norm.fill_(grad_norm)
-        self.beta.fill_(max(float(self.beta) + update, 0.0))
-        self.previous_update.fill_(update)
+        # the state is the module's, not a value the transform differentiates: under torch.func
+        # (grad, vmap) it is written with functorch's dispatch off, as it is outside it
+        with torch._C._DisableFuncTorch():
+            self.grad_norm.fill_(grad_norm)
+            self.beta.fill_(max(float(self.beta) + update, 0.0))
+            self.previous_update.fill_(update)
 
     def extra_repr(self) -> str:
         return (f"alpha={self.alpha}, beta={float(self.beta):g}, grad_norm={float(self.grad_norm):g}, "
-                f"target_norm={self.target_norm}")
+                f"target_norm={self.target_norm}, per_instance={self.per_instance}")

@@ -15,7 +15,10 @@ def argmax(theta):
 
 
 def fix_noise(monkeypatch, z, score):
-    monkeypatch.setattr(peers, "_noise_and_score", lambda settings, theta: (z, score))
+    """Both peer noises draw z; the score is the noise's own formula (checked against ``score``)."""
+    for kind in (peers._Gumbel, peers._Normal):
+        monkeypatch.setattr(kind, "__call__", lambda self, shape, like, generator: z.to(like.dtype))
+    assert any(torch.allclose(kind.score(z), score) for kind in (peers._Gumbel, peers._Normal))
 
 
 def test_blackbox_hand_computed():
@@ -58,11 +61,12 @@ def test_perturbed_gumbel_score_is_one_minus_exp_minus_z(monkeypatch):
 
 
 def test_real_gumbel_score_function_matches_its_formula():
-    settings = peers._Settings(solver=argmax, minimize=False, nb_samples=3, noise="gumbel",
-                               generator=torch.Generator().manual_seed(0))
-    z, score = peers._noise_and_score(settings, torch.zeros(2, 4))
+    layer = perturbed(argmax, nb_samples=3, generator=torch.Generator().manual_seed(0))
+    z, _ = layer.perturbed_solutions(torch.zeros(2, 4), (), {})[1], None
     assert z.shape == (2, 3, 4)
-    torch.testing.assert_close(score, 1.0 - torch.exp(-z))
+    torch.testing.assert_close(layer._noise.score(z), 1.0 - torch.exp(-z))
+    again = perturbed(argmax, nb_samples=3, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(again.perturbed_solutions(torch.zeros(2, 4), (), {})[1], z)  # the generator's stream
 
 
 def test_straight_through_passes_dy():

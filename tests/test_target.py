@@ -160,24 +160,24 @@ def test_bad_variant_settings(build, error, message):
         build()
 
 
-def test_fused_one_sided_estimate_equals_the_generic_one():
-    # TargetDistribution builds its target in two broadcast kernels; the generic path (any object
-    # with params()) must give the same per-sample gradients
+def test_the_recipe_with_a_plain_target_is_y_minus_the_solution_at_alpha_theta_minus_beta_dy():
     from imle.solvers import top_k
-    from imle.target import one_sided_estimate
+    from imle.target import adapt_target, per_sample_gradients
 
     generator = torch.Generator().manual_seed(0)
     theta = torch.randn(3, 12, generator=generator)
     dy, noise = torch.randn(3, 4, 12, generator=generator), torch.randn(3, 4, 12, generator=generator)
     y = torch.rand(3, 4, 12, generator=generator).round()
     target = TargetDistribution(alpha=0.5, beta=2.0)
-    fused = target.estimate(lambda p: top_k(p, 4), theta, dy, noise, y)
-    generic = one_sided_estimate(target, lambda p: top_k(p, 4), theta, dy, noise, y)
-    assert fused.shape == (3, 4, 12) and torch.equal(fused, generic)
-    assert fused.abs().sum() > 0
+    recipe = per_sample_gradients(adapt_target(target), lambda p: top_k(p, 4), theta, dy, noise, y)
+    direct = y - top_k((0.5 * theta.unsqueeze(1) - 2.0 * dy + noise).reshape(12, 12), 4).view(3, 4, 12)
+    assert recipe.shape == (3, 4, 12) and torch.equal(recipe, direct)
+    assert recipe.abs().sum() > 0
 
 
-def test_a_subclass_params_is_used_by_estimate():
+def test_a_subclass_params_is_used_by_the_recipe():
+    from imle.target import adapt_target, per_sample_gradients
+
     class Doubled(TargetDistribution):
         def params(self, theta, dy):
             return 2 * super().params(theta, dy)
@@ -185,5 +185,6 @@ def test_a_subclass_params_is_used_by_estimate():
     seen = []
     solve = lambda p: seen.append(p.clone()) or torch.zeros_like(p)  # noqa: E731
     theta, dy = torch.tensor([[1.0, -2.0]]), torch.tensor([[[0.5, 0.0]]])
-    Doubled(alpha=1.0, beta=2.0).estimate(solve, theta, dy, torch.zeros(1, 1, 2), torch.zeros(1, 1, 2))
+    per_sample_gradients(adapt_target(Doubled(alpha=1.0, beta=2.0)), solve, theta, dy, torch.zeros(1, 1, 2),
+                         torch.zeros(1, 1, 2))
     assert seen[0].tolist() == [[2 * (1.0 - 1.0), 2 * -2.0]]

@@ -7,7 +7,7 @@ from imle.solvers.combinatorial import assignment, from_pyepo, ilp, spanning_tre
 from imle.solvers.dag import dag_shortest_path
 from imle.solvers.grid import DEFAULT_BACKEND, grid_max_weight_path, grid_shortest_path
 from imle.solvers.packing import knapsack
-from imle.solvers.topk import top_k
+from imle.solvers.topk import mathias_select_k, select_k, top_k
 
-__all__ = ["grid_shortest_path", "grid_max_weight_path", "dag_shortest_path", "top_k", "knapsack", "ilp",
-           "assignment", "spanning_tree", "from_pyepo", "DEFAULT_BACKEND"]
+__all__ = ["grid_shortest_path", "grid_max_weight_path", "dag_shortest_path", "top_k", "select_k", "mathias_select_k",
+           "knapsack", "ilp", "assignment", "spanning_tree", "from_pyepo", "DEFAULT_BACKEND"]

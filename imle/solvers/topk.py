@@ -43,3 +43,43 @@ def top_k(scores: torch.Tensor, k: int) -> torch.Tensor:
     mask = torch.zeros_like(flat)
     mask.scatter_(1, order, 1.0)
     return mask.reshape(scores.shape)
+
+
+def select_k(logits: torch.Tensor, k: int) -> torch.Tensor:
+    """torch-adaptive-imle's ``select_k``: a 0/1 mask with exactly ``k`` ones along the last
+    dimension, at ``torch.topk``'s ``k`` largest values (its choice among ties).
+
+    Unlike :func:`top_k` (whose instance is everything after the batch dimension), each row of the
+    last dimension is selected on its own.
+
+    Example:
+        >>> select_k(torch.tensor([[0.1, 3.0, 2.0, -1.0]]), 2)
+        tensor([[0., 1., 1., 0.]])
+    """
+    _check_selection(logits, k)
+    indices = torch.topk(logits.detach(), k, dim=-1, sorted=True).indices
+    return torch.zeros_like(logits).scatter_(-1, indices, 1.0)
+
+
+def mathias_select_k(logits: torch.Tensor, k: int) -> torch.Tensor:
+    """torch-adaptive-imle's ``mathias_select_k``: ones where a value reaches the row's ``k``-th
+    largest value (along the last dimension), so ties at the threshold give more than ``k`` ones.
+
+    Example:
+        >>> mathias_select_k(torch.tensor([[0.1, 3.0, 2.0, 2.0]]), 2)
+        tensor([[0., 1., 1., 1.]])
+    """
+    _check_selection(logits, k)
+    threshold = torch.topk(logits.detach(), k, dim=-1, sorted=True).values[..., -1:]
+    return (logits.detach() >= threshold).to(logits.dtype)
+
+
+def _check_selection(logits: object, k: object) -> None:
+    if not isinstance(logits, torch.Tensor) or not logits.is_floating_point():
+        raise TypeError(f"logits must be a floating torch.Tensor, got {type(logits).__name__}")
+    if logits.dim() < 1:
+        raise ValueError("logits must have at least one dimension")
+    if isinstance(k, bool) or not isinstance(k, int):
+        raise TypeError(f"k must be an int, got {type(k).__name__}")
+    if not 1 <= k <= logits.shape[-1]:
+        raise ValueError(f"k must be between 1 and {logits.shape[-1]} (the last dimension), got {k}")
