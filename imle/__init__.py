@@ -10,7 +10,7 @@ Example:
     >>> y.shape
     torch.Size([6, 5])
 """
-from imle import peers, solvers
+from imle import data, losses, metrics, peers, solvers
 from imle.noise import BaseNoiseDistribution, GumbelNoiseDistribution, SumOfGammaNoiseDistribution
 from imle.peers import blackbox, perturbed, score_function, straight_through
 from imle.target import (AdaptiveTargetDistribution, BaseTargetDistribution, TargetDistribution,
@@ -27,6 +27,9 @@ __all__ = [
     "score_function",
     "peers",
     "solvers",
+    "losses",
+    "metrics",
+    "data",
     "AdaptiveTargetDistribution",
     "TwoSidedTargetDistribution",
     "BaseNoiseDistribution",
