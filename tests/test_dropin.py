@@ -318,8 +318,10 @@ def test_what_differs_from_pyepos_adaptive_implicit_mle():
     assert torch.equal(summed / samples, theirs_mean)  # the same samples
     assert theirs_cost.grad.abs().sum() > 0
     torch.testing.assert_close(ours_cost.grad / math.sqrt(samples), theirs_cost.grad, rtol=1e-5, atol=1e-6)
-    assert theirs.alpha == pytest.approx(1.001) and theirs.grad_norm_avg == pytest.approx(0.95)  # share 0.5 < 1
-    assert float(target.beta) == pytest.approx(0.999)  # more than one non-zero entry per sample: beta falls
+    share = float((theirs_cost.grad.abs() > 1e-8).double().mean())  # PyEPO's statistic: a share, <= 1
+    assert theirs.grad_norm_avg == pytest.approx(0.9 + 0.1 * share) and theirs.alpha == pytest.approx(1.001)
+    # ours: the mean count of non-zero entries per sample, several here, so beta falls instead
+    assert float(target.grad_norm) > 1.0 and float(target.beta) == pytest.approx(0.999)
 
 
 def test_the_adaptive_targets_norms_are_the_estimators_unless_it_says():
