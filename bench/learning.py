@@ -24,7 +24,8 @@ import numpy as np
 import torch
 
 from imle.solvers import grid_shortest_path
-from imle_cli.experiments import ESTIMATORS, make_estimator
+from imle import SumOfGammaNoiseDistribution
+from imle.estimators import NAMES, by_name
 
 TERRAIN_COSTS = np.array([1.0, 2.0, 4.0, 8.0, 16.0])  # road, plains, forest, hills, water
 FEATURES, SIZE = 8, 12
@@ -79,8 +80,9 @@ def train(estimator: str, seed: int, *, epochs: int, batch: int, lr: float, samp
     model = torch.nn.Sequential(torch.nn.Linear(FEATURES, 1), torch.nn.Softplus())
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
     k = float(train_data.paths.sum(dim=(1, 2)).mean())
-    layer = make_estimator(estimator, samples=samples, k=k, input_temperature=1.0, target_temperature=1.0,
-                           beta=10.0, generator=torch.Generator().manual_seed(seed))
+    layer = by_name(estimator, grid_shortest_path, nb_samples=samples, beta=10.0, minimize=True,
+                    noise_distribution=SumOfGammaNoiseDistribution(k, 100), input_temperature=1.0,
+                    target_temperature=1.0, generator=torch.Generator().manual_seed(seed))
     order = torch.Generator().manual_seed(seed)
     start = time.perf_counter()
     for _ in range(epochs):
@@ -103,7 +105,7 @@ def train(estimator: str, seed: int, *, epochs: int, batch: int, lr: float, samp
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--estimators", default=",".join(ESTIMATORS))
+    parser.add_argument("--estimators", default=",".join(NAMES))
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--lr", type=float, default=0.2)

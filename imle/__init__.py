@@ -10,7 +10,7 @@ Example:
     >>> y.shape
     torch.Size([6, 5])
 """
-from imle import data, losses, metrics, peers, solvers
+from imle import data, estimators, losses, metrics, peers, solvers
 from imle.noise import BaseNoiseDistribution, GumbelNoiseDistribution, SumOfGammaNoiseDistribution
 from imle.peers import blackbox, perturbed, score_function, straight_through
 from imle.target import (AdaptiveTargetDistribution, BaseTargetDistribution, TargetDistribution,
@@ -26,6 +26,7 @@ __all__ = [
     "straight_through",
     "score_function",
     "peers",
+    "estimators",
     "solvers",
     "losses",
     "metrics",

@@ -118,12 +118,13 @@ def test_from_pyepo_is_optimal_against_our_ilp_on_a_knapsack():
 ])
 @pytest.mark.parametrize("estimator", ["imle", "adaptive", "blackbox", "perturbed"])
 def test_every_solver_under_every_estimator(solver, theta, estimator):
+    minimize = solver.sense == "min"  # the estimator in the solver's own sense
     layers = {
-        "imle": lambda: imle(solver, noise_distribution=GumbelNoiseDistribution(), nb_samples=2),
+        "imle": lambda: imle(solver, noise_distribution=GumbelNoiseDistribution(), nb_samples=2, minimize=minimize),
         "adaptive": lambda: imle(solver, target_distribution=AdaptiveTargetDistribution(per_instance=False),
-                                 noise_distribution=GumbelNoiseDistribution(), nb_samples=2),
-        "blackbox": lambda: blackbox(solver, lambda_=5.0),
-        "perturbed": lambda: perturbed(solver, nb_samples=3),
+                                 noise_distribution=GumbelNoiseDistribution(), nb_samples=2, minimize=minimize),
+        "blackbox": lambda: blackbox(solver, lambda_=5.0, minimize=minimize),
+        "perturbed": lambda: perturbed(solver, nb_samples=3, minimize=minimize),
     }
     theta = theta.clone().requires_grad_()
     y = layers[estimator]()(theta)
@@ -197,3 +198,54 @@ def test_import_imle_imports_neither_scipy_nor_pyepo():
     code = "import sys, imle, imle.solvers; print('scipy' in sys.modules, 'pyepo' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.split() == \
         ["False", "False"]
+
+
+def test_every_shipped_solver_says_its_sense_and_an_estimator_refuses_the_other():
+    from imle import imle
+    from imle.aimle import aimle
+    from imle.solvers import grid_max_weight_path, grid_shortest_path, mathias_select_k, select_k, top_k
+
+    senses = {grid_shortest_path: "min", grid_max_weight_path: "max", top_k: "max", select_k: "max",
+              mathias_select_k: "max", assignment: "max", spanning_tree: "max", knapsack([1, 2], 2): "max",
+              dag_shortest_path([(0, 1)], 0, 1): "min", ilp(A_ub=[[1.0]], b_ub=[1.0]): "max",
+              ilp(A_ub=[[1.0]], b_ub=[1.0], minimize=True): "min"}
+    assert [solver.sense for solver in senses] == list(senses.values())
+    with pytest.raises(ValueError, match=r"grid_shortest_path minimises the costs it is given \(sense 'min'\) but "
+                                         r"the estimator has minimize=False; pass minimize=True"):
+        imle(grid_shortest_path)
+    with pytest.raises(ValueError, match="top_k maximises <theta, y> .* but the estimator has minimize=True; "
+                                         "pass minimize=False"):
+        blackbox(top_k, minimize=True)
+    with pytest.raises(ValueError, match="has _is_minimization=False; pass _is_minimization=True"):
+        aimle(grid_shortest_path)
+
+
+def test_from_pyepo_reads_the_models_sense_and_refuses_a_contradicting_estimator():
+    pytest.importorskip("ortools")
+    from pyepo.model.ort import knapsackModel, shortestPathModel
+
+    paths = from_pyepo(shortestPathModel(grid=(3, 3)))
+    packing = from_pyepo(knapsackModel(weights=np.array([[3.0, 4.0]]), capacity=np.array([5.0])))
+    assert (paths.sense, packing.sense) == ("min", "max")
+    with pytest.raises(ValueError, match=r"from_pyepo\(shortestPathModel, executor='serial'\) minimises the costs it "
+                                         r"is given \(sense 'min'\) but the estimator has minimize=False"):
+        imle(paths)
+    imle(paths, minimize=True)  # its own sense: fine
+    with pytest.raises(TypeError, match="modelSense must be PyEPO's EPO.MINIMIZE or EPO.MAXIMIZE, got 0"):
+        class NoSense(Picky):
+            modelSense = 0
+        from_pyepo(NoSense())
+
+
+def test_without_scipy_the_solvers_that_need_it_say_how_to_install_it(monkeypatch):
+    import sys
+
+    for name in ("scipy", "scipy.optimize", "scipy.sparse", "scipy.sparse.csgraph"):
+        monkeypatch.setitem(sys.modules, name, None)  # as if not installed
+    hint = r"needs SciPy, which is not installed: pip install 'imle\[solvers\]' \(or pip install scipy\)"
+    with pytest.raises(ImportError, match="ilp " + hint):
+        ilp(A_ub=[[1.0]], b_ub=[1.0])
+    with pytest.raises(ImportError, match="assignment " + hint):
+        assignment(torch.ones(1, 2, 2))
+    with pytest.raises(ImportError, match="spanning_tree " + hint):
+        spanning_tree(torch.ones(1, 3, 3))

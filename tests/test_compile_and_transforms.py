@@ -10,7 +10,7 @@ from torch.utils.checkpoint import checkpoint
 
 from estimator_cases import ESTIMATORS, NOISES, SOLVERS, estimator
 from imle import GumbelNoiseDistribution, SumOfGammaNoiseDistribution, TargetDistribution, imle
-from imle._layer import NoiseReplay
+from imle.estimators._layer import NoiseReplay
 from imle.aimle import aimle
 from imle.solvers import grid_shortest_path, top_k
 from imle.ste import ste

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 import solvers_for_parallel as solvers
-from imle import SumOfGammaNoiseDistribution, TargetDistribution, imle, parallel
+from imle import SumOfGammaNoiseDistribution, TargetDistribution, imle
+from imle.solvers import parallel
 from imle.parallel import SolverError, WorkerError, batched
 from imle.solvers import grid_shortest_path
 

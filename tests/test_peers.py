@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-import imle.peers as peers
+import imle.estimators.peers as peers
 from imle import GumbelNoiseDistribution, TargetDistribution, imle
 from imle.peers import blackbox, perturbed, score_function, straight_through
 from imle.solvers import top_k

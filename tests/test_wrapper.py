@@ -4,7 +4,8 @@ import torch
 from imle.noise import BaseNoiseDistribution, SumOfGammaNoiseDistribution
 from imle.solvers import grid_max_weight_path, grid_shortest_path, top_k
 from imle.target import BaseTargetDistribution, TargetDistribution
-from imle.wrapper import _IMLEFunctionEager, imle
+from imle.estimators.imle import _IMLEFunctionEager
+from imle.wrapper import imle
 
 
 class FixedNoise:

@@ -33,6 +33,19 @@ import numpy as np
 import torch
 
 from imle._checks import solver_batch
+from imle.solvers.parallel import Closeable
+
+
+def _scipy(what: str):
+    """SciPy, or an ImportError with the install hint (it is the ``solvers`` extra, imported only
+    by the solvers that need it, never at ``import imle``)."""
+    try:
+        import scipy.optimize
+        import scipy.sparse.csgraph  # noqa: F401 (spanning_tree's)
+    except ImportError:
+        raise ImportError(f"{what} needs SciPy, which is not installed: pip install 'imle[solvers]' (or pip install "
+                          "scipy)") from None
+    return scipy
 
 
 def _placed(solutions: np.ndarray, like: torch.Tensor) -> torch.Tensor:
@@ -58,6 +71,7 @@ def ilp(A_ub=None, b_ub=None, A_eq=None, b_eq=None, bounds=(0, 1), integer: bool
     An infeasible or unbounded instance raises ValueError naming it. ``close()`` (or a ``with``
     block) stops a process pool; one left open stops at the interpreter's exit.
     """
+    _scipy("ilp")  # say so now, not as a failing instance at the first call
     constraints = []
     for name, A, b, sense in (("A_ub", A_ub, b_ub, "ub"), ("A_eq", A_eq, b_eq, "eq")):
         if (A is None) != (b is None):
@@ -120,7 +134,7 @@ class _Program:
         return np.round(result.x) if self.integer else result.x
 
 
-class _SpreadSolver:
+class _SpreadSolver(Closeable):
     """A solver over :func:`imle.parallel.batched` (its ``_batched``): ``close()`` or a ``with``
     block stops its pool."""
 
@@ -128,24 +142,23 @@ class _SpreadSolver:
         """Stop the process pool, if there is one."""
         self._batched.close()
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
 
 class LinearProgramSolver(_SpreadSolver):
     """What :func:`ilp` returns: ``solver(theta [N, d]) -> y [N, d]`` on theta's device and dtype."""
 
+    @property
+    def sense(self) -> str:
+        """"min" with ``ilp(minimize=True)`` (it takes costs), else "max"."""
+        return "min" if self.program.minimize else "max"
+
     def __init__(self, program: _Program, batched_options: dict):
-        from imle.parallel import batched
+        from imle.solvers.parallel import batched
 
         self.program = program
         self._batched = batched(program, **batched_options)
 
     def __call__(self, theta: torch.Tensor) -> torch.Tensor:
-        from imle.parallel import SolverError
+        from imle.solvers.parallel import SolverError
 
         theta = solver_batch("theta", theta, 2)
         d = theta.shape[1]
@@ -185,8 +198,7 @@ def _bounds(bounds, d: int) -> tuple:
 def assignment(theta: torch.Tensor) -> torch.Tensor:
     """The 0/1 matching of maximum total weight: theta [N, n, m] -> [N, n, m], min(n, m) ones per
     instance, at most one per row and per column (the Hungarian method, SciPy)."""
-    from scipy.optimize import linear_sum_assignment
-
+    linear_sum_assignment = _scipy("assignment").optimize.linear_sum_assignment
     theta = solver_batch("theta", theta, 3)
     values = theta.detach().cpu().double().numpy()
     out = np.zeros_like(values)
@@ -196,12 +208,14 @@ def assignment(theta: torch.Tensor) -> torch.Tensor:
     return _placed(out, theta)
 
 
+assignment.sense = "max"
+
+
 def spanning_tree(theta: torch.Tensor) -> torch.Tensor:
     """The symmetric 0/1 adjacency of a maximum-weight spanning tree of the complete graph:
     theta [N, n, n] (edge weights; only the upper triangle is read) -> [N, n, n] with n - 1
     edges, both directions marked (SciPy's minimum spanning tree on shifted negated weights)."""
-    from scipy.sparse.csgraph import minimum_spanning_tree
-
+    minimum_spanning_tree = _scipy("spanning_tree").sparse.csgraph.minimum_spanning_tree
     theta = solver_batch("theta", theta, 3)
     if theta.shape[1] != theta.shape[2]:
         raise ValueError(f"theta must be [N, n, n] edge weights, got {tuple(theta.shape)}")
@@ -216,6 +230,9 @@ def spanning_tree(theta: torch.Tensor) -> torch.Tensor:
         tree = minimum_spanning_tree(shifted).toarray() > 0
         out[index] = (tree | tree.T).astype(np.float64)
     return _placed(out, theta)
+
+
+spanning_tree.sense = "max"
 
 
 def from_pyepo(optmodel, *, executor: str = "serial", workers: Optional[int] = None,
@@ -233,10 +250,25 @@ def from_pyepo(optmodel, *, executor: str = "serial", workers: Optional[int] = N
     for name in ("setObj", "solve", "modelSense"):
         if not hasattr(optmodel, name):
             raise TypeError(f"optmodel must be a PyEPO optModel (with {name}), got {type(optmodel).__name__}")
+    _pyepo_sense(optmodel)  # a model of no known sense is refused now
     if executor != "serial" and not hasattr(optmodel, "to_spec"):
         raise TypeError(f"executor={executor!r} rebuilds the model in each worker from optmodel.to_spec(), which "
                         f"{type(optmodel).__name__} lacks (PyEPO >= 2.2 has it)")
     return PyEPOSolver(optmodel, dict(executor=executor, workers=workers, timeout=timeout))
+
+
+#: PyEPO's modelSense values (pyepo.EPO.MINIMIZE and MAXIMIZE)
+_PYEPO_SENSES = {1: "min", -1: "max"}
+
+
+def _pyepo_sense(optmodel) -> str:
+    """"min" or "max" from a PyEPO model's ``modelSense``, or a TypeError naming the value."""
+    sense = getattr(optmodel, "modelSense", None)
+    try:
+        return _PYEPO_SENSES[int(sense)]
+    except (KeyError, TypeError, ValueError):
+        raise TypeError(f"{type(optmodel).__name__}.modelSense must be PyEPO's EPO.MINIMIZE or EPO.MAXIMIZE, got "
+                        f"{sense!r}") from None
 
 
 #: Models rebuilt in this (worker) process, by the token of the _PyEPOInstance they serve.
@@ -271,9 +303,10 @@ class PyEPOSolver(_SpreadSolver):
     """What :func:`from_pyepo` returns: ``solver(theta [N, d]) -> y [N, d]``."""
 
     def __init__(self, optmodel, batched_options: dict):
-        from imle.parallel import batched
+        from imle.solvers.parallel import batched
 
         self.optmodel = optmodel
+        self.sense = _pyepo_sense(optmodel)
         self._batched = batched(_PyEPOInstance(optmodel), **batched_options)
 
     def __getstate__(self) -> dict:
@@ -286,11 +319,12 @@ class PyEPOSolver(_SpreadSolver):
 
     def __setstate__(self, state: dict) -> None:
         self.optmodel = state["spec"].build()
+        self.sense = _pyepo_sense(self.optmodel)
         self._batched = state["batched"]
         self._batched.solver.model = self.optmodel  # the serial executor solves with it
 
     def __call__(self, theta: torch.Tensor) -> torch.Tensor:
-        from imle.parallel import SolverError
+        from imle.solvers.parallel import SolverError
 
         theta = solver_batch("theta", theta, 2)
         costs = getattr(self.optmodel, "num_cost", None)

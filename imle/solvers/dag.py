@@ -27,6 +27,8 @@ from imle._checks import solver_batch
 class DAGShortestPath:
     """What :func:`dag_shortest_path` returns: ``solver(costs [N, E]) -> y [N, E]``."""
 
+    sense = "min"  # it takes costs: use it under an estimator's minimize=True
+
     def __init__(self, tails: List[int], heads: List[int], nodes: int, source: int, sink: int):
         self.tails, self.heads, self.nodes, self.source, self.sink = tails, heads, nodes, source, sink
         arcs = len(tails)

@@ -194,6 +194,9 @@ def grid_shortest_path(costs: Array, neighbourhood: int = 8, *, backend: str | N
     return _solve(costs, neighbourhood, backend, negate=False, name="costs", source=source, target=target)
 
 
+grid_shortest_path.sense = "min"
+
+
 def grid_max_weight_path(weights: Array, neighbourhood: int = 8, *, backend: str | None = None) -> Array:
     """Path maximising ``<weights, y>``: the shortest path on costs ``-weights``.
 
@@ -217,3 +220,6 @@ def grid_max_weight_path(weights: Array, neighbourhood: int = 8, *, backend: str
         torch.Size([6, 4, 4])
     """
     return _solve(weights, neighbourhood, backend, negate=True, name="weights")
+
+
+grid_max_weight_path.sense = "max"

@@ -28,6 +28,8 @@ TABLE_BYTES = 1 << 28
 class Knapsack:
     """What :func:`knapsack` returns: ``solver(values [N, d]) -> y [N, d]``."""
 
+    sense = "max"
+
     def __init__(self, weights: np.ndarray, capacity: int):
         self.weights, self.capacity = weights, capacity
 

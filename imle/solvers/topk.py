@@ -83,3 +83,7 @@ def _check_selection(logits: object, k: object) -> None:
         raise TypeError(f"k must be an int, got {type(k).__name__}")
     if not 1 <= k <= logits.shape[-1]:
         raise ValueError(f"k must be between 1 and {logits.shape[-1]} (the last dimension), got {k}")
+
+
+#: every solver says whether it maximises <theta, y> or minimises <costs, y> (imle.solvers docs)
+top_k.sense = select_k.sense = mathias_select_k.sense = "max"

@@ -341,13 +341,34 @@ class EstimatorLayer(torch.nn.Module):
         return f"solver={name}, minimize={self.minimize}"
 
 
-def layer_or_decorator(function: Optional[Solver], build: Callable[[Solver], EstimatorLayer]):
+def check_sense(solver: object, minimize: bool, flag: str = "minimize") -> None:
+    """Refuse, in one line naming both, a solver whose ``sense`` ("min": it minimises the costs it
+    is given; "max": it maximises <theta, y>) contradicts the estimator's ``minimize``. A solver
+    without ``sense`` (a user's function) is not checked."""
+    sense = getattr(solver, "sense", None)
+    if sense is None:
+        return
+    if sense not in ("min", "max"):
+        raise ValueError(f"a solver's sense must be 'min' or 'max', got {sense!r}")
+    if (sense == "min") != minimize:
+        name = getattr(solver, "__name__", None) or repr(solver)
+        does = "minimises the costs it is given" if sense == "min" else "maximises <theta, y>"
+        raise ValueError(f"{name} {does} (sense {sense!r}) but the estimator has {flag}={minimize}; pass "
+                         f"{flag}={sense == 'min'}")
+
+
+def layer_or_decorator(function: Optional[Solver], build: Callable[[Solver], EstimatorLayer],
+                       sense_flag: Optional[str] = "minimize"):
     """``build(function)`` when a solver is given, else the decorator that builds it; the layer
-    takes the solver's name and docstring (the seed's decorator form)."""
+    takes the solver's name and docstring (the seed's decorator form). A solver's ``sense`` is
+    checked against the layer's ``minimize`` (called ``sense_flag`` in the messages; None for an
+    estimator with no sense, which hands the solver theta as it is)."""
     def checked_build(solver: Solver) -> EstimatorLayer:
         if not callable(solver):
             raise TypeError(f"the estimator must wrap a callable solver, got {type(solver).__name__}")
         layer = build(solver)
+        if sense_flag is not None:
+            check_sense(solver, layer.minimize, sense_flag)
         for name in ("__module__", "__name__", "__qualname__", "__doc__"):
             if hasattr(solver, name) and getattr(solver, name) is not None:
                 object.__setattr__(layer, name, getattr(solver, name))
