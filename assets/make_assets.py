@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def readme_map_image() -> np.ndarray:
-    from imle_cli.maps import readme_map
+    from imle_cli.inputs import readme_map
 
     costs = readme_map()
     luminance = 1.0 - (costs - 1.0) / 99.0  # cost 1 -> white, 100 -> black

@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from imle_cli.experiments import learn_map, shortest_path
-from imle_cli.maps import readme_map
+from imle_cli.inputs import readme_map
 
 #: (samples, input temperature, target temperature, steps, lr, beta)
 CANDIDATES = [(100, 5.0, 5.0, 400, 0.005, 10.0), (100, 5.0, 5.0, 800, 0.005, 10.0), (100, 5.0, 5.0, 600, 0.01, 10.0),

@@ -21,7 +21,7 @@ from typing import List, Sequence, Tuple
 import numpy as np
 
 from imle_cli.errors import UserError
-from imle_cli.maps import check_path
+from imle_cli.inputs.gold import NEIGHBOURS, check_path, neighbour_counts
 
 Cell = Tuple[int, int]
 #: The cost of a cell the stroke does not touch, against 1 on the stroke: the path leaves the
@@ -52,8 +52,6 @@ def waypoint_path(costs: np.ndarray, waypoints: Sequence[Cell], neighbourhood: i
     """
     from imle.solvers import grid_shortest_path
 
-    from imle_cli.maps import NEIGHBOURS, _neighbour_counts
-
     rows, cols = costs.shape
     stops = [(0, 0), *waypoints, (rows - 1, cols - 1)]
     path = np.zeros(costs.shape, dtype=bool)
@@ -62,7 +60,7 @@ def waypoint_path(costs: np.ndarray, waypoints: Sequence[Cell], neighbourhood: i
     for leg, (start, end) in enumerate(zip(stops[:-1], stops[1:])):
         earlier = path.copy()
         earlier[start] = False
-        near = (_neighbour_counts(earlier, NEIGHBOURS[8]) > 0) & ~earlier
+        near = (neighbour_counts(earlier, NEIGHBOURS[8]) > 0) & ~earlier
         routed = costs + np.where(earlier, avoid * 4, 0.0) + np.where(near, avoid, 0.0)
         cells = grid_shortest_path(routed, neighbourhood, source=start, target=end).astype(bool)
         clash = cells & earlier
@@ -184,8 +182,6 @@ def drawing_path(touched: np.ndarray, neighbourhood: int = 8) -> DrawnPath:
 
 def _path_order(path: np.ndarray, neighbourhood: int) -> List[Cell]:
     """The cells of a simple corner-to-corner path, from the top-left cell on."""
-    from imle_cli.maps import NEIGHBOURS
-
     rows, cols = path.shape
     order, previous, cell = [(0, 0)], None, (0, 0)
     while cell != (rows - 1, cols - 1):

@@ -4,7 +4,7 @@ The map is in costs; the library maximises, so every call here goes through ``im
 minimize=True)`` on the costs, the one place the CLI meets the sign convention.
 
 Example:
-    >>> from imle_cli.maps import readme_map
+    >>> from imle_cli.inputs import readme_map
     >>> result = sample_paths(readme_map(), samples=4, noise="gumbel", seed=0)
     >>> result.paths.shape, int(result.unperturbed.sum()), result.k
     ((4, 16, 16), 47, 47.0)
@@ -17,7 +17,6 @@ from typing import Optional
 import numpy as np
 
 NOISES = ("sum-of-gamma", "gumbel", "none")
-ESTIMATORS = ("imle", "aimle", "imle-two-sided", "blackbox", "perturbed", "straight-through", "score-function")
 
 
 @dataclass
@@ -70,40 +69,13 @@ def grid_solver(workers: int = 0):
 def make_estimator(name: str, *, samples: int = 1, noise: str = "sum-of-gamma", k: float = 1.0,
                    iterations: int = 100, input_temperature: float = 1.0, target_temperature: float = 1.0,
                    alpha: float = 1.0, beta: float = 10.0, generator=None, workers: int = 0):
-    """A layer over the grid shortest path on costs (``minimize=True``) for an estimator name.
+    """The library's estimator ``name`` (imle.estimators.by_name) over the grid shortest path on
+    costs (``minimize=True``), with the noise of ``noise``."""
+    from imle.estimators import by_name
 
-    * imle, imle-two-sided: ``TargetDistribution`` / ``TwoSidedTargetDistribution(alpha, beta)``,
-      ``noise`` with the two temperatures, ``samples`` per instance;
-    * aimle: ``AdaptiveTargetDistribution(alpha)`` (its beta is relative and adapts; starts at 1);
-    * blackbox: lambda = beta; straight-through: no settings;
-    * perturbed, score-function: Gumbel noise with sigma = the input temperature, ``samples``
-      samples (at least 2 for the score function).
-    """
-    from imle import AdaptiveTargetDistribution, TargetDistribution, TwoSidedTargetDistribution, imle
-    from imle.peers import blackbox, perturbed, score_function, straight_through
-
-    grid_shortest_path = grid_solver(workers)
-    if name in ("imle", "aimle", "imle-two-sided"):
-        target = {"imle": lambda: TargetDistribution(alpha=alpha, beta=beta),
-                  "aimle": lambda: AdaptiveTargetDistribution(alpha=alpha),
-                  "imle-two-sided": lambda: TwoSidedTargetDistribution(alpha=alpha, beta=beta)}[name]()
-        return imle(grid_shortest_path, target_distribution=target,
-                    noise_distribution=noise_distribution(noise, k, iterations), nb_samples=samples,
-                    input_noise_temperature=input_temperature, target_noise_temperature=target_temperature,
-                    minimize=True, generator=generator)
-    if name == "blackbox":
-        return blackbox(grid_shortest_path, lambda_=beta, minimize=True)
-    if name == "straight-through":
-        return straight_through(grid_shortest_path, minimize=True)
-    if name in ("perturbed", "score-function"):
-        if input_temperature <= 0:
-            raise ValueError(f"{name} needs a positive noise scale (the input temperature), got {input_temperature}")
-        if name == "perturbed":
-            return perturbed(grid_shortest_path, nb_samples=samples, sigma=input_temperature, minimize=True,
-                             generator=generator)
-        return score_function(grid_shortest_path, nb_samples=max(2, samples), sigma=input_temperature,
-                              minimize=True, generator=generator)
-    raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}, got {name!r}")
+    return by_name(name, grid_solver(workers), nb_samples=samples, noise_distribution=noise_distribution(noise, k, iterations),
+                   alpha=alpha, beta=beta, input_temperature=input_temperature, target_temperature=target_temperature,
+                   minimize=True, generator=generator)
 
 
 def shortest_path(costs: np.ndarray, neighbourhood: int = 8) -> np.ndarray:
@@ -135,7 +107,7 @@ def sample_paths(costs: np.ndarray, *, samples: int = 100, noise: str = "sum-of-
     unperturbed = shortest_path(costs, neighbourhood)
     k = float(unperturbed.sum()) if k is None else float(k)
     generator = torch.Generator().manual_seed(seed)
-    theta = torch.from_numpy(np.asarray(costs, dtype=np.float64))[None]
+    theta = torch.tensor(np.asarray(costs, dtype=np.float64))[None]  # a copy: the inputs are read-only
     chunks = []
     per_call = max(1, min(SAMPLE_CHUNK, SAMPLE_CHUNK_CELLS // int(np.prod(costs.shape))))
     for start in range(0, samples, per_call):
@@ -212,10 +184,10 @@ def imle_gradients(costs: np.ndarray, gold: np.ndarray, *, samples: int = 100, n
     layer = make_estimator(estimator, samples=1, noise=noise, k=k, iterations=iterations,
                            input_temperature=input_temperature, target_temperature=target_temperature,
                            alpha=alpha, beta=beta, generator=torch.Generator().manual_seed(seed), workers=workers)
-    batch = torch.from_numpy(np.asarray(costs, dtype=np.float64)).expand(samples, *costs.shape).clone()
+    batch = torch.tensor(np.asarray(costs, dtype=np.float64)).expand(samples, *costs.shape).clone()
     batch.requires_grad_()
     paths = layer(batch, neighbourhood=neighbourhood)
-    target = torch.from_numpy(np.asarray(gold, dtype=np.float64))
+    target = torch.tensor(np.asarray(gold, dtype=np.float64))
     # the sum over draws of each draw's own loss: the gradient of draw s is that of its loss alone
     (hamming_loss(paths, target) * samples).backward()
     first = paths.detach().view(samples, -1, *costs.shape)[:, 0]
@@ -369,16 +341,14 @@ def sweep(gold: np.ndarray, settings: list, options: dict, workers: int = 1, pro
         return runs
     from concurrent.futures import as_completed
 
-    from imle.parallel import new_process_pool, terminate_pool
+    from imle.parallel import worker_pool
 
-    pool = new_process_pool(workers)  # workers that exit with this process
-    try:
+    # workers that exit with this process; stopped on leaving, done, failed, interrupted or terminated
+    with worker_pool(workers) as pool:
         futures = {pool.submit(sweep_run, gold, setting, options): index for index, setting in enumerate(settings)}
         runs = [None] * len(settings)
         for future in as_completed(futures):
             runs[futures[future]] = future.result()
             if progress is not None:
                 progress()
-    finally:  # done, failed, interrupted or terminated: stop the workers now, no waiting on their runs
-        terminate_pool(pool)
     return runs

@@ -16,7 +16,8 @@ from typing import Callable, List, Optional, Sequence
 import numpy as np
 
 from imle_cli import experiments
-from imle_cli.render import Figure, Outputs, grid_of
+from imle_cli.render import Figure, Outputs
+from imle_cli.render.raster import grid_of
 from imle_cli.reporting import plural
 
 COST_LABEL = "cost (darker is costlier)"
@@ -49,8 +50,8 @@ def walls(costs: np.ndarray) -> np.ndarray:
 def write_map(outputs: Outputs, costs: np.ndarray, name: str) -> None:
     figure = cost_figure(costs, axes=outputs.axes(costs.shape))
     rows, cols = costs.shape
-    outputs.still("map.png", [(figure, costs, dict(
-        title=f"map: {name}", subtitle=f"{rows}x{cols} cells, costs {costs.min():.3g} to {costs.max():.3g}"))])
+    outputs.still("map.png", [figure.scene(
+        costs, title=f"map: {name}", subtitle=f"{rows}x{cols} cells, costs {costs.min():.3g} to {costs.max():.3g}")])
 
 
 def write_sample(outputs: Outputs, costs: np.ndarray, result: experiments.SampleResult, *, label: str,
@@ -74,8 +75,8 @@ def write_sample(outputs: Outputs, costs: np.ndarray, result: experiments.Sample
 
     outputs.gif("distribution.gif", _advancing(shares(), advance), share.palette, fps, samples)
     final = result.paths.sum(axis=0, dtype=np.float64) / samples
-    outputs.still("distribution.png", [(share, final, dict(
-        title=f"distribution after {samples} of {samples} draws", subtitle=caption, outlines=outlines))])
+    outputs.still("distribution.png", [share.scene(
+        final, title=f"distribution after {samples} of {samples} draws", subtitle=caption, outlines=outlines)])
 
 
 def write_gold(outputs: Outputs, costs: np.ndarray, gold: np.ndarray, source: str, *,
@@ -86,9 +87,9 @@ def write_gold(outputs: Outputs, costs: np.ndarray, gold: np.ndarray, source: st
                     label=COST_LABEL, axes=True)
     extras = (f", {len(marks)} waypoint{'s' if len(marks) != 1 else ''} ringed" if len(marks) else "") + \
         (", the stroke in grey" if underlay is not None else "")
-    outputs.still("gold_preview.png", [(figure, costs, dict(overlay=gold, marks=marks, underlay=underlay,
-                                                            title=f"gold path: {plural(int(gold.sum()), 'cell')}",
-                                                            subtitle=f"from {source}{extras}"))])
+    outputs.still("gold_preview.png", [figure.scene(costs, overlay=gold, marks=marks, underlay=underlay,
+                                                    title=f"gold path: {plural(int(gold.sum()), 'cell')}",
+                                                    subtitle=f"from {source}{extras}")])
 
 
 def write_gradients(outputs: Outputs, result: experiments.GradientResult, *, costs: np.ndarray, gold: np.ndarray,
@@ -115,9 +116,9 @@ def write_gradients(outputs: Outputs, result: experiments.GradientResult, *, cos
     mean = result.mean
     single = gradient_figure(mean.shape, float(np.abs(mean).max()), axes=outputs.axes(mean.shape))
     cheaper, dearer = int((mean > 0).sum()), int((mean < 0).sum())
-    outputs.still("gradients.png", [(single, mean, dict(
-        title=f"I-MLE gradient, mean of {plural(samples, 'draw')}", outlines=outlines,
-        subtitle=f"blue: {plural(cheaper, 'cell')} get cheaper, red: {dearer} dearer; black outline: gold path"))])
+    outputs.still("gradients.png", [single.scene(
+        mean, title=f"I-MLE gradient, mean of {plural(samples, 'draw')}", outlines=outlines,
+        subtitle=f"blue: {plural(cheaper, 'cell')} get cheaper, red: {dearer} dearer; black outline: gold path")])
 
 
 def _advancing(frames, advance: Advance):
@@ -231,7 +232,7 @@ def write_compare(outputs: Outputs, results: dict, *, label: str, fps: float, ad
     for name, result in results.items():
         scale = float(np.abs(result.running_means).max())
         panels[name] = (gradient_figure(result.mean.shape, scale), result)
-    outputs.still("compare.png", [(figure, result.mean, dict(title=name, subtitle=f"mean of {len(result.per_draw)} draws"))
+    outputs.still("compare.png", [figure.scene(result.mean, title=name, subtitle=f"mean of {len(result.per_draw)} draws")
                                   for name, (figure, result) in panels.items()], columns)
     palette = next(iter(panels.values()))[0].palette
     draws = min(len(result.per_draw) for _, result in panels.values())
@@ -278,9 +279,8 @@ def write_sweep(outputs: Outputs, gold: np.ndarray, runs: list, *, columns: int,
     for run in runs:
         verdict = (f"REACHED the gold at step {run.first_step}" if run.reached
                    else f"missed by {plural(run.result.final_distance, 'cell')}")
-        panels.append((figure, gold_shade, dict(overlay=run.result.final_path, subtitle=verdict,
-                                                title=f"in {run.input_temperature:g} / tgt "
-                                                      f"{run.target_temperature:g}, S {run.samples}")))
+        panels.append(figure.scene(gold_shade, overlay=run.result.final_path, subtitle=verdict,
+                                   title=f"in {run.input_temperature:g} / tgt {run.target_temperature:g}, S {run.samples}"))
     outputs.still("sweep.png", panels, columns)
     header = ["input_temperature", "target_temperature", "samples", "reached", "first_step_on_gold",
               "final_loss", "seconds"]

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
-from pathlib import Path
 from typing import List, Tuple
 
 import typer
 
-from imle_cli.options import MAP_OPTIONS, OUTPUT_OPTIONS, Settings, check, command
+from imle_cli.options import MAP_OPTIONS, OUTPUT_OPTIONS, Settings, command
 from imle_cli.parts import (Job, Part, annotate_part, compare_part, gradients_part, learn_part, noise_part,
                             sample_part, sweep_part)
+from imle_cli.errors import UserError
 from imle_cli.reporting import Reporter
 
 app = typer.Typer(
@@ -40,78 +40,55 @@ def main(version: bool = typer.Option(False, "--version", callback=_version, is_
     """I-MLE on maps: sample shortest paths with perturb-and-MAP and render the figures."""
 
 
-def _load_inputs(job: Job, s: Settings, reporter: Reporter, needs_map: bool, needs_gold: bool) -> None:
-    """The map (or the built-in one) and the gold path, as the command's options say."""
-    from imle_cli import experiments, maps
-
-    if needs_map:
-        loaded = maps.load_map(s.map_path, **s.map_options)
-        for text in loaded.notices:
-            reporter.notice(text)
-        job.costs, job.map_name = loaded.costs, (Path(loaded.source).name if s.map_path else loaded.source)
-    if not needs_gold:
-        return
-    if s.gold is not None:
-        job.gold = maps.load_gold(s.gold, None if job.costs is None else job.costs.shape, s.neighbourhood,
-                                  invert=s.invert, max_pixels=s.max_pixels)  # notices: maps.NOTICES
-        job.gold_source = Path(s.gold).name
-    elif s.gold_map is not None:
-        other = maps.load_map(s.gold_map, **s.map_options).costs
-        if job.costs is not None:
-            check(other.shape == job.costs.shape, f"--gold-map {str(s.gold_map)!r} is {other.shape[0]}x"
-                                                  f"{other.shape[1]} cells but the map is {job.costs.shape[0]}x"
-                                                  f"{job.costs.shape[1]} cells; they must match")
-        job.gold, job.gold_source = experiments.shortest_path(other, s.neighbourhood), \
-            f"shortest path on {Path(s.gold_map).name}"
-    elif job.costs is not None:  # gradients, compare, all: the flat map's path (the diagonal)
-        import numpy as np
-
-        job.gold, job.gold_source = experiments.shortest_path(np.ones(job.costs.shape), s.neighbourhood), \
-            "shortest path on a flat map"
-    if s.gold is not None or s.gold_map is not None:
-        job.learn_gold, job.learn_gold_source = job.gold, job.gold_source
-    elif job.costs is not None:  # all, compare --learn: the map's own shortest path, as in torch-imle
-        job.learn_gold = experiments.shortest_path(job.costs, s.neighbourhood)
-        job.learn_gold_source = f"shortest path on {job.map_name}"
-    else:  # learn, sweep: the torch-imle learning experiment's gold, the README map's winding path
-        job.learn_gold = experiments.shortest_path(maps.readme_map(), s.neighbourhood)
-        job.learn_gold_source = "shortest path on the README map"
-    if job.gold is None:
-        job.gold, job.gold_source = job.learn_gold, job.learn_gold_source
-
-
-def _print_notices(reporter: Reporter) -> None:
-    """The notices gathered while reading inputs (Pillow's warnings among them)."""
-    from imle_cli import maps
-
-    for text in maps.NOTICES:
-        reporter.notice(text)
-    maps.NOTICES.clear()
-
-
 def run_parts(s: Settings, parts: List[Tuple[Part, Settings]], *, needs_map: bool = True,
               needs_gold: bool = False, index: bool = False) -> None:
-    """Load the inputs, run each (part, its settings) into one output folder, write index.html
+    """Resolve the inputs, run each (part, its settings) into one output folder, write index.html
     if asked, commit the files and print the summary."""
     from imle_cli import figures, render
+    from imle_cli.inputs.resolve import resolve
 
     reporter = Reporter(s.quiet)
     if s.video:
-        render.check_video_support()
-    job = Job()
-    _load_inputs(job, s, reporter, needs_map, needs_gold)
-    _print_notices(reporter)
-    with render.Outputs(s.out, s.still_format, s.dpi, s.video, s.axes, s.max_gif_mb) as outputs, \
-            reporter.progress() as progress:
-        job.outputs, job.progress = outputs, progress
-        sections = [part(job, settings) for part, settings in parts]
-        _print_notices(reporter)
-        if index:
-            figures.write_index(outputs, [(f"{title} ({facts})", files) for title, facts, files in sections],
-                                title=f"I-MLE on {job.map_name}")
-        written = outputs.commit()
+        check_video_support()
+    inputs = resolve(map_path=s.map_path, map_options=s.map_options, gold=s.gold, gold_map=s.gold_map,
+                     invert=s.invert, neighbourhood=s.neighbourhood, max_pixels=s.max_pixels, needs_map=needs_map,
+                     needs_gold=needs_gold)
+    for text in inputs.notices:
+        reporter.notice(text)
+    try:
+        with render.Outputs(s.out, s.still_format, s.dpi, s.video, s.axes, s.max_gif_mb) as outputs, \
+                reporter.progress() as progress:
+            job = Job(outputs=outputs, progress=progress, inputs=inputs, reporter=reporter)
+            sections = [part(job, settings) for part, settings in parts]
+            if index:
+                figures.write_index(outputs, [(f"{title} ({facts})", files) for title, facts, files in sections],
+                                    title=f"I-MLE on {inputs.map_name}")
+            written = outputs.commit()
+    except render.OutputFolderError as error:
+        raise UserError(f"--out {str(error.folder)!r} {error.problem}; {error.advice}") from None
+    except render.GifTooLarge as error:
+        raise UserError(gif_too_large(error, s)) from None
     facts = "\n".join(facts for _, facts, _ in sections)
     reporter.summary(s.out, written, facts + (f"\nopen {s.out}/index.html" if index else ""))
+
+
+def gif_too_large(error, s: Settings) -> str:
+    """The one line for a GIF above --max-gif-mb, suggesting only the options this command takes."""
+    fewer = [flag for name, flag in (("samples", "--samples"), ("every", "--every"), ("steps", "--steps"))
+             if name in s.given]
+    ways = ([f"use fewer frames ({', '.join(fewer)})"] if fewer else []) + (["fewer cells (--grid)"]
+                                                                              if "grid" in s.given else [])
+    return (f"{error.name} would be about {error.megabytes:,.0f} MB ({error.frames} frames of {error.width}x"
+            f"{error.height} pixels), above --max-gif-mb {error.limit:g}: {' or '.join(ways + ['raise --max-gif-mb'])}")
+
+
+def check_video_support() -> None:
+    """--video needs imageio-ffmpeg (the optional extra 'video'); say so before anything is drawn."""
+    try:
+        import imageio_ffmpeg  # noqa: F401
+    except ImportError:
+        raise UserError("--video needs imageio-ffmpeg, which is not installed: pip install 'imle[video]' "
+                        "(or pip install imageio-ffmpeg)") from None
 
 
 MAP_COMMAND = f"{MAP_OPTIONS} {OUTPUT_OPTIONS}"

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from helpers import is_corner_path
 from imle_cli.errors import UserError
 from imle_cli.main import app
-from imle_cli.maps import check_path, load_gold, readme_map
+from imle_cli.inputs import check_path, load_gold, readme_map
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -115,7 +115,7 @@ def test_a_drawing_on_a_rectangular_12x30_map(tmp_path):
 def test_gold_png_reads_back_unchanged(tmp_path):
     run("annotate", ASSETS / "map.png", "--via", "6,14", "--out", tmp_path)
     written = np.asarray(Image.open(tmp_path / "gold.png")) > 0
-    assert np.array_equal(load_gold(tmp_path / "gold.png", (16, 16)) > 0, written)
+    assert np.array_equal(load_gold(tmp_path / "gold.png", (16, 16)).mask > 0, written)
 
 
 def test_a_thin_gold_line_at_another_resolution_is_resampled_with_a_notice(tmp_path):
@@ -125,7 +125,7 @@ def test_a_thin_gold_line_at_another_resolution_is_resampled_with_a_notice(tmp_p
     result = run("gradients", "--gold", tmp_path / "thin.png", "--samples", 2, "--out", tmp_path / "o")
     assert result.exit_code == 0, result.stderr
     assert "resampled" in result.stderr
-    assert np.array_equal(load_gold(tmp_path / "thin.png", (16, 16)), np.eye(16))
+    assert np.array_equal(load_gold(tmp_path / "thin.png", (16, 16)).mask, np.eye(16))
 
 
 def test_invert_reads_dark_cells_as_the_path(tmp_path):

@@ -137,9 +137,9 @@ def test_a_new_out_folder_is_not_left_behind_on_failure(tmp_path):
 
 
 def test_failure_while_rendering_leaves_nothing(tmp_path, out, monkeypatch):
-    from imle_cli import render
+    from imle_cli.render.gif import GifStream
 
-    add = render.GifStream.add
+    add = GifStream.add
 
     def interrupted_add(self, frame):  # Ctrl-C after a frame is already in the temporary file
         if getattr(self, "written", 0) == 1:
@@ -147,7 +147,7 @@ def test_failure_while_rendering_leaves_nothing(tmp_path, out, monkeypatch):
         self.written = getattr(self, "written", 0) + 1
         return add(self, frame)
 
-    monkeypatch.setattr(render.GifStream, "add", interrupted_add)
+    monkeypatch.setattr(GifStream, "add", interrupted_add)
     before = snapshot(out)
     result = CliRunner().invoke(app, ["sample", "--out", str(out), "--samples", "2"])
     assert result.exit_code == 130

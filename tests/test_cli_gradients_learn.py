@@ -8,13 +8,14 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from figure_decoding import decode, decode_overlay
 from imle import TargetDistribution, imle
 from imle.noise import SumOfGammaNoiseDistribution
 from imle.solvers import grid_shortest_path
 from imle_cli import experiments
 from imle_cli.figures import gradient_figure
 from imle_cli.main import app
-from imle_cli.maps import load_gold, readme_map
+from imle_cli.inputs import load_gold, readme_map
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -72,7 +73,7 @@ def test_mean_frame_shows_the_mean_gradient(tmp_path):
                "--quiet").exit_code == 0
     mean = experiments.imle_gradients(costs, gold, samples=20, seed=1).mean
     figure = gradient_figure(mean.shape, float(np.abs(mean).max()), axes=True)  # on by default at 16x16
-    shown = figure.decode(iio.imread(tmp_path / "gradients.png"))
+    shown = decode(figure, iio.imread(tmp_path / "gradients.png"))
     np.testing.assert_allclose(shown, mean, atol=2 * np.abs(mean).max() / 215 + 1e-9)
 
 
@@ -99,7 +100,7 @@ def test_learn_with_no_options_learns_the_readme_maps_winding_path_and_shows_it_
     assert {p.name for p in tmp_path.iterdir()} == {"learning_paths.gif", "learning_weights.gif", "loss.png"}
     gold = grid_shortest_path(readme_map()) > 0
     figure = Figure((16, 16), cmap="Greys", vmin=0.0, vmax=1.0, label=None, overlay_rgb=(214, 39, 40))
-    paths = [figure.decode_overlay(frame[..., :3]) for frame in iio.imread(tmp_path / "learning_paths.gif")]
+    paths = [decode_overlay(figure, frame[..., :3]) for frame in iio.imread(tmp_path / "learning_paths.gif")]
     assert len(paths) == 600 // 5 + 1
     assert np.array_equal(paths[-1], gold)                       # the last frame shows the gold path
     assert not np.array_equal(paths[0], gold)                    # from a flat start: the diagonal
@@ -107,7 +108,7 @@ def test_learn_with_no_options_learns_the_readme_maps_winding_path_and_shows_it_
 
 
 def test_learn_result_arrays():
-    gold = load_gold(ASSETS / "gold.png", None).astype(float)
+    gold = load_gold(ASSETS / "gold.png", None).mask.astype(float)
     result = experiments.learn_map(gold, steps=60, every=20, seed=0, samples=2)
     assert result.steps.tolist() == [0, 20, 40, 60]
     assert result.weights.shape == (4, 16, 16) and result.paths.shape == (4, 16, 16)
@@ -223,7 +224,7 @@ def test_compare_writes_panels_and_a_gif_per_draw(tmp_path):
     width = still.shape[1] // 4
     panel = still[:, 2 * width:3 * width]
     figure = gradient_figure((16, 16), 1.0)
-    np.testing.assert_allclose(figure.decode(panel), 2 * np.eye(16) - 1)  # dL/dc = 2 g - 1 for every draw
+    np.testing.assert_allclose(decode(figure, panel), 2 * np.eye(16) - 1)  # dL/dc = 2 g - 1 for every draw
 
 
 def test_compare_learn_adds_a_loss_figure(tmp_path):

@@ -9,9 +9,10 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from figure_decoding import decode, decode_overlay
 from helpers import is_corner_path
 from imle_cli.main import app
-from imle_cli.maps import readme_map
+from imle_cli.inputs import readme_map
 from imle_cli.render import Figure
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -50,7 +51,7 @@ def test_every_paths_frame_shows_a_corner_to_corner_path(sampled):
     costs = readme_map()
     figure = Figure(costs.shape, cmap="YlOrBr", vmin=costs.min(), vmax=costs.max(), label="cost (darker is costlier)", axes=True)
     frames = iio.imread(out / "paths.gif")
-    masks = [figure.decode_overlay(frame) for frame in frames]
+    masks = [decode_overlay(figure, frame) for frame in frames]
     for mask in masks:
         assert is_corner_path(mask, 8)
     assert len({m.tobytes() for m in masks}) > 1  # the draws differ
@@ -60,18 +61,18 @@ def test_last_distribution_frame_is_the_mean_of_the_drawn_paths(sampled):
     out, _ = sampled
     costs = readme_map()
     paths_figure = Figure(costs.shape, cmap="YlOrBr", vmin=1, vmax=100, label="cost (darker is costlier)", axes=True)
-    masks = np.array([paths_figure.decode_overlay(f) for f in iio.imread(out / "paths.gif")])
+    masks = np.array([decode_overlay(paths_figure, f) for f in iio.imread(out / "paths.gif")])
     share = Figure(costs.shape, cmap="viridis", vmin=0.0, vmax=1.0, label="share of draws through the cell", axes=True)
-    last = share.decode(iio.imread(out / "distribution.gif")[-1])
+    last = decode(share, iio.imread(out / "distribution.gif")[-1])
     np.testing.assert_allclose(last, masks.mean(0), atol=1 / 200)  # 216 colour levels
-    np.testing.assert_allclose(share.decode(iio.imread(out / "distribution.png")), last)
+    np.testing.assert_allclose(decode(share, iio.imread(out / "distribution.png")), last)
 
 
 def test_map_png_shows_the_costs(sampled):
     out, _ = sampled
     costs = readme_map()
     figure = Figure(costs.shape, cmap="YlOrBr", vmin=1, vmax=100, label="cost (darker is costlier)", axes=True)
-    np.testing.assert_allclose(figure.decode(iio.imread(out / "map.png")), costs, atol=0.5)
+    np.testing.assert_allclose(decode(figure, iio.imread(out / "map.png")), costs, atol=0.5)
 
 
 def test_no_noise_gives_the_known_optimum_every_draw(tmp_path):
@@ -79,7 +80,7 @@ def test_no_noise_gives_the_known_optimum_every_draw(tmp_path):
     assert result.exit_code == 0, result.stderr
     costs = readme_map()
     figure = Figure(costs.shape, cmap="YlOrBr", vmin=1, vmax=100, label="cost (darker is costlier)", axes=True)
-    masks = [figure.decode_overlay(f) for f in iio.imread(tmp_path / "paths.gif")]
+    masks = [decode_overlay(figure, f) for f in iio.imread(tmp_path / "paths.gif")]
     # the optimum: 47 cells, all of cost 1 (it avoids every wall)
     for mask in masks:
         assert is_corner_path(mask, 8) and mask.sum() == 47

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from imle_cli import render
+from imle_cli.render import vector
+from imle_cli.render.layout import Figure
 from imle_cli.main import app
 
 SHAPES = [(2, 2), (16, 16), (3, 200), (200, 3), (128, 128)]
@@ -29,22 +30,23 @@ def overlapping(boxes):
 
 @pytest.fixture
 def text_checked_frames(monkeypatch):
-    """Every frame drawn while the fixture is active: its text boxes must lie on the page and
-    never overlap each other. Yields the list of (shape, boxes) checked."""
+    """Every frame and still described while the fixture is active (every one goes through
+    Figure.scene, whichever back end draws it): its text boxes must lie on the page and never
+    overlap each other. Yields the list of (shape, boxes) checked."""
     checked = []
-    original = render.Figure.frame
+    original = Figure.scene
 
-    def frame(self, values, **options):
+    def scene(self, values, **options):
         result = original(self, values, **options)
-        boxes = self.text_boxes()
+        boxes = result.text_boxes()
         for left, top, right, bottom in boxes:
-            assert left >= 0 and top >= 0 and right <= self.width and bottom <= self.height, \
-                (self.rows, self.cols, (left, top, right, bottom), (self.width, self.height))
+            assert left >= 0 and top >= 0 and right <= result.width and bottom <= result.height, \
+                (self.rows, self.cols, (left, top, right, bottom), (result.width, result.height))
         assert overlapping(boxes) is None, (self.rows, self.cols, overlapping(boxes))
         checked.append(((self.rows, self.cols), len(boxes)))
         return result
 
-    monkeypatch.setattr(render.Figure, "frame", frame)
+    monkeypatch.setattr(Figure, "scene", scene)
     yield checked
 
 
@@ -90,9 +92,8 @@ def test_vector_stills_keep_their_text_on_the_page(shape):
     from imle_cli.figures import cost_figure
 
     costs = np.random.default_rng(1).uniform(1, 100, size=shape)
-    figure = render.vector_still([(cost_figure(costs, axes=True), costs,
-                                   dict(title="map: a title of some length", subtitle="a subtitle, costs 1 to 100"))],
-                                 1, "pdf", 100)
+    figure = vector.sheet([cost_figure(costs, axes=True).scene(costs, title="map: a title of some length",
+                                                               subtitle="a subtitle, costs 1 to 100")], 1)
     boxes, page = text_boxes_of(figure)
     for left, bottom, right, top in boxes:
         assert left >= page.x0 - 1 and bottom >= page.y0 - 1 and right <= page.x1 + 1 and top <= page.y1 + 1
@@ -202,7 +203,7 @@ def test_bad_figure_and_map_options(tmp_path, args, culprit):
 
 
 def test_rescale_maps_an_elevation_model_with_negatives_onto_the_cost_range(tmp_path):
-    from imle_cli.maps import load_map
+    from imle_cli.inputs import load_map
 
     depth = np.linspace(-500, 1500, 30).reshape(5, 6)  # bathymetry and land
     np.save(tmp_path / "dem.npy", depth)
@@ -211,7 +212,7 @@ def test_rescale_maps_an_elevation_model_with_negatives_onto_the_cost_range(tmp_
 
 
 def test_big_arrays_are_averaged_down_like_images_with_a_notice(tmp_path):
-    from imle_cli.maps import load_map
+    from imle_cli.inputs import load_map
 
     np.save(tmp_path / "big.npy", np.random.default_rng(0).uniform(1, 9, size=(1000, 500)))
     loaded = load_map(Path(tmp_path / "big.npy"))
@@ -221,7 +222,7 @@ def test_big_arrays_are_averaged_down_like_images_with_a_notice(tmp_path):
 
 def test_sampling_many_draws_moves_the_progress_bar_in_chunks():
     from imle_cli import experiments
-    from imle_cli.maps import readme_map
+    from imle_cli.inputs import readme_map
 
     seen = []
     result = experiments.sample_paths(readme_map(), samples=600, progress=seen.append, seed=0)

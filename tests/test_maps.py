@@ -8,7 +8,7 @@ from hypothesis.extra.numpy import arrays
 from PIL import Image
 
 from imle_cli.errors import UserError
-from imle_cli.maps import block_means, load_map, parse_grid, readme_map, upscale_factor
+from imle_cli.inputs import block_means, load_map, parse_grid, readme_map, upscale_factor
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 

@@ -1,0 +1,261 @@
+"""Files written all or nothing: every figure goes to a hidden temporary in the output folder and
+is renamed into place only when the whole set is done (:meth:`Outputs.commit`); on an error or an
+interrupt the temporaries are removed and the folder is as it was (a folder the run created is
+removed again while it stays empty). Temporaries are named ``.NAME.PID.RANDOM.tmp``, so a later run
+removes those a killed run left behind.
+
+Errors here are neutral (:class:`OutputFolderError`, :class:`GifTooLarge`): the command-line tool
+words them with its options.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from imle_cli.render import raster, vector
+from imle_cli.render.gif import GifStream
+from imle_cli.render.scene import Scene
+
+
+class OutputFolderError(Exception):
+    """The output folder cannot take the files: ``problem`` says why, ``advice`` what to do."""
+
+    def __init__(self, folder: Path, problem: str, advice: str):
+        super().__init__(f"{str(folder)!r} {problem}; {advice}")
+        self.folder, self.problem, self.advice = folder, problem, advice
+
+
+class GifTooLarge(Exception):
+    """A GIF would be larger than the limit: its estimated size, frames and frame size."""
+
+    def __init__(self, name: str, megabytes: float, frames: int, width: int, height: int, limit: float):
+        super().__init__(f"{name} would be about {megabytes:,.0f} MB ({frames} frames of {width}x{height} pixels), "
+                         f"above {limit:g} MB")
+        self.name, self.megabytes, self.frames, self.width, self.height, self.limit = \
+            name, megabytes, frames, width, height, limit
+
+
+@dataclass
+class WrittenFile:
+    name: str
+    frames: int
+    width: int
+    height: int
+    bytes: int
+
+
+_TEMPORARY = re.compile(r"^\.(?:.+)\.(\d+)\.[^.]+\.tmp(?:\.mp4)?$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: Path) -> List[str]:
+    """Remove the hidden temporaries (.NAME.PID.RANDOM.tmp) that a killed run (SIGKILL, a power
+    cut) left in ``folder``: those whose process is gone. Returns their names."""
+    removed = []
+    for path in folder.iterdir():
+        match = _TEMPORARY.match(path.name)
+        if match and int(match.group(1)) != os.getpid() and not _alive(int(match.group(1))):
+            path.unlink(missing_ok=True)
+            removed.append(path.name)
+    return removed
+
+
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
+class Outputs:
+    """Write figures into a folder all or nothing: temporaries first, renamed at :meth:`commit`.
+
+    On an error or an interrupt, the temporaries are removed and the folder holds what it held
+    before (a folder this run created is removed again if it stays empty). Stills are written
+    in ``still_format`` (png, svg or pdf; matplotlib plots at ``dpi``); GIFs also as MP4 with
+    ``video``.
+    """
+
+    def __init__(self, folder: Path, still_format: str = "png", dpi: float = 100.0, video: bool = False,
+                 axes: Optional[bool] = None, max_gif_mb: float = 50.0):
+        self.still_format, self.dpi, self.video, self.max_gif_mb = still_format, dpi, video, max_gif_mb
+        self.axes_choice = axes
+        self.folder = folder
+        if folder.exists() and not folder.is_dir():
+            raise OutputFolderError(folder, "is a file, not a folder", "give a folder path")
+        # the folders this run creates (--out a/b/c may create a, a/b and a/b/c), innermost first
+        self.created: List[Path] = []
+        ancestor = Path(os.path.abspath(folder))
+        while not ancestor.exists():
+            self.created.append(ancestor)
+            ancestor = ancestor.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = tempfile.NamedTemporaryFile(dir=folder, prefix=".imle-probe-", delete=True)
+            probe.close()
+        except OSError as error:
+            self._remove_created_folder()
+            raise OutputFolderError(folder, f"is not writable ({error.strerror or error})", "choose another folder") from None
+        self.pending: List[Tuple[Path, Path, WrittenFile]] = []
+        remove_stale_temporaries(folder)
+
+    def _temporary(self, name: str, suffix: str = ".tmp") -> Path:
+        # .NAME.PID.RANDOM.tmp: the pid tells a later run whether its writer is still alive
+        handle, path = tempfile.mkstemp(dir=self.folder, prefix=f".{name}.{os.getpid()}.", suffix=suffix)
+        os.close(handle)
+        os.chmod(path, 0o666 & ~_UMASK)  # mkstemp makes 0600; published files get the usual mode
+        return Path(path)
+
+    def _images(self, frames: Sequence[np.ndarray], palette: np.ndarray):
+        from PIL import Image
+
+        flat_palette = palette.astype(np.uint8).ravel().tolist()
+        images = []
+        for frame in frames:
+            image = Image.frombytes("P", (frame.shape[1], frame.shape[0]), np.ascontiguousarray(frame).tobytes())
+            image.putpalette(flat_palette)
+            images.append(image)
+        return images
+
+    def png(self, name: str, frame: np.ndarray, palette: Optional[np.ndarray]) -> None:
+        """A palette frame with its palette, or (palette None) an RGB image [height, width, 3]."""
+        from PIL import Image
+
+        path = self._temporary(name)
+        self.pending.append((path, self.folder / name, WrittenFile(name, 1, frame.shape[1], frame.shape[0], 0)))
+        image = Image.fromarray(np.ascontiguousarray(frame)) if palette is None else self._images([frame], palette)[0]
+        image.save(path, format="PNG", optimize=False)
+
+    def gif(self, name: str, frames: Iterable[np.ndarray], palette: np.ndarray, fps: float, count: int) -> None:
+        """An animated GIF of ``count`` frames (and with --video its MP4), written frame by frame as
+        the iterable draws them: memory holds one frame, whatever the count. The first frame is
+        encoded before the others are drawn, to refuse a GIF above --max-gif-mb early."""
+        path = self._temporary(name)
+        info = WrittenFile(name, 0, 0, 0, 0)
+        self.pending.append((path, self.folder / name, info))
+        video = self._mp4_writer(name.rsplit(".", 1)[0] + ".mp4", fps) if self.video else None
+        try:
+            with open(path, "wb") as handle:
+                stream = GifStream(handle, palette, fps)
+                for index, frame in enumerate(frames):
+                    encoded = stream.add(frame)
+                    if index == 0:
+                        self._check_gif_size(name, encoded, frame, count)
+                        info.width, info.height = frame.shape[1], frame.shape[0]
+                    if video is not None:
+                        video(frame, palette)
+                    info.frames += 1
+                stream.close()
+        finally:
+            if video is not None:
+                video(None, palette)
+
+    def _check_gif_size(self, name: str, encoded: int, first: np.ndarray, frames: int) -> None:
+        """Refuse a GIF whose estimated size (the first frame's encoded bytes times the frames: a
+        run's frames are alike) is above ``max_gif_mb``."""
+        megabytes = encoded * frames / 1e6
+        if megabytes > self.max_gif_mb:
+            raise GifTooLarge(name, megabytes, frames, first.shape[1], first.shape[0], self.max_gif_mb)
+
+    def _mp4_writer(self, name: str, fps: float):
+        """A function that appends a palette frame to an H.264 MP4 (imageio-ffmpeg), padded with
+        white to even sizes; called with None, it closes the file."""
+        import imageio.v2 as imageio
+
+        path = self._temporary(name, ".tmp.mp4")  # ffmpeg picks the container from the ending
+        info = WrittenFile(name, 0, 0, 0, 0)
+        self.pending.append((path, self.folder / name, info))
+        writer = imageio.get_writer(path, format="FFMPEG", mode="I", fps=fps, codec="libx264",
+                                    pixelformat="yuv420p", macro_block_size=1, ffmpeg_log_level="error",
+                                    output_params=["-movflags", "+faststart"])
+
+        def append(frame, palette) -> None:
+            if frame is None:
+                writer.close()
+                return
+            height, width = frame.shape
+            page = np.zeros((height + height % 2, width + width % 2), dtype=np.uint8)  # index 0 is white
+            page[:height, :width] = frame
+            writer.append_data(palette[page])
+            info.frames, info.width, info.height = info.frames + 1, page.shape[1], page.shape[0]
+        return append
+
+    def axes(self, shape: Tuple[int, int]) -> bool:
+        """Whether map figures of this shape get cell indices (--axes; by default up to 64 cells a side)."""
+        return self.axes_choice if self.axes_choice is not None else max(shape) <= 64
+
+    def still(self, name: str, scenes: Sequence[Scene], columns: int = 1) -> None:
+        """A still of one or more scenes (tiled row by row): a palette PNG drawn by the raster back
+        end, or (``still_format``) an SVG or PDF of the same scenes drawn by the vector back end;
+        ``name`` ends in .png and takes the format's suffix."""
+        if self.still_format == "png":
+            frames = [raster.draw(scene) for scene in scenes]
+            self.png(name, raster.grid_of(frames, columns) if len(frames) > 1 else frames[0], scenes[0].palette)
+            return
+        self.plot(name, vector.sheet(scenes, columns))
+
+    def plot(self, name: str, figure) -> None:
+        """A matplotlib figure as a still, in the still format, at the outputs' dpi."""
+        name = f"{name.rsplit('.', 1)[0]}.{self.still_format}"
+        path = self._temporary(name)
+        width, height = figure.get_size_inches() * self.dpi
+        self.pending.append((path, self.folder / name, WrittenFile(name, 1, int(width), int(height), 0)))
+        vector.save(figure, path, self.still_format, self.dpi)
+
+    def npy(self, name: str, array: np.ndarray) -> None:
+        path = self._temporary(name)
+        self.pending.append((path, self.folder / name, WrittenFile(name, 0, array.shape[-1], array.shape[0], 0)))
+        with open(path, "wb") as handle:
+            np.save(handle, array, allow_pickle=False)
+
+    def text(self, name: str, content: str) -> None:
+        path = self._temporary(name)
+        self.pending.append((path, self.folder / name, WrittenFile(name, 0, 0, 0, 0)))
+        path.write_text(content, encoding="utf-8")
+
+    def commit(self) -> List[WrittenFile]:
+        written = []
+        for temporary, final, info in self.pending:
+            info.bytes = temporary.stat().st_size
+            os.replace(temporary, final)
+            written.append(info)
+        self.pending = []
+        return written
+
+    def discard(self) -> None:
+        for temporary, _, _ in self.pending:
+            temporary.unlink(missing_ok=True)
+        self.pending = []
+        self._remove_created_folder()
+
+    def _remove_created_folder(self) -> None:
+        """Remove the folders this run created, innermost first, while they are empty."""
+        for folder in self.created:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (someone else wrote there), or already gone
+                break
+
+    def __enter__(self) -> "Outputs":
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        if kind is not None:  # any failure, KeyboardInterrupt included
+            self.discard()
