@@ -35,11 +35,14 @@ class OptionalBuildExt(build_ext):
             print(f"warning: imle's {FALLBACKS[ext.name]} will be used instead ({error})")
 
 
+#: the header both modules share (their one module shape)
+SHARED = dict(include_dirs=["imle"], depends=["imle/_extension_module.h"])
 EXTENSIONS = [
-    Extension("imle.solvers._gridpath", sources=["imle/solvers/_gridpath.c"], extra_compile_args=["-O3"]),
+    Extension("imle.solvers._gridpath", sources=["imle/solvers/_gridpath.c"], extra_compile_args=["-O3"], **SHARED),
     Extension(
         "imle._sumofgamma",
         sources=["imle/_sumofgamma.c"],
+        **SHARED,
         # no fused multiply-adds: the SIMD and the scalar code must round identically; no trapping
         # math (it changes no value) so that branch-free selects can be vectorised
         extra_compile_args=["-O3", "-ffp-contract=off", "-fno-trapping-math"],

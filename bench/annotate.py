@@ -22,8 +22,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parent.parent
-FLOOR = ("import torch, matplotlib, imageio.v3, PIL.Image, imle.solvers, imle_cli.main, imle_cli.parts, "
-         "imle_cli.annotate, imle_cli.figures, imle_cli.render")
+FLOOR = ("import torch, matplotlib, imageio.v3, PIL.Image, imle.solvers, imle_cli.main, imle_cli.commands, "
+         "imle_cli.annotation, imle_cli.figures, imle_cli.render")
 
 
 def drawing(folder: Path, side: int = 2000) -> Path:

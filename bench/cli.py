@@ -1,16 +1,22 @@
 """Wall-clock timings of the command-line tool, start-up included (subprocesses).
 
     python bench/cli.py [--repeats 5]
+    python bench/cli.py --before /tmp/before [--repeats 5]   # before/after, alternately
 
 Rows: `imle-cli --help`; `imle-cli sample assets/map.png` (16x16, 100 draws); the same on a
 128x128 map (assets/terrain.png at --grid 128); `gradients` with 100 draws on the 16x16 map;
 `learn` with its defaults (the README map's winding path, 600 steps, 50 samples); `annotate`
-with two waypoints. Median of the repeats, Markdown table.
+with two waypoints. Median of the repeats, Markdown table. With ``--before TREE`` each repeat
+runs the command on that source tree and then on this one (``python -m imle_cli`` with the tree
+first on the import path: A, B, A, B ...), and the table gives both medians and the median of the
+paired ratios after / before.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import sys
 import subprocess
 import tempfile
 import time
@@ -31,20 +37,37 @@ CASES = [
 ]
 
 
+def wall_time(command: list, tree: Path = None) -> float:
+    """Seconds of one run of ``command`` (imle-cli ARGS), from this tree or from ``tree``."""
+    env = None
+    if tree is not None:  # the same command from another source tree
+        command = [sys.executable, "-m", "imle_cli", *command[1:]]
+        env = dict(os.environ, PYTHONPATH=str(tree))
+    with tempfile.TemporaryDirectory() as out:
+        full = command + (["--out", out] if len(command) > 2 and "--help" not in command else [])
+        start = time.perf_counter()
+        subprocess.run(full, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, env=env)
+        return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--before", type=Path, help="another source tree (built in place) to compare with")
     args = parser.parse_args()
-    print("| command | median wall time |\n|---|---|")
+    if args.before is None:
+        print("| command | median wall time |\n|---|---|")
+    else:
+        print("| command | before | after | after / before (median of pairs) |\n|---|---|---|---|")
     for label, command in CASES:
-        times = []
-        for _ in range(args.repeats):
-            with tempfile.TemporaryDirectory() as out:
-                full = command + (["--out", out] if len(command) > 2 else [])
-                start = time.perf_counter()
-                subprocess.run(full, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-                times.append(time.perf_counter() - start)
-        print(f"| `{label}` | {statistics.median(times):.2f} s |", flush=True)
+        if args.before is None:
+            times = [wall_time(command) for _ in range(args.repeats)]
+            print(f"| `{label}` | {statistics.median(times):.2f} s |", flush=True)
+            continue
+        pairs = [(wall_time(command, args.before.resolve()), wall_time(command, ROOT)) for _ in range(args.repeats)]
+        before, after = (statistics.median(times) for times in zip(*pairs))
+        ratio = statistics.median(b / a for a, b in pairs)
+        print(f"| `{label}` | {before:.2f} s | {after:.2f} s | {ratio:.2f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import numpy as np
 
 from imle_cli.experiments import learn_map, shortest_path
 from imle_cli.inputs import readme_map
+from imle_cli.specs import EstimatorSpec, LearnSpec
 
 #: (samples, input temperature, target temperature, steps, lr, beta)
 CANDIDATES = [(100, 5.0, 5.0, 400, 0.005, 10.0), (100, 5.0, 5.0, 800, 0.005, 10.0), (100, 5.0, 5.0, 600, 0.01, 10.0),
@@ -32,8 +33,8 @@ def main() -> None:
     for samples, tau_in, tau_t, steps, lr, beta in CANDIDATES:
         distances, moving, start = [], [], time.perf_counter()
         for seed in SEEDS:
-            result = learn_map(gold, samples=samples, input_temperature=tau_in, target_temperature=tau_t,
-                               steps=steps, lr=lr, beta=beta, every=5, seed=seed)
+            estimator = EstimatorSpec(input_temperature=tau_in, target_temperature=tau_t, beta=beta)
+            result = learn_map(gold, LearnSpec(steps, lr, samples, estimator, every=5, seed=seed))
             distances.append(result.final_distance)
             moving.append(sum(not np.array_equal(path, result.paths[-1]) for path in result.paths))
         seconds = (time.perf_counter() - start) / len(SEEDS)

@@ -35,6 +35,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include "_extension_module.h"
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -400,16 +401,11 @@ static PyObject *sample(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-static PyMethodDef methods[] = {
-    {"sample", sample, METH_VARARGS,
-     "sample(out, start, stop, s, k, seed, is_double, scalar_only=False): fill out[start:stop] "
-     "(float32 or float64, flat) with Sum-of-Gamma noise on the calling thread, the GIL released. "
-     "Element j's numbers depend on (seed, j) only, so callers may split a job among threads. "
-     "scalar_only skips the SIMD common path (same numbers, slower; for tests)."},
-    {NULL, NULL, 0, NULL},
-};
-
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_sumofgamma", NULL, -1, methods};
+IMLE_MODULE("_sumofgamma", "sample", sample,
+            "sample(out, start, stop, s, k, seed, is_double, scalar_only=False): fill out[start:stop] "
+            "(float32 or float64, flat) with Sum-of-Gamma noise on the calling thread, the GIL released. "
+            "Element j's numbers depend on (seed, j) only, so callers may split a job among threads. "
+            "scalar_only skips the SIMD common path (same numbers, slower; for tests).")
 
 PyMODINIT_FUNC PyInit__sumofgamma(void) {
     zig_init();

@@ -1,22 +1,24 @@
-"""The experiments behind the figures: pure functions from cost grids to arrays (no files).
+"""The experiments behind the figures: pure functions from a cost grid (or a gold path) and a
+small spec (imle_cli.specs) to arrays; no files, no printing. Both front ends call these.
 
-The map is in costs; the library maximises, so every call here goes through ``imle(...,
-minimize=True)`` on the costs, the one place the CLI meets the sign convention.
+The map is in costs; the library maximises, so every estimator here is built with
+``minimize=True`` on the costs, the one place the CLI meets the sign convention.
 
 Example:
     >>> from imle_cli.inputs import readme_map
-    >>> result = sample_paths(readme_map(), samples=4, noise="gumbel", seed=0)
-    >>> result.paths.shape, int(result.unperturbed.sum()), result.k
+    >>> result = sample_paths(readme_map(), SampleSpec(samples=4, noise=NoiseSpec("gumbel")))
+    >>> result.paths.shape, int(result.unperturbed.sum()), result.noise.k
     ((4, 16, 16), 47, 47.0)
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 
-NOISES = ("sum-of-gamma", "gumbel", "none")
+from imle_cli.specs import (EstimatorSpec, GradientSpec, LearnSpec, Noise, NoiseCheckSpec, NoiseSpec, SampleSpec,
+                            SweepSpec)
 
 
 @dataclass
@@ -25,20 +27,16 @@ class SampleResult:
 
     paths: np.ndarray        # [S, H, W] uint8, draw s's path
     unperturbed: np.ndarray  # [H, W] uint8, the shortest path without noise
-    k: float                 # Sum-of-Gamma k used (the unperturbed path's length by default)
+    noise: NoiseSpec         # the noise used, k decided (the unperturbed path's length by default)
 
 
-def noise_distribution(noise: str, k: float, iterations: int):
-    """The library's noise object for a --noise name (None for 'none')."""
+def noise_distribution(noise: NoiseSpec):
+    """The library's noise object for a noise spec with k decided (None for no noise)."""
     from imle.noise import GumbelNoiseDistribution, SumOfGammaNoiseDistribution
 
-    if noise == "sum-of-gamma":
-        return SumOfGammaNoiseDistribution(k=k, nb_iterations=iterations)
-    if noise == "gumbel":
-        return GumbelNoiseDistribution()
-    if noise == "none":
-        return None
-    raise ValueError(f"noise must be one of {', '.join(NOISES)}, got {noise!r}")
+    if noise.kind is Noise.sum_of_gamma:
+        return SumOfGammaNoiseDistribution(k=noise.k, nb_iterations=noise.iterations)
+    return GumbelNoiseDistribution() if noise.kind is Noise.gumbel else None
 
 
 def one_grid_path(costs: np.ndarray, neighbourhood: int = 8) -> np.ndarray:
@@ -66,15 +64,14 @@ def grid_solver(workers: int = 0):
     return _POOLS[workers]
 
 
-def make_estimator(name: str, *, samples: int = 1, noise: str = "sum-of-gamma", k: float = 1.0,
-                   iterations: int = 100, input_temperature: float = 1.0, target_temperature: float = 1.0,
-                   alpha: float = 1.0, beta: float = 10.0, generator=None, workers: int = 0):
-    """The library's estimator ``name`` (imle.estimators.by_name) over the grid shortest path on
-    costs (``minimize=True``), with the noise of ``noise``."""
+def make_estimator(spec: EstimatorSpec, *, samples: int, k: float, workers: int = 0, generator=None):
+    """The library's estimator ``spec.name`` (imle.estimators.by_name) over the grid shortest path
+    on costs (``minimize=True``), ``samples`` draws per instance, Sum-of-Gamma's k defaulting to ``k``."""
     from imle.estimators import by_name
 
-    return by_name(name, grid_solver(workers), nb_samples=samples, noise_distribution=noise_distribution(noise, k, iterations),
-                   alpha=alpha, beta=beta, input_temperature=input_temperature, target_temperature=target_temperature,
+    return by_name(spec.name.value, grid_solver(workers), nb_samples=samples,
+                   noise_distribution=noise_distribution(spec.noise.with_k(k)), alpha=spec.alpha, beta=spec.beta,
+                   input_temperature=spec.input_temperature, target_temperature=spec.target_temperature,
                    minimize=True, generator=generator)
 
 
@@ -91,11 +88,9 @@ def shortest_path(costs: np.ndarray, neighbourhood: int = 8) -> np.ndarray:
 SAMPLE_CHUNK, SAMPLE_CHUNK_CELLS = 256, 1 << 22
 
 
-def sample_paths(costs: np.ndarray, *, samples: int = 100, noise: str = "sum-of-gamma",
-                 k: Optional[float] = None, iterations: int = 100, temperature: float = 1.0,
-                 neighbourhood: int = 8, seed: int = 0, workers: int = 0, progress=None) -> SampleResult:
-    """Draw ``samples`` perturbed shortest paths, in batched solver calls of up to
-    :data:`SAMPLE_CHUNK` draws (``progress(draws)`` after each).
+def sample_paths(costs: np.ndarray, spec: SampleSpec = SampleSpec(), progress=None) -> SampleResult:
+    """Draw ``spec.samples`` perturbed shortest paths on ``costs`` [H, W], in batched solver calls
+    of up to :data:`SAMPLE_CHUNK` draws (``progress(draws)`` after each).
 
     Draw s solves costs - temperature * eps_s (perturb-and-MAP with theta = -costs), exactly the
     forward pass of ``imle(grid_shortest_path, ..., minimize=True)``, which computes it.
@@ -104,37 +99,66 @@ def sample_paths(costs: np.ndarray, *, samples: int = 100, noise: str = "sum-of-
 
     from imle import imle
 
+    neighbourhood = spec.solver.neighbourhood
     unperturbed = shortest_path(costs, neighbourhood)
-    k = float(unperturbed.sum()) if k is None else float(k)
-    generator = torch.Generator().manual_seed(seed)
+    noise = spec.noise.with_k(unperturbed.sum())
+    generator = torch.Generator().manual_seed(spec.seed)
     theta = torch.tensor(np.asarray(costs, dtype=np.float64))[None]  # a copy: the inputs are read-only
     chunks = []
     per_call = max(1, min(SAMPLE_CHUNK, SAMPLE_CHUNK_CELLS // int(np.prod(costs.shape))))
-    for start in range(0, samples, per_call):
-        count = min(per_call, samples - start)
-        layer = imle(grid_solver(workers), noise_distribution=noise_distribution(noise, k, iterations),
-                     nb_samples=count, input_noise_temperature=temperature, minimize=True, generator=generator)
+    for start in range(0, spec.samples, per_call):
+        count = min(per_call, spec.samples - start)
+        layer = imle(grid_solver(spec.solver.workers), noise_distribution=noise_distribution(noise), nb_samples=count,
+                     input_noise_temperature=spec.temperature, minimize=True, generator=generator)
         with torch.no_grad():
             chunks.append(layer(theta, neighbourhood=neighbourhood).numpy().astype(np.uint8))
         if progress is not None:
             progress(count)
-    return SampleResult(np.concatenate(chunks), unperturbed, k)
+    return SampleResult(np.concatenate(chunks), unperturbed, noise)
 
 
-def suggested_temperature(costs: np.ndarray, path: np.ndarray, noise: str, k: float, temperature: float) -> float:
-    """A noise temperature that moves paths. A detour swaps cells of the path for cells beside it,
-    and costs about the spread (standard deviation) of the costs on and beside the path; a cell's
-    noise has a standard deviation of about 1.28 / sqrt(k) times the temperature for Sum-of-Gamma
-    noise (its k terms sum to a Gumbel, sd 1.28) and 1.28 times it for Gumbel noise. The
-    temperature that makes the two comparable, and at least twice the current one."""
-    near = np.asarray(path, dtype=bool).copy()
-    padded = np.pad(near, 1)
+#: The trial draws of :func:`moving_temperature`, the share of them that may still be the
+#: unperturbed path, and the most temperatures it tries.
+TRIAL_DRAWS, TRIAL_SHARE, TRIAL_TEMPERATURES = 16, 0.25, 8
+
+
+def moving_temperature(costs: np.ndarray, spec: SampleSpec, unperturbed: np.ndarray) -> Tuple[float, float]:
+    """(a temperature at which the draws leave the unperturbed path, the share of trial draws
+    that still equal it there), for a map whose draws barely move at ``spec.temperature``.
+
+    The first candidate comes from the costs: to leave the path, a draw must make a path cell
+    dearer than a cell beside it, so the typical gap (the median over the path's cells of the
+    cheapest cost beside a cell minus the cell's own) over the standard deviation of the
+    difference of two cells' noise (sqrt(2) * 1.28 / sqrt(k) per unit of temperature for
+    Sum-of-Gamma noise, sqrt(2) * 1.28 for Gumbel), and at least twice the current
+    temperature. Each candidate is tried on :data:`TRIAL_DRAWS` draws (the run's seed); it is
+    doubled until at most :data:`TRIAL_SHARE` of them equal the unperturbed path (at most
+    :data:`TRIAL_TEMPERATURES` tries). Temperatures are rounded to two significant digits.
+    """
+    from dataclasses import replace
+
+    path = np.asarray(unperturbed, dtype=bool)
+    beside = np.full(path.shape, np.inf)
+    padded_costs = np.pad(np.asarray(costs, dtype=np.float64), 1, constant_values=np.inf)
+    padded_path = np.pad(path, 1, constant_values=True)
+    rows, cols = path.shape
     for dr in (-1, 0, 1):
         for dc in (-1, 0, 1):
-            near |= padded[1 + dr:1 + dr + near.shape[0], 1 + dc:1 + dc + near.shape[1]]
-    cell_sd = 1.28 / np.sqrt(k) if noise == "sum-of-gamma" else 1.28
-    spread = max(float(np.std(costs[near])), 1e-3)
-    return float(f"{max(spread / cell_sd, 2 * temperature):.2g}")
+            window = (slice(1 + dr, 1 + dr + rows), slice(1 + dc, 1 + dc + cols))
+            beside = np.minimum(beside, np.where(padded_path[window], np.inf, padded_costs[window]))
+    gaps = (beside - costs)[path & np.isfinite(beside)]
+    gap = float(np.median(np.maximum(gaps, 0.0))) if gaps.size else 1.0
+    noise = spec.noise.with_k(path.sum())
+    cell_sd = 1.28 / np.sqrt(noise.k) if noise.kind is Noise.sum_of_gamma else 1.28
+    temperature = max(gap / (np.sqrt(2) * cell_sd), 2 * spec.temperature)
+    for _ in range(TRIAL_TEMPERATURES):
+        temperature = float(f"{temperature:.2g}")
+        trial = sample_paths(costs, replace(spec, samples=TRIAL_DRAWS, temperature=temperature))
+        share = float((trial.paths == trial.unperturbed).all(axis=(1, 2)).mean())
+        if share <= TRIAL_SHARE:
+            break
+        temperature *= 2
+    return temperature, share
 
 
 def hamming_loss(paths, gold):
@@ -152,7 +176,7 @@ class GradientResult:
 
     paths: np.ndarray     # [S, H, W] uint8: draw s's path (perturbed forward pass)
     per_draw: np.ndarray  # [S, H, W] float64: dL/d cost from draw s alone
-    k: float
+    noise: NoiseSpec      # the noise used, k decided
 
     @property
     def mean(self) -> np.ndarray:
@@ -165,12 +189,9 @@ class GradientResult:
         return np.cumsum(self.per_draw, axis=0) / np.arange(1, len(self.per_draw) + 1)[:, None, None]
 
 
-def imle_gradients(costs: np.ndarray, gold: np.ndarray, *, samples: int = 100, noise: str = "sum-of-gamma",
-                   k: Optional[float] = None, iterations: int = 100, input_temperature: float = 1.0,
-                   target_temperature: float = 5.0, alpha: float = 1.0, beta: float = 10.0,
-                   neighbourhood: int = 8, seed: int = 0, estimator: str = "imle",
-                   workers: int = 0) -> GradientResult:
-    """dL/d cost of the Hamming loss to ``gold``, one estimate per draw (I-MLE by default).
+def imle_gradients(costs: np.ndarray, gold: np.ndarray, spec: GradientSpec = GradientSpec()) -> GradientResult:
+    """dL/d cost of the Hamming loss to ``gold`` [H, W] on ``costs`` [H, W], one estimate per draw
+    (I-MLE by default).
 
     The map is repeated as a batch of S instances with one sample each (two for the score
     function, which needs a baseline), so the library returns each draw's gradient separately
@@ -180,10 +201,10 @@ def imle_gradients(costs: np.ndarray, gold: np.ndarray, *, samples: int = 100, n
     """
     import torch
 
-    k = float(shortest_path(costs, neighbourhood).sum()) if k is None else float(k)
-    layer = make_estimator(estimator, samples=1, noise=noise, k=k, iterations=iterations,
-                           input_temperature=input_temperature, target_temperature=target_temperature,
-                           alpha=alpha, beta=beta, generator=torch.Generator().manual_seed(seed), workers=workers)
+    samples, neighbourhood = spec.samples, spec.solver.neighbourhood
+    noise = spec.estimator.noise.with_k(shortest_path(costs, neighbourhood).sum())
+    layer = make_estimator(spec.estimator, samples=1, k=noise.k, workers=spec.solver.workers,
+                           generator=torch.Generator().manual_seed(spec.seed))
     batch = torch.tensor(np.asarray(costs, dtype=np.float64)).expand(samples, *costs.shape).clone()
     batch.requires_grad_()
     paths = layer(batch, neighbourhood=neighbourhood)
@@ -191,7 +212,7 @@ def imle_gradients(costs: np.ndarray, gold: np.ndarray, *, samples: int = 100, n
     # the sum over draws of each draw's own loss: the gradient of draw s is that of its loss alone
     (hamming_loss(paths, target) * samples).backward()
     first = paths.detach().view(samples, -1, *costs.shape)[:, 0]
-    return GradientResult(first.round().numpy().astype(np.uint8), batch.grad.numpy().copy(), k)
+    return GradientResult(first.round().numpy().astype(np.uint8), batch.grad.numpy().copy(), noise)
 
 
 @dataclass
@@ -206,27 +227,24 @@ class LearnResult:
     final_distance: int   # its Hamming distance to the gold path (0: learned)
 
 
-def learn_map(gold: np.ndarray, *, steps: int = 1100, lr: float = 0.005, samples: int = 10,
-              noise: str = "sum-of-gamma", k: Optional[float] = None, iterations: int = 100,
-              input_temperature: float = 1.0, target_temperature: float = 1.0, alpha: float = 1.0,
-              beta: float = 10.0, neighbourhood: int = 8, every: int = 10, seed: int = 0,
-              progress=None, estimator: str = "imle", workers: int = 0) -> LearnResult:
-    """Learn cell costs whose shortest path is ``gold``, by I-MLE (or a peer) and Adam, as in torch-imle.
+def learn_map(gold: np.ndarray, spec: LearnSpec = LearnSpec(), progress=None) -> LearnResult:
+    """Learn cell costs whose shortest path is ``gold`` [H, W], by I-MLE (or a peer) and Adam, as in
+    torch-imle.
 
-    Costs start uniform in [-0.1, 0.1] (seeded); each step samples ``samples`` perturbed paths,
-    takes the Hamming loss to the gold path, and steps Adam on the estimator's gradient.
-    ``progress(step, loss)`` is called after every step.
+    Costs start uniform in [-0.1, 0.1] (seeded); each step samples ``spec.samples`` perturbed
+    paths, takes the Hamming loss to the gold path, and steps Adam on the estimator's gradient.
+    Sum-of-Gamma's k defaults to the gold path's length. ``progress(step, loss)`` is called after
+    every step.
     """
     import torch
 
     gold = np.asarray(gold, dtype=np.float64)
-    k = float(gold.sum()) if k is None else float(k)
-    generator = torch.Generator().manual_seed(seed)
+    steps, every, neighbourhood = spec.steps, spec.every, spec.solver.neighbourhood
+    generator = torch.Generator().manual_seed(spec.seed)
     costs = torch.nn.Parameter((torch.rand(gold.shape, generator=generator, dtype=torch.float64) * 0.2 - 0.1)[None])
-    optimiser = torch.optim.Adam([costs], lr=lr)
-    layer = make_estimator(estimator, samples=samples, noise=noise, k=k, iterations=iterations,
-                           input_temperature=input_temperature, target_temperature=target_temperature,
-                           alpha=alpha, beta=beta, generator=generator, workers=workers)
+    optimiser = torch.optim.Adam([costs], lr=spec.lr)
+    layer = make_estimator(spec.estimator, samples=spec.samples, k=gold.sum(), workers=spec.solver.workers,
+                           generator=generator)
     target = torch.from_numpy(gold)
     snapshot_steps, weights, paths, losses = [], [], [], np.empty(steps)
 
@@ -274,14 +292,15 @@ def ks_statistic(draws: np.ndarray, cdf) -> float:
     return float(max((np.arange(1, n + 1) / n - values).max(), (values - np.arange(n) / n).max()))
 
 
-def check_noise(k: int = 20, iterations: int = 100, draws: int = 8192, seed: int = 0) -> NoiseCheck:
-    """Draw ``draws`` x k Sum-of-Gamma values; the row sums should be standard Gumbel."""
+def check_noise(spec: NoiseCheckSpec = NoiseCheckSpec()) -> NoiseCheck:
+    """Draw ``spec.draws`` x k Sum-of-Gamma values; the row sums should be standard Gumbel."""
     import torch
 
     from imle.noise import SumOfGammaNoiseDistribution
 
+    k, iterations = spec.k, spec.iterations
     values = SumOfGammaNoiseDistribution(k=float(k), nb_iterations=iterations).sample(
-        [draws, k], dtype=torch.float64, generator=torch.Generator().manual_seed(seed)).numpy()
+        [spec.draws, k], dtype=torch.float64, generator=torch.Generator().manual_seed(spec.seed)).numpy()
     sums = values.sum(axis=1)
     harmonic = float(np.sum(1.0 / np.arange(1, iterations + 1)))
     second = float(np.sum(1.0 / np.arange(1, iterations + 1) ** 2))
@@ -303,10 +322,9 @@ class SweepRun:
     result: LearnResult
 
 
-def sweep_run(gold: np.ndarray, setting: tuple, options: dict) -> SweepRun:
-    """One learning run of a sweep: ``setting`` = (input temperature, target temperature,
-    samples); ``options``: the other keyword arguments of :func:`learn_map`. On one torch thread,
-    so that its numbers do not depend on how many runs share the machine."""
+def sweep_run(gold: np.ndarray, spec: LearnSpec) -> SweepRun:
+    """One learning run of a sweep (:func:`learn_map`), on one torch thread, so that its numbers
+    do not depend on how many runs share the machine."""
     import time
 
     import torch
@@ -315,27 +333,27 @@ def sweep_run(gold: np.ndarray, setting: tuple, options: dict) -> SweepRun:
     torch.set_num_threads(1)
     try:
         start = time.perf_counter()
-        input_temperature, target_temperature, samples = setting
-        result = learn_map(gold, input_temperature=input_temperature, target_temperature=target_temperature,
-                           samples=samples, **options)
+        result = learn_map(gold, spec)
         seconds = time.perf_counter() - start
     finally:
         torch.set_num_threads(threads)
     on_gold = [bool((path == gold).all()) for path in result.paths]
     first = int(result.steps[on_gold.index(True)]) if any(on_gold) else None
-    return SweepRun(input_temperature, target_temperature, samples, result.final_distance == 0, first,
-                    float(result.losses[-10:].mean()), seconds, result)
+    return SweepRun(spec.estimator.input_temperature, spec.estimator.target_temperature, spec.samples,
+                    result.final_distance == 0, first, float(result.losses[-10:].mean()), seconds, result)
 
 
-def sweep(gold: np.ndarray, settings: list, options: dict, workers: int = 1, progress=None) -> list:
-    """:func:`sweep_run` for every setting, in the settings' order, over ``workers`` processes
-    (spawned: clean workers on every platform); ``progress()`` after each finished run. Every run
-    is seeded alike and uses one thread, so the results do not depend on ``workers``."""
+def sweep(gold: np.ndarray, spec: SweepSpec, progress=None) -> list:
+    """:func:`sweep_run` for every run of ``spec`` (SweepSpec.runs' order), over ``spec.workers``
+    processes (spawned: clean workers on every platform; 0: here, one after the other);
+    ``progress()`` after each finished run. Every run is seeded alike and uses one thread, so the
+    results do not depend on the worker count."""
     gold = np.asarray(gold, dtype=np.float64)
-    if workers <= 1:
+    settings = spec.runs()
+    if spec.workers == 0:
         runs = []
         for setting in settings:
-            runs.append(sweep_run(gold, setting, options))
+            runs.append(sweep_run(gold, setting))
             if progress is not None:
                 progress()
         return runs
@@ -344,8 +362,8 @@ def sweep(gold: np.ndarray, settings: list, options: dict, workers: int = 1, pro
     from imle.parallel import worker_pool
 
     # workers that exit with this process; stopped on leaving, done, failed, interrupted or terminated
-    with worker_pool(workers) as pool:
-        futures = {pool.submit(sweep_run, gold, setting, options): index for index, setting in enumerate(settings)}
+    with worker_pool(spec.workers) as pool:
+        futures = {pool.submit(sweep_run, gold, setting): index for index, setting in enumerate(settings)}
         runs = [None] * len(settings)
         for future in as_completed(futures):
             runs[futures[future]] = future.result()

@@ -1,58 +1,31 @@
-"""Every command-line option, declared once, and the one builder that turns a list of option
-names into a Typer command.
+"""Every command-line option, declared once: its flag, type, default, help and check, and the
+setting it fills, named by its key in :data:`OPTIONS` (one setting per flag, in every command).
 
-An :class:`Option` holds a flag's type, default, help and check; :data:`OPTIONS` is the table of
-all of them; :func:`command` declares a command by naming the options it takes (with its own
-defaults where they differ) and hands the body one :class:`Settings` built and checked once.
-Checks that involve several options live in :func:`check_together`.
+:class:`Settings` is derived from the table: one field per option, holding the option's checked
+value (lists parsed once, into tuples), with the views that turn settings into the specs the
+experiments take (:mod:`imle_cli.specs`). Checks that involve several options live in
+:func:`check_together`. The Typer side (commands from option names) is
+:mod:`imle_cli.commands._declare`.
 
 Nothing heavy is imported here: ``imle-cli --help`` must not import torch.
+
+Example:
+    >>> s = Settings(k=3.0, noise=Noise.gumbel)
+    >>> s.noise_spec
+    NoiseSpec(kind=<Noise.gumbel: 'gumbel'>, k=3.0, iterations=100)
+    >>> OPTIONS["sample_counts"].setting("1, 10,10")
+    (1, 10)
 """
 from __future__ import annotations
 
-import inspect
 import math
-from dataclasses import dataclass, field, fields
-from enum import Enum
+from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-import typer
-
 from imle_cli.errors import UserError
-from imle_cli.reporting import user_errors
-
-#: Most frames in one GIF: frames are streamed to disk, but each takes time to draw and space to
-#: keep (see --max-gif-mb); beyond this a GIF is no figure anyone watches.
-MAX_FRAMES = 2000
-
-
-class Noise(str, Enum):
-    sum_of_gamma = "sum-of-gamma"
-    gumbel = "gumbel"
-    none = "none"
-
-
-class Estimator(str, Enum):
-    """The gradient estimators of imle_cli.experiments.make_estimator."""
-
-    imle = "imle"
-    aimle = "aimle"
-    imle_two_sided = "imle-two-sided"
-    blackbox = "blackbox"
-    perturbed = "perturbed"
-    straight_through = "straight-through"
-    score_function = "score-function"
-
-
-def _display_type_rich(self, ctx):
-    """Typer prints a type (<int>) beside every option; a switch (--quiet/--no-quiet) takes no
-    value, so it gets none."""
-    return None if self.is_flag else _typer_display_type_rich(self, ctx)
-
-
-_typer_display_type_rich = typer.core.TyperOption.display_type_rich
-typer.core.TyperOption.display_type_rich = _display_type_rich
+from imle_cli.limits import MAX_FRAMES, MAX_NOISE_VALUES, MAX_PIXELS, MAX_SWEEP_RUNS, MAX_WORKERS
+from imle_cli.specs import Estimator, EstimatorSpec, MapSpec, Noise, NoiseSpec, SolverSpec
 
 
 def check(condition: bool, message: str) -> None:
@@ -72,9 +45,36 @@ POSITIVE: Rule = (lambda v: finite(v) and v > 0, "a finite number > 0")
 FINITE: Rule = (finite, "a finite number")
 
 
+def parse_numbers(text: str, flag: str, kind: type) -> Tuple:
+    """'0, 1,2.5' -> (0.0, 1.0, 2.5): each finite and >= 0 (ints >= 1 for kind int); order kept,
+    duplicates dropped."""
+    values = []
+    for item in (part.strip() for part in text.split(",")):
+        try:
+            value = kind(item)
+        except ValueError:
+            raise UserError(f"{flag}: {item!r} is not {'a whole number' if kind is int else 'a number'}; give a "
+                            f"comma-separated list such as {'1,10,100' if kind is int else '0,1,2,5'}") from None
+        check(finite(value) and value >= (1 if kind is int else 0),
+              f"{flag}: {item!r} must be {'at least 1' if kind is int else 'a finite number >= 0'}")
+        values.append(value)
+    return tuple(dict.fromkeys(values))
+
+
+def parse_estimators(text: str, flag: str) -> Tuple[Estimator, ...]:
+    """'imle, blackbox' -> (Estimator.imle, Estimator.blackbox): order kept, duplicates dropped."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    known = [e.value for e in Estimator]
+    for name in names:
+        check(name in known, f"{flag}: unknown estimator {name!r}; choose from {', '.join(known)}")
+    check(bool(names), f"{flag} must name at least one estimator")
+    return tuple(Estimator(name) for name in dict.fromkeys(names))
+
+
 @dataclass(frozen=True)
 class Option:
-    """One option: its flag(s), Python type, default, help and checks."""
+    """One option: its flag(s), the type Typer reads, default, help and checks; ``parse`` turns
+    the text of a list option into its setting (and checks it)."""
 
     flags: str
     type: Any
@@ -83,28 +83,30 @@ class Option:
     rules: Sequence[Rule] = ()
     argument: bool = False          # a positional argument (MAP) rather than a flag
     metavar: Optional[str] = None
+    parse: Optional[Callable[[str, str], Any]] = None
+    show_default: bool = True       # False where the help spells the default out
 
     @property
     def flag(self) -> str:
         return self.flags.split("/")[0]
 
-    def parameter(self, name: str, default: Any) -> inspect.Parameter:
-        """The Typer parameter of a command function."""
-        # flags need no default shown, nor lists the help already spells out
-        shown = default is not None and not self.argument and self.type is not bool and self.flags != "--estimators"
-        if self.argument:
-            info = typer.Argument(default, metavar=self.metavar, help=self.help, show_default=False)
-        else:
-            info = typer.Option(default, self.flags, help=self.help, show_default=shown, metavar=self.metavar)
-        return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=info, annotation=self.type)
+    @property
+    def is_switch(self) -> bool:
+        """--quiet/--no-quiet: takes no value."""
+        return "/" in self.flags
 
-    def check(self, value: Any) -> None:
+    def setting(self, value: Any) -> Any:
+        """The checked setting for a value from the command line (a list option's text parsed)."""
         if value is None:
-            return
+            return None
+        if self.parse is not None:
+            return self.parse(value, self.flag)
         for test, must in self.rules:
             check(test(value), f"{self.flag} must be {must}, got {value}")
+        return value
 
 
+#: Every option, by the name of the setting it fills.
 OPTIONS: Dict[str, Option] = dict(
     map_path=Option("MAP", Optional[Path], None, "Map image (PNG, JPEG, ...) or cost array (.npy, .npz, .csv); "
                     "default: the built-in README map.", argument=True, metavar="MAP"),
@@ -122,20 +124,21 @@ OPTIONS: Dict[str, Option] = dict(
                    [AT_LEAST_1, (lambda v: v <= MAX_FRAMES, f"at most {MAX_FRAMES} (one GIF frame each in sample "
                                  "and gradients)")]),
     learn_samples=Option("--learn-samples", int, 50, "Samples per learning step.", [AT_LEAST_1]),
-    input_temperatures=Option("--input-temperatures", str, "0,1,2,5", "Input temperatures to sweep (comma-separated)."),
+    input_temperatures=Option("--input-temperatures", str, "0,1,2,5", "Input temperatures to sweep (comma-separated).",
+                              parse=lambda text, flag: parse_numbers(text, flag, float)),
     target_temperatures=Option("--target-temperatures", str, "0,1,2,5",
-                               "Target temperatures to sweep (comma-separated)."),
-    sample_counts=Option("--samples", str, "1,10,100", "Samples per step to sweep (comma-separated)."),
-    run_workers=Option("--workers", int, 2, "Learning runs in parallel over this many processes (each on one "
-                       "thread; the results do not depend on it).", [(lambda v: 1 <= v <= 256, "between 1 and 256")]),
+                               "Target temperatures to sweep (comma-separated).",
+                               parse=lambda text, flag: parse_numbers(text, flag, float)),
+    sample_counts=Option("--sample-counts", str, "1,10,100", "Samples per step to sweep (comma-separated).",
+                         parse=lambda text, flag: parse_numbers(text, flag, int)),
     gifs=Option("--gifs/--no-gifs", bool, False, "Also write every run's learning_paths GIF."),
     estimators=Option("--estimators", str, ",".join(e.value for e in Estimator),
-                      f"Comma-separated estimators to compare; default: all of {', '.join(e.value for e in Estimator)}."),
+                      f"Comma-separated estimators to compare; default: all of {', '.join(e.value for e in Estimator)}.",
+                      parse=parse_estimators, show_default=False),
     estimator=Option("--estimator", Estimator, Estimator.imle, "Gradient estimator."),
     noise=Option("--noise", Noise, Noise.sum_of_gamma, "Perturbation of the costs."),
-    k=Option("--k", Optional[float], None, "Sum-of-Gamma k; default: the cells on the unperturbed (or gold) "
-             "shortest path.", [POSITIVE]),
-    sums_k=Option("--k", int, 20, "Sum-of-Gamma k: the number of draws summed.", [AT_LEAST_1]),
+    k=Option("--k", Optional[float], None, "Sum-of-Gamma k: a Gumbel draw is the sum of k of its draws (whole for "
+             "noise); on a map, unless given, the cells on the unperturbed (or gold) shortest path.", [POSITIVE]),
     iterations=Option("--iterations", int, 100, "Sum-of-Gamma terms s.", [AT_LEAST_1]),
     draws=Option("--draws", int, 8192, "Number of sums (and of single draws) in the histograms.",
                  [(lambda v: v >= 2, "at least 2")]),
@@ -152,8 +155,10 @@ OPTIONS: Dict[str, Option] = dict(
     beta=Option("--beta", float, 10.0, "Target step size beta.", [NON_NEGATIVE]),
     neighbourhood=Option("--neighbourhood", int, 8, "Moves between cells: 8 (with diagonals) or 4.",
                          [(lambda v: v in (4, 8), "4 or 8")]),
-    workers=Option("--workers", int, 0, "Solve maps one by one over this many processes (imle.parallel); "
-                   "0: the in-process batched solver.", [(lambda v: 0 <= v <= 256, "between 0 and 256")]),
+    workers=Option("--workers", int, 0, "Worker processes: sweep runs its learning runs on them, the other "
+                   "commands solve the maps one by one on them (imle.parallel); 0: everything in this process, "
+                   "with the batched solver. The results do not depend on it.",
+                   [(lambda v: 0 <= v <= MAX_WORKERS, f"between 0 and {MAX_WORKERS}")]),
     learn_too=Option("--learn/--no-learn", bool, False, "Also run the learning loop for each estimator."),
     steps=Option("--steps", int, 1100, "Adam steps.", [AT_LEAST_1]),
     lr=Option("--lr", float, 0.005, "Adam learning rate.", [(lambda v: finite(v) and v > 0, "a positive number")]),
@@ -177,118 +182,56 @@ OPTIONS: Dict[str, Option] = dict(
                       [POSITIVE]),
     axes=Option("--axes/--no-axes", Optional[bool], None, "Row and column indices on the map figures; default: "
                 "on for maps of up to 64 cells on a side."),
-    max_pixels=Option("--max-pixels", int, 50_000_000, "Largest image (width x height) to read; checked before "
+    max_pixels=Option("--max-pixels", int, MAX_PIXELS, "Largest image (width x height) to read; checked before "
                       "decoding.", [AT_LEAST_1]),
     rescale=Option("--rescale/--no-rescale", bool, False, "Map a cost array's values linearly onto --min-cost.."
                    "--max-cost (elevation models, bathymetry with negative values)."),
 )
 
+
 #: The options of every command that reads a map (after its own).
 MAP_OPTIONS = "grid min_cost max_cost key rescale max_pixels"
 #: The options of every command that writes figures (animations too).
 OUTPUT_OPTIONS = "seed out fps still_format dpi axes video max_gif_mb quiet"
+#: The options of every command that reads a map and writes figures of it.
+MAP_COMMAND = f"{MAP_OPTIONS} {OUTPUT_OPTIONS}"
+#: The noise of the perturbations.
+NOISE_OPTIONS = "noise k iterations"
+#: The target of I-MLE and its peers, and the solver.
+TARGET_OPTIONS = "input_temperature target_temperature alpha beta neighbourhood workers"
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Every option's value for one run of a command; options the command does not take keep
-    their table defaults. Built and checked once, by :func:`command`."""
-
-    map_path: Optional[Path] = None
-    gold: Optional[Path] = None
-    gold_map: Optional[Path] = None
-    invert: bool = False
-    via: Optional[List[str]] = None
-    flat: bool = False
-    drawing: Optional[Path] = None
-    samples: int = 100
-    learn_samples: int = 50
-    input_temperatures: str = "0,1,2,5"
-    target_temperatures: str = "0,1,2,5"
-    sample_counts: str = "1,10,100"
-    run_workers: int = 2
-    gifs: bool = False
-    estimators: str = ""
-    estimator: Estimator = Estimator.imle
-    noise: Noise = Noise.sum_of_gamma
-    k: Optional[float] = None
-    sums_k: int = 20
-    iterations: int = 100
-    draws: int = 8192
-    temperature: float = 1.0
-    input_temperature: float = 1.0
-    target_temperature: float = 5.0
-    learn_input_temperature: float = 5.0
-    learn_target_temperature: float = 5.0
-    alpha: float = 1.0
-    beta: float = 10.0
-    neighbourhood: int = 8
-    workers: int = 0
-    learn_too: bool = False
-    steps: int = 1100
-    lr: float = 0.005
-    every: int = 10
-    grid: Optional[str] = None
-    min_cost: float = 1.0
-    max_cost: float = 100.0
-    key: Optional[str] = None
-    seed: int = 0
-    out: Path = Path("figures")
-    fps: float = 10.0
-    quiet: bool = False
-    still_format: str = "png"
-    dpi: float = 100.0
-    video: bool = False
-    max_gif_mb: float = 50.0
-    axes: Optional[bool] = None
-    rescale: bool = False
-    max_pixels: int = 50_000_000
-    given: frozenset = field(default=frozenset(), compare=False)  # the options this command takes
+class _Views:
+    """What several settings say together: the specs the experiments take."""
 
     @property
-    def map_options(self) -> dict:
-        """The keyword arguments of maps.load_map."""
-        return dict(grid=self.grid, min_cost=self.min_cost, max_cost=self.max_cost, key=self.key,
-                    rescale=self.rescale, max_pixels=self.max_pixels)
+    def map_spec(self) -> MapSpec:
+        return MapSpec(grid=self.grid, min_cost=self.min_cost, max_cost=self.max_cost, key=self.key,
+                       rescale=self.rescale, max_pixels=self.max_pixels)
 
     @property
-    def sweep_settings(self) -> list:
-        """The sweep's grid: (input temperature, target temperature, samples) for every combination,
-        in that nesting order."""
-        inputs = parse_numbers(self.input_temperatures, "--input-temperatures", float)
-        targets = parse_numbers(self.target_temperatures, "--target-temperatures", float)
-        counts = parse_numbers(self.sample_counts, "--samples", int)
-        return [(i, t, n) for n in counts for i in inputs for t in targets]
+    def noise_spec(self) -> NoiseSpec:
+        return NoiseSpec(self.noise, self.k, self.iterations)
 
     @property
-    def chosen_estimators(self) -> list:
-        """--estimators as a checked list: 'imle,blackbox' -> ['imle', 'blackbox'] (order kept,
-        duplicates dropped)."""
-        names = [name.strip() for name in self.estimators.split(",") if name.strip()]
-        known = [e.value for e in Estimator]
-        for name in names:
-            check(name in known, f"--estimators: unknown estimator {name!r}; choose from {', '.join(known)}")
-        check(bool(names), "--estimators must name at least one estimator")
-        return list(dict.fromkeys(names))
+    def solver_spec(self) -> SolverSpec:
+        return SolverSpec(self.neighbourhood, self.workers)
+
+    @property
+    def estimator_spec(self) -> EstimatorSpec:
+        return EstimatorSpec(self.estimator, self.noise_spec, self.input_temperature, self.target_temperature,
+                             self.alpha, self.beta)
 
 
-assert {f.name for f in fields(Settings)} - {"given"} == set(OPTIONS), "Settings and OPTIONS must list the same options"
-
-
-def parse_numbers(text: str, flag: str, kind: type) -> list:
-    """'0, 1,2.5' -> [0.0, 1.0, 2.5]: each finite and >= 0 (ints >= 1 for kind int); order kept,
-    duplicates dropped."""
-    values = []
-    for item in (part.strip() for part in text.split(",")):
-        try:
-            value = kind(item)
-        except ValueError:
-            raise UserError(f"{flag}: {item!r} is not {'a whole number' if kind is int else 'a number'}; give a "
-                            f"comma-separated list such as {'1,10,100' if kind is int else '0,1,2,5'}") from None
-        check(finite(value) and value >= (1 if kind is int else 0),
-              f"{flag}: {item!r} must be {'at least 1' if kind is int else 'a finite number >= 0'}")
-        values.append(value)
-    return list(dict.fromkeys(values))
+Settings = make_dataclass(
+    "Settings",
+    [(name, Any, field(default=option.setting(option.default))) for name, option in OPTIONS.items()]
+    + [("given", frozenset, field(default=frozenset(), compare=False))],  # the options this command takes
+    bases=(_Views,), frozen=True)
+Settings.__module__ = __name__
+Settings.__doc__ = """Every option's setting for one run of a command (one field per key of OPTIONS);
+options the command does not take keep their table defaults. Built and checked once, by the
+command builder."""
 
 
 def check_together(settings: Settings) -> None:
@@ -307,42 +250,17 @@ def check_together(settings: Settings) -> None:
         check(settings.drawing is None or not settings.via, "--drawing and --via are alternatives; give one of them")
         check(settings.drawing is None or not settings.flat, "--flat only applies to --via waypoints")
     if "draws" in given:
-        check(settings.draws * settings.sums_k <= 50_000_000,
-              f"--draws x --k must be at most 50,000,000, got {settings.draws * settings.sums_k}")
+        check(float(settings.k).is_integer(), f"--k must be a whole number for noise (the number of draws summed), "
+                                              f"got {settings.k}")
+        check(settings.draws * settings.k <= MAX_NOISE_VALUES,
+              f"--draws x --k must be at most {MAX_NOISE_VALUES:,}, got {settings.draws * int(settings.k):,}")
     if "sample_counts" in given:
-        check(len(settings.sweep_settings) <= 1000, f"the sweep has {len(settings.sweep_settings)} settings, at "
-                                                     "most 1,000")
-    noisy = [settings.estimator.value] if "estimator" in given else []
+        runs = len(settings.sample_counts) * len(settings.input_temperatures) * len(settings.target_temperatures)
+        check(runs <= MAX_SWEEP_RUNS, f"the sweep has {runs} settings, at most {MAX_SWEEP_RUNS:,}")
+    noisy = [settings.estimator] if "estimator" in given else []
     if "estimators" in given:
-        noisy = settings.chosen_estimators
+        noisy = settings.estimators
     for name in noisy:
-        if name in (Estimator.perturbed.value, Estimator.score_function.value):
+        if name in (Estimator.perturbed, Estimator.score_function):
             check(settings.input_temperature > 0,
-                  f"--input-temperature must be > 0 for {name} (it is its noise scale sigma)")
-
-
-def command(app: typer.Typer, name: str, options: str, **defaults: Any) -> Callable:
-    """Declare the command ``name`` taking the named options (space-separated keys of
-    :data:`OPTIONS`, in help order), with per-command ``defaults``. The decorated body receives
-    the checked :class:`Settings`; user errors become one line and exit code 2."""
-    names = options.split()
-    unknown = [n for n in [*names, *defaults] if n not in OPTIONS]
-    assert not unknown, f"unknown options {unknown}"
-
-    def decorate(body: Callable[[Settings], None]) -> Callable[[Settings], None]:
-        def callback(**values: Any) -> None:
-            with user_errors():
-                for key, value in values.items():
-                    OPTIONS[key].check(value)
-                settings = Settings(**values, given=frozenset(values))
-                check_together(settings)
-                body(settings)
-
-        parameters = [OPTIONS[n].parameter(n, defaults.get(n, OPTIONS[n].default)) for n in names]
-        callback.__signature__ = inspect.Signature(parameters)
-        callback.__annotations__ = {p.name: p.annotation for p in parameters}
-        callback.__doc__, callback.__name__ = body.__doc__, body.__name__
-        app.command(name)(callback)
-        return body
-
-    return decorate
+                  f"--input-temperature must be > 0 for {name.value} (it is its noise scale sigma)")

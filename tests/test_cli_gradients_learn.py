@@ -13,6 +13,7 @@ from imle import TargetDistribution, imle
 from imle.noise import SumOfGammaNoiseDistribution
 from imle.solvers import grid_shortest_path
 from imle_cli import experiments
+from imle_cli.specs import Estimator, EstimatorSpec, GradientSpec, LearnSpec, NoiseCheckSpec
 from imle_cli.figures import gradient_figure
 from imle_cli.main import app
 from imle_cli.inputs import load_gold, readme_map
@@ -49,8 +50,8 @@ def test_gradients_without_gold_use_the_flat_maps_path(tmp_path):
 def test_per_draw_gradients_equal_the_librarys_for_the_same_noise():
     costs, gold = readme_map(), np.eye(16)
     samples, seed = 5, 3
-    result = experiments.imle_gradients(costs, gold, samples=samples, seed=seed, input_temperature=1.0,
-                                        target_temperature=5.0, beta=10.0)
+    spec = GradientSpec(samples, EstimatorSpec(input_temperature=1.0, target_temperature=5.0, beta=10.0), seed=seed)
+    result = experiments.imle_gradients(costs, gold, spec)
     # the same noise: the same generator draws [S, 1, H, W] Sum-of-Gamma values with k = 47
     eps = SumOfGammaNoiseDistribution(47.0, 100).sample([samples, 1, 16, 16], dtype=torch.float64,
                                                         generator=torch.Generator().manual_seed(seed))
@@ -71,7 +72,7 @@ def test_mean_frame_shows_the_mean_gradient(tmp_path):
     costs, gold = readme_map(), np.eye(16)
     assert run("gradients", "--gold", ASSETS / "gold.png", "--samples", 20, "--seed", 1, "--out", tmp_path,
                "--quiet").exit_code == 0
-    mean = experiments.imle_gradients(costs, gold, samples=20, seed=1).mean
+    mean = experiments.imle_gradients(costs, gold, GradientSpec(samples=20, seed=1)).mean
     figure = gradient_figure(mean.shape, float(np.abs(mean).max()), axes=True)  # on by default at 16x16
     shown = decode(figure, iio.imread(tmp_path / "gradients.png"))
     np.testing.assert_allclose(shown, mean, atol=2 * np.abs(mean).max() / 215 + 1e-9)
@@ -80,8 +81,8 @@ def test_mean_frame_shows_the_mean_gradient(tmp_path):
 def test_zero_temperatures_and_large_beta_push_exactly_towards_gold():
     costs = readme_map()
     gold = experiments.shortest_path(np.ones((16, 16)))  # the diagonal
-    result = experiments.imle_gradients(costs, gold, samples=3, input_temperature=0.0, target_temperature=0.0,
-                                        beta=1000.0)
+    spec = GradientSpec(3, EstimatorSpec(input_temperature=0.0, target_temperature=0.0, beta=1000.0))
+    result = experiments.imle_gradients(costs, gold, spec)
     path = result.paths[0]
     assert (path != gold).any()
     for gradient in result.per_draw:
@@ -109,7 +110,7 @@ def test_learn_with_no_options_learns_the_readme_maps_winding_path_and_shows_it_
 
 def test_learn_result_arrays():
     gold = load_gold(ASSETS / "gold.png", None).mask.astype(float)
-    result = experiments.learn_map(gold, steps=60, every=20, seed=0, samples=2)
+    result = experiments.learn_map(gold, LearnSpec(steps=60, every=20, seed=0, samples=2))
     assert result.steps.tolist() == [0, 20, 40, 60]
     assert result.weights.shape == (4, 16, 16) and result.paths.shape == (4, 16, 16)
     assert result.losses.shape == (60,)
@@ -125,14 +126,14 @@ def test_learn_takes_its_gold_from_another_map_with_gold_map(tmp_path):
     assert frames.shape[0] == 3
 
 
-SWEEP = ["sweep", "--input-temperatures", "0,1", "--target-temperatures", "0,1", "--samples", "1,10", "--steps", 300]
+SWEEP = ["sweep", "--input-temperatures", "0,1", "--target-temperatures", "0,1", "--sample-counts", "1,10", "--steps", 300]
 
 
 @pytest.mark.heavy
 def test_sweep_matches_per_setting_learn_runs_and_does_not_depend_on_the_worker_count(tmp_path):
     import csv
 
-    one = run(*SWEEP, "--workers", 1, "--out", tmp_path / "one", "--quiet")
+    one = run(*SWEEP, "--workers", 0, "--out", tmp_path / "one", "--quiet")
     two = run(*SWEEP, "--workers", 2, "--gifs", "--out", tmp_path / "two", "--quiet")
     assert one.exit_code == 0 and two.exit_code == 0, one.stderr + two.stderr
     assert (tmp_path / "one" / "sweep.png").read_bytes() == (tmp_path / "two" / "sweep.png").read_bytes()
@@ -144,9 +145,10 @@ def test_sweep_matches_per_setting_learn_runs_and_does_not_depend_on_the_worker_
     # every row is what `learn` itself finds for that setting with the same seed
     gold = np.asarray(experiments.shortest_path(readme_map()), dtype=float)
     for row in rows["one"]:
-        result = experiments.learn_map(gold, steps=300, every=5, seed=0, samples=int(row["samples"]),
-                                       input_temperature=float(row["input_temperature"]),
-                                       target_temperature=float(row["target_temperature"]))
+        estimator = EstimatorSpec(input_temperature=float(row["input_temperature"]),
+                                  target_temperature=float(row["target_temperature"]))
+        spec = LearnSpec(steps=300, every=5, seed=0, samples=int(row["samples"]), estimator=estimator)
+        result = experiments.learn_map(gold, spec)
         assert row["reached"] == ("yes" if result.final_distance == 0 else "no")
         assert float(row["final_loss"]) == pytest.approx(result.losses[-10:].mean(), abs=1e-4)
     assert "| input temperature |" in (tmp_path / "one" / "sweep.md").read_text()
@@ -166,7 +168,7 @@ def test_noise_command_ks_and_figure(tmp_path):
 
 
 def test_noise_statistic_matches_an_independent_computation():
-    check = experiments.check_noise(k=20, iterations=100, draws=8192, seed=0)
+    check = experiments.check_noise(NoiseCheckSpec(k=20, iterations=100, draws=8192, seed=0))
     from scipy import stats
 
     assert check.ks == pytest.approx(stats.kstest(check.sums, stats.gumbel_r.cdf).statistic)
@@ -209,7 +211,6 @@ def test_all_writes_every_figure_and_an_index(tmp_path):
 
 # ---- compare and --estimator ----
 
-from imle_cli.options import Estimator  # noqa: E402
 
 
 def test_compare_writes_panels_and_a_gif_per_draw(tmp_path):
@@ -245,6 +246,6 @@ def test_learn_runs_with_every_estimator(tmp_path, estimator):
 
 @pytest.mark.parametrize("estimator", [e.value for e in Estimator])
 def test_every_estimator_gives_per_draw_gradients_on_the_map(estimator):
-    result = experiments.imle_gradients(readme_map(), np.eye(16), samples=4, estimator=estimator)
+    result = experiments.imle_gradients(readme_map(), np.eye(16), GradientSpec(4, EstimatorSpec(estimator)))
     assert result.per_draw.shape == (4, 16, 16) and np.isfinite(result.per_draw).all()
     assert np.abs(result.mean).sum() > 0

@@ -62,7 +62,7 @@ def test_no_text_leaves_the_page_or_overlaps_at_any_shape(tmp_path, shape, text_
         ["learn", "--gold-map", tmp_path / "map.npy", *grid, "--steps", 2, "--every", 1, "--samples", 2],
         ["compare", tmp_path / "map.npy", *grid, "--samples", 2, "--estimators", "imle,blackbox"],
         ["sweep", "--gold-map", tmp_path / "map.npy", *grid, "--input-temperatures", "1", "--target-temperatures",
-         "1", "--samples", "2", "--steps", 2, "--every", 1, "--workers", 1],
+         "1", "--sample-counts", "2", "--steps", 2, "--every", 1, "--workers", 0],
     ]
     for index, command in enumerate(commands):
         result = run(*command, "--out", tmp_path / str(index), "--quiet")
@@ -113,8 +113,8 @@ OPTIONS = {
     "sample": ["--samples", 3], "gradients": ["--samples", 3], "annotate": [],
     "learn": ["--steps", 10, "--samples", 2], "noise": ["--draws", 200],
     "compare": ["--samples", 2, "--estimators", "imle,blackbox", "--learn", "--steps", 5, "--learn-samples", 2],
-    "sweep": ["--input-temperatures", "1", "--target-temperatures", "0,1", "--samples", "2", "--steps", 5,
-              "--workers", 1],
+    "sweep": ["--input-temperatures", "1", "--target-temperatures", "0,1", "--sample-counts", "2", "--steps", 5,
+              "--workers", 0],
 }
 
 
@@ -220,23 +220,39 @@ def test_big_arrays_are_averaged_down_like_images_with_a_notice(tmp_path):
     assert loaded.notices == ["MAP big.npy is 1000x500 cells: averaged to 128x64 cells (use --grid to choose)"]
 
 
-def test_sampling_many_draws_moves_the_progress_bar_in_chunks():
+@pytest.mark.parametrize("cells_per_call", [None, 16 * 16 * 10])
+def test_sampling_many_draws_moves_the_progress_bar_in_chunks(monkeypatch, cells_per_call):
     from imle_cli import experiments
     from imle_cli.inputs import readme_map
+    from imle_cli.specs import SampleSpec
 
+    if cells_per_call is not None:  # a big map's budget: fewer draws per solver call
+        monkeypatch.setattr(experiments, "SAMPLE_CHUNK_CELLS", cells_per_call)
+    per_call = min(experiments.SAMPLE_CHUNK, experiments.SAMPLE_CHUNK_CELLS // 256)
     seen = []
-    result = experiments.sample_paths(readme_map(), samples=600, progress=seen.append, seed=0)
-    assert seen == [256, 256, 88] and result.paths.shape == (600, 16, 16)
+    result = experiments.sample_paths(readme_map(), SampleSpec(samples=600), progress=seen.append)
+    assert result.paths.shape == (600, 16, 16) and sum(seen) == 600
+    assert len(seen) == -(-600 // per_call) > 1 and all(0 < draws <= per_call for draws in seen)
 
 
-def test_a_barely_moved_path_gets_a_temperature_suggestion(tmp_path):
+def test_a_barely_moved_path_gets_a_temperature_that_moves_it(tmp_path):
+    import re
+
     costs = np.full((12, 12), 50.0)
     costs[np.arange(12), np.arange(12)] = 1.0
     np.save(tmp_path / "diagonal.npy", costs)
     result = run("sample", tmp_path / "diagonal.npy", "--samples", 10, "--out", tmp_path / "o")
     assert result.exit_code == 0, result.stderr
+    text = result.stdout.replace("\n", " ")
     assert "100% of draws equal the unperturbed shortest path; the noise barely moves the path at temperature 1: " \
-           "try --temperature 55" in result.stdout.replace("\n", " ")
+           "try --temperature" in text
+    suggested = float(re.search(r"try --temperature ([0-9.e+]+)", text).group(1))
+    assert suggested >= 2
+    # the advice works: at the suggested temperature the draws move, and the summary says no more
+    again = run("sample", tmp_path / "diagonal.npy", "--samples", 10, "--temperature", suggested, "--out",
+                tmp_path / "p")
+    share = int(re.search(r"(\d+)% of draws equal", again.stdout.replace("\n", " ")).group(1))
+    assert share <= 90 and "try --temperature" not in again.stdout
 
 
 def test_summaries_count_in_singular_and_plural():

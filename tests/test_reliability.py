@@ -241,7 +241,7 @@ COMMANDS = {
     "learn": ["--steps", "3", "--samples", "2"], "compare": ["--samples", "2", "--estimators", "imle"],
     "all": ["--samples", "2", "--steps", "3", "--every", "1", "--learn-samples", "2"], "noise": ["--draws", "100"],
     "sweep": ["--steps", "3", "--every", "1", "--input-temperatures", "1", "--target-temperatures", "1",
-              "--samples", "2", "--workers", "1"],
+              "--sample-counts", "2", "--workers", "0"],
 }
 OPTIONS = ["--samples", "--k", "--temperature", "--grid", "--neighbourhood", "--fps", "--min-cost", "--max-cost",
            "--via", "--dpi", "--format", "--max-gif-mb", "--steps", "--lr", "--every", "--key", "--seed"]

@@ -22,6 +22,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include "_extension_module.h"
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -249,16 +250,11 @@ done:
     return result;
 }
 
-static PyMethodDef methods[] = {
-    {"solve", solve, METH_VARARGS,
-     "solve(values, B, H, W, neighbourhood, out, values_double, out_double, negate, source=0, "
-     "target=H*W-1): shortest-path masks of B grids of H x W values (C order; float64 or float32; "
-     "costs, or weights when negate) from flat cell source to flat cell target into out "
-     "(B * H * W float64 or float32). Returns 0; or, solving nothing, 1 if a value is NaN or "
-     "infinite and 2 if one is so large that a path's sum could overflow (|value| * H * W > DBL_MAX)."},
-    {NULL, NULL, 0, NULL},
-};
-
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_gridpath", NULL, -1, methods};
+IMLE_MODULE("_gridpath", "solve", solve,
+            "solve(values, B, H, W, neighbourhood, out, values_double, out_double, negate, source=0, "
+            "target=H*W-1): shortest-path masks of B grids of H x W values (C order; float64 or float32; "
+            "costs, or weights when negate) from flat cell source to flat cell target into out "
+            "(B * H * W float64 or float32). Returns 0; or, solving nothing, 1 if a value is NaN or "
+            "infinite and 2 if one is so large that a path's sum could overflow (|value| * H * W > DBL_MAX).")
 
 PyMODINIT_FUNC PyInit__gridpath(void) { return PyModule_Create(&module); }

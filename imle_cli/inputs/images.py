@@ -17,9 +17,7 @@ import numpy as np
 
 from imle_cli.errors import UserError
 from imle_cli.inputs.files import check_file, first_line
-
-#: Largest image (width x height) read without --max-pixels: checked from the header, before decoding.
-MAX_PIXELS = 50_000_000
+from imle_cli.limits import MAX_PIXELS
 
 
 def read_pixels(path: Path, what: str, max_pixels: int = MAX_PIXELS) -> Tuple[np.ndarray, List[str]]:

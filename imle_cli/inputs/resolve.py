@@ -16,7 +16,7 @@ Example:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional, Tuple
 
@@ -24,8 +24,8 @@ import numpy as np
 
 from imle_cli.errors import UserError
 from imle_cli.inputs.gold import load_gold
-from imle_cli.inputs.images import MAX_PIXELS
 from imle_cli.inputs.maps import load_map, readme_map
+from imle_cli.specs import MapSpec
 
 
 @dataclass(frozen=True)
@@ -54,11 +54,11 @@ def _shortest_path(costs: np.ndarray, neighbourhood: int) -> np.ndarray:
     return grid_shortest_path(np.asarray(costs, dtype=np.float64), neighbourhood).astype(np.uint8)
 
 
-def resolve(*, map_path: Optional[Path], map_options: Optional[dict] = None, gold: Optional[Path] = None,
+def resolve(*, map_path: Optional[Path], map_spec: MapSpec = MapSpec(), gold: Optional[Path] = None,
             gold_map: Optional[Path] = None, invert: bool = False, neighbourhood: int = 8,
-            max_pixels: int = MAX_PIXELS, needs_map: bool = True, needs_gold: bool = False) -> Inputs:
+            needs_map: bool = True, needs_gold: bool = False) -> Inputs:
     """The inputs a command's options name (module notes), read and checked once."""
-    map_options = dict(map_options or {}, max_pixels=max_pixels)
+    map_options = asdict(map_spec)
     notices, costs, map_name = [], None, ""
     if needs_map:
         loaded = load_map(map_path, **map_options)
@@ -69,7 +69,7 @@ def resolve(*, map_path: Optional[Path], map_options: Optional[dict] = None, gol
     path, source = None, ""
     if gold is not None:
         read = load_gold(gold, None if costs is None else costs.shape, neighbourhood, invert=invert,
-                         max_pixels=max_pixels)
+                         max_pixels=map_spec.max_pixels)
         notices += read.notices
         path, source = read.mask, Path(gold).name
     elif gold_map is not None:

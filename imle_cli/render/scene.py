@@ -33,25 +33,28 @@ class Text:
 
 
 @dataclass(frozen=True)
-class Line:
-    """A straight line from (x0, y0) to (x1, y1), ``width`` pixels wide, of ``ink``."""
+class _Span:
+    """Two corners on the page: (x0, y0) and (x1, y1)."""
 
     x0: float
     y0: float
     x1: float
     y1: float
+
+
+@dataclass(frozen=True)
+class Line(_Span):
+    """A straight line from (x0, y0) to (x1, y1), ``width`` pixels wide, of ``ink``."""
+
     ink: int = 255
     width: int = 1
 
 
 @dataclass(frozen=True)
-class Border:
-    """The 1-pixel outline of the rectangle (x0, y0)-(x1, y1), both corners included, of ``ink``."""
+class Border(_Span):
+    """The 1-pixel outline of the rectangle (x0, y0)-(x1, y1) (whole pixels, both corners
+    included), of ``ink``."""
 
-    x0: int
-    y0: int
-    x1: int
-    y1: int
     ink: int = 96
 
 

@@ -26,9 +26,6 @@ from imle_cli.render import palette as colours
 from imle_cli.render.scene import Border, Gradient, Line, Panel, Scene, Text
 
 PIXEL = 0.72  # points per page pixel (at 100 pixels an inch)
-#: Pillow's vertical anchors as matplotlib's (ascender and top: the text's top; descender: its bottom)
-VERTICAL = {"a": "top", "t": "top", "m": "center", "s": "baseline", "d": "bottom", "b": "bottom"}
-HORIZONTAL = {"l": "left", "m": "center", "r": "right"}
 
 
 def _rgb(scene: Scene, index) -> tuple:
@@ -46,8 +43,22 @@ def _text(ax, scene: Scene, item: Text, dx: float, dy: float) -> None:
         ax.text(dx + (left + right) / 2, dy + (top + bottom) / 2, item.text, fontsize=item.size * PIXEL,
                 family="DejaVu Sans", rotation=90, ha="center", va="center", color=colour)
         return
-    ax.text(dx + item.x, dy + item.y, item.text, fontsize=item.size * PIXEL, family="DejaVu Sans",
-            ha=HORIZONTAL[item.anchor[0]], va=VERTICAL[item.anchor[1]], color=colour)
+    # where Pillow puts the pen (left end of the baseline) for this anchor: matplotlib's own
+    # "top" and "center" use other font lines than Pillow's ascender and middle
+    left, baseline = _pen(item)
+    ax.text(dx + left, dy + baseline, item.text, fontsize=item.size * PIXEL, family="DejaVu Sans", ha="left",
+            va="baseline", color=colour)
+
+
+def _pen(item: Text) -> tuple:
+    """(x, y) of the pen, the left end of the baseline, of a Text placed by its Pillow anchor."""
+    from imle_cli.render.layout import font
+
+    if item.anchor == "ls":
+        return item.x, item.y
+    anchored = font(item.size).getbbox(item.text, anchor=item.anchor)
+    pen = font(item.size).getbbox(item.text, anchor="ls")
+    return item.x + anchored[0] - pen[0], item.y + anchored[1] - pen[1]
 
 
 def _panel(ax, scene: Scene, panel: Panel, dx: float, dy: float) -> None:
