@@ -17,6 +17,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
+from imle_cli.gold_path import GoldPath
 from imle_cli.specs import (EstimatorSpec, GradientSpec, LearnSpec, Noise, NoiseCheckSpec, NoiseSpec, SampleSpec,
                             SweepSpec)
 
@@ -39,11 +40,11 @@ def noise_distribution(noise: NoiseSpec):
     return GumbelNoiseDistribution() if noise.kind is Noise.gumbel else None
 
 
-def one_grid_path(costs: np.ndarray, neighbourhood: int = 8) -> np.ndarray:
+def one_grid_path(costs: np.ndarray, neighbourhood: int = 8, source=None, target=None) -> np.ndarray:
     """One map's shortest path: the per-instance solver that --workers spreads over processes."""
     from imle.solvers import grid_shortest_path
 
-    return grid_shortest_path(costs, neighbourhood)
+    return grid_shortest_path(costs, neighbourhood, source=source, target=target)
 
 
 _POOLS: dict = {}
@@ -75,11 +76,12 @@ def make_estimator(spec: EstimatorSpec, *, samples: int, k: float, workers: int 
                    minimize=True, generator=generator)
 
 
-def shortest_path(costs: np.ndarray, neighbourhood: int = 8) -> np.ndarray:
-    """The unperturbed shortest path, uint8 [H, W]."""
+def shortest_path(costs: np.ndarray, neighbourhood: int = 8, source=None, target=None) -> np.ndarray:
+    """The unperturbed shortest path, uint8 [H, W], from ``source`` to ``target`` (default: the corners)."""
     from imle.solvers import grid_shortest_path
 
-    return grid_shortest_path(np.asarray(costs, dtype=np.float64), neighbourhood).astype(np.uint8)
+    return grid_shortest_path(np.asarray(costs, dtype=np.float64), neighbourhood, source=source,
+                              target=target).astype(np.uint8)
 
 
 #: Draws per batched solver call when sampling many (the progress bar moves between chunks), and
@@ -189,9 +191,9 @@ class GradientResult:
         return np.cumsum(self.per_draw, axis=0) / np.arange(1, len(self.per_draw) + 1)[:, None, None]
 
 
-def imle_gradients(costs: np.ndarray, gold: np.ndarray, spec: GradientSpec = GradientSpec()) -> GradientResult:
-    """dL/d cost of the Hamming loss to ``gold`` [H, W] on ``costs`` [H, W], one estimate per draw
-    (I-MLE by default).
+def imle_gradients(costs: np.ndarray, gold: GoldPath, spec: GradientSpec = GradientSpec()) -> GradientResult:
+    """dL/d cost of the Hamming loss to ``gold`` (a GoldPath on the grid of ``costs`` [H, W]), one
+    estimate per draw (I-MLE by default). The solver runs between the gold's two ends.
 
     The map is repeated as a batch of S instances with one sample each (two for the score
     function, which needs a baseline), so the library returns each draw's gradient separately
@@ -202,13 +204,13 @@ def imle_gradients(costs: np.ndarray, gold: np.ndarray, spec: GradientSpec = Gra
     import torch
 
     samples, neighbourhood = spec.samples, spec.solver.neighbourhood
-    noise = spec.estimator.noise.with_k(shortest_path(costs, neighbourhood).sum())
+    noise = spec.estimator.noise.with_k(shortest_path(costs, neighbourhood, **gold.ends).sum())
     layer = make_estimator(spec.estimator, samples=1, k=noise.k, workers=spec.solver.workers,
                            generator=torch.Generator().manual_seed(spec.seed))
     batch = torch.tensor(np.asarray(costs, dtype=np.float64)).expand(samples, *costs.shape).clone()
     batch.requires_grad_()
-    paths = layer(batch, neighbourhood=neighbourhood)
-    target = torch.tensor(np.asarray(gold, dtype=np.float64))
+    paths = layer(batch, neighbourhood=neighbourhood, **gold.ends)
+    target = torch.tensor(gold.mask, dtype=torch.float64)
     # the sum over draws of each draw's own loss: the gradient of draw s is that of its loss alone
     (hamming_loss(paths, target) * samples).backward()
     first = paths.detach().view(samples, -1, *costs.shape)[:, 0]
@@ -227,9 +229,9 @@ class LearnResult:
     final_distance: int   # its Hamming distance to the gold path (0: learned)
 
 
-def learn_map(gold: np.ndarray, spec: LearnSpec = LearnSpec(), progress=None) -> LearnResult:
-    """Learn cell costs whose shortest path is ``gold`` [H, W], by I-MLE (or a peer) and Adam, as in
-    torch-imle.
+def learn_map(gold: GoldPath, spec: LearnSpec = LearnSpec(), progress=None) -> LearnResult:
+    """Learn cell costs whose shortest path between the gold's ends is ``gold``, by I-MLE (or a
+    peer) and Adam, as in torch-imle.
 
     Costs start uniform in [-0.1, 0.1] (seeded); each step samples ``spec.samples`` perturbed
     paths, takes the Hamming loss to the gold path, and steps Adam on the estimator's gradient.
@@ -238,27 +240,27 @@ def learn_map(gold: np.ndarray, spec: LearnSpec = LearnSpec(), progress=None) ->
     """
     import torch
 
-    gold = np.asarray(gold, dtype=np.float64)
+    ends, mask = gold.ends, gold.mask.astype(np.float64)
     steps, every, neighbourhood = spec.steps, spec.every, spec.solver.neighbourhood
     generator = torch.Generator().manual_seed(spec.seed)
-    costs = torch.nn.Parameter((torch.rand(gold.shape, generator=generator, dtype=torch.float64) * 0.2 - 0.1)[None])
+    costs = torch.nn.Parameter((torch.rand(mask.shape, generator=generator, dtype=torch.float64) * 0.2 - 0.1)[None])
     optimiser = torch.optim.Adam([costs], lr=spec.lr)
-    layer = make_estimator(spec.estimator, samples=spec.samples, k=gold.sum(), workers=spec.solver.workers,
+    layer = make_estimator(spec.estimator, samples=spec.samples, k=mask.sum(), workers=spec.solver.workers,
                            generator=generator)
-    target = torch.from_numpy(gold)
+    target = torch.from_numpy(mask)
     snapshot_steps, weights, paths, losses = [], [], [], np.empty(steps)
 
     def snapshot(step: int) -> None:
         current = costs.detach()[0].numpy().copy()
         snapshot_steps.append(step)
         weights.append(current)
-        paths.append(shortest_path(current, neighbourhood))
+        paths.append(shortest_path(current, neighbourhood, **ends))
 
     for step in range(steps):
         if step % every == 0:
             snapshot(step)
         optimiser.zero_grad()
-        loss = hamming_loss(layer(costs, neighbourhood=neighbourhood), target)
+        loss = hamming_loss(layer(costs, neighbourhood=neighbourhood, **ends), target)
         loss.backward()
         optimiser.step()
         losses[step] = loss.item()
@@ -266,7 +268,7 @@ def learn_map(gold: np.ndarray, spec: LearnSpec = LearnSpec(), progress=None) ->
             progress(step, losses[step])
     snapshot(steps)
     final_path = paths[-1]
-    distance = int(np.abs(final_path.astype(np.int64) - gold.astype(np.int64)).sum())
+    distance = int(np.abs(final_path.astype(np.int64) - gold.mask.astype(np.int64)).sum())
     return LearnResult(np.array(snapshot_steps), np.array(weights), np.array(paths), losses, final_path, distance)
 
 
@@ -322,7 +324,7 @@ class SweepRun:
     result: LearnResult
 
 
-def sweep_run(gold: np.ndarray, spec: LearnSpec) -> SweepRun:
+def sweep_run(gold: GoldPath, spec: LearnSpec) -> SweepRun:
     """One learning run of a sweep (:func:`learn_map`), on one torch thread, so that its numbers
     do not depend on how many runs share the machine."""
     import time
@@ -337,18 +339,17 @@ def sweep_run(gold: np.ndarray, spec: LearnSpec) -> SweepRun:
         seconds = time.perf_counter() - start
     finally:
         torch.set_num_threads(threads)
-    on_gold = [bool((path == gold).all()) for path in result.paths]
+    on_gold = [bool((path == gold.mask).all()) for path in result.paths]
     first = int(result.steps[on_gold.index(True)]) if any(on_gold) else None
     return SweepRun(spec.estimator.input_temperature, spec.estimator.target_temperature, spec.samples,
                     result.final_distance == 0, first, float(result.losses[-10:].mean()), seconds, result)
 
 
-def sweep(gold: np.ndarray, spec: SweepSpec, progress=None) -> list:
+def sweep(gold: GoldPath, spec: SweepSpec, progress=None) -> list:
     """:func:`sweep_run` for every run of ``spec`` (SweepSpec.runs' order), over ``spec.workers``
     processes (spawned: clean workers on every platform; 0: here, one after the other);
     ``progress()`` after each finished run. Every run is seeded alike and uses one thread, so the
     results do not depend on the worker count."""
-    gold = np.asarray(gold, dtype=np.float64)
     settings = spec.runs()
     if spec.workers == 0:
         runs = []

@@ -16,6 +16,7 @@ from typing import Callable, List, Optional, Sequence
 import numpy as np
 
 from imle_cli import experiments
+from imle_cli.gold_path import GoldPath
 from imle_cli.render import Figure, Outputs
 from imle_cli.render.raster import grid_of
 from imle_cli.reporting import plural
@@ -79,20 +80,23 @@ def write_sample(outputs: Outputs, costs: np.ndarray, result: experiments.Sample
         final, title=f"distribution after {samples} of {samples} draws", subtitle=caption, outlines=outlines)])
 
 
-def write_gold(outputs: Outputs, costs: np.ndarray, gold: np.ndarray, source: str, *,
+def write_gold(outputs: Outputs, costs: np.ndarray, gold: GoldPath, source: str, *,
                marks: Sequence[tuple] = (), underlay: Optional[np.ndarray] = None) -> None:
-    """gold_preview.png: the gold path over the map with cell indices, waypoints ringed, a
-    drawing's stroke faint underneath. (gold.png is always gold data, never this figure.)"""
+    """gold_preview.png: the gold path over the map with cell indices, waypoints and free ends
+    ringed, a drawing's stroke faint underneath. (gold.png is always gold data, never this figure.)"""
     figure = Figure(costs.shape, cmap="YlOrBr", vmin=float(costs.min()), vmax=float(costs.max()),
                     label=COST_LABEL, axes=True)
-    extras = (f", {len(marks)} waypoint{'s' if len(marks) != 1 else ''} ringed" if len(marks) else "") + \
+    ringed = [name for count, name in ((len(marks), "waypoints"), (len(gold.rings), "ends")) if count]
+    extras = (f", {' and '.join(ringed)} ringed" if ringed else "") + \
         (", the stroke in grey" if underlay is not None else "")
-    outputs.still("gold_preview.png", [figure.scene(costs, overlay=gold, marks=marks, underlay=underlay,
-                                                    title=f"gold path: {plural(int(gold.sum()), 'cell')}",
+    ends = "" if gold.corner_to_corner else f" {gold.describe()}"
+    outputs.still("gold_preview.png", [figure.scene(costs, overlay=gold.mask, marks=(*gold.rings, *marks),
+                                                    underlay=underlay,
+                                                    title=f"gold path: {plural(gold.length, 'cell')}{ends}",
                                                     subtitle=f"from {source}{extras}")])
 
 
-def write_gradients(outputs: Outputs, result: experiments.GradientResult, *, costs: np.ndarray, gold: np.ndarray,
+def write_gradients(outputs: Outputs, result: experiments.GradientResult, *, costs: np.ndarray, gold: GoldPath,
                     label: str, fps: float, advance: Advance) -> None:
     """gradients.gif (each draw's gradient beside the running mean) and gradients.png (the mean),
     with the gold path outlined in black and the map's costly cells in grey."""
@@ -107,8 +111,8 @@ def write_gradients(outputs: Outputs, result: experiments.GradientResult, *, cos
 
     scale = float(max(np.abs(result.per_draw).max(), max(np.abs(mean).max() for _, _, mean in running_means())))
     figure = gradient_figure(shape, scale, captions=("this draw", "mean so far"), axes=outputs.axes(shape))
-    outlines = {"walls": walls(costs), "gold": np.asarray(gold, dtype=bool)}
-    outputs.gif("gradients.gif", _advancing((figure.frame([draw, mean], outlines=outlines,
+    outlines = {"walls": walls(costs), "gold": gold.mask.astype(bool)}
+    outputs.gif("gradients.gif", _advancing((figure.frame([draw, mean], outlines=outlines, marks=gold.rings,
                                                           title=f"I-MLE gradient, draw {i + 1} of {samples}",
                                                           subtitle=label)
                                              for i, draw, mean in running_means()), advance),
@@ -117,8 +121,9 @@ def write_gradients(outputs: Outputs, result: experiments.GradientResult, *, cos
     single = gradient_figure(mean.shape, float(np.abs(mean).max()), axes=outputs.axes(mean.shape))
     cheaper, dearer = int((mean > 0).sum()), int((mean < 0).sum())
     outputs.still("gradients.png", [single.scene(
-        mean, title=f"I-MLE gradient, mean of {plural(samples, 'draw')}", outlines=outlines,
-        subtitle=f"blue: {plural(cheaper, 'cell')} get cheaper, red: {dearer} dearer; black outline: gold path")])
+        mean, title=f"I-MLE gradient, mean of {plural(samples, 'draw')}", outlines=outlines, marks=gold.rings,
+        subtitle=f"blue: {plural(cheaper, 'cell')} get cheaper, red: {dearer} dearer; black outline: gold path"
+                 + ("; rings: its ends" if gold.rings else ""))])
 
 
 def _advancing(frames, advance: Advance):
@@ -128,19 +133,20 @@ def _advancing(frames, advance: Advance):
         advance()
 
 
-def learning_path_frames(gold: np.ndarray, result: experiments.LearnResult, label: str,
+def learning_path_frames(gold: GoldPath, result: experiments.LearnResult, label: str,
                          advance: Advance = lambda: None) -> tuple:
-    """(figure, frames): the learned map's shortest path (red) over the gold path (grey), per snapshot."""
+    """(figure, frames): the learned map's shortest path (red) over the gold path (grey), per
+    snapshot, the gold's ends ringed when they are not the corners."""
     total = len(result.losses)
-    gold_shade = 0.25 * np.asarray(gold, dtype=np.float64)  # light grey gold cells on white
+    gold_shade = 0.25 * gold.mask.astype(np.float64)  # light grey gold cells on white
     figure = Figure(gold.shape, cmap="Greys", vmin=0.0, vmax=1.0, label=None, overlay_rgb=(214, 39, 40))
-    frames = (figure.frame(gold_shade, overlay=path, title=f"step {step}/{total}: learned path (red), gold (grey)",
+    frames = (figure.frame(gold_shade, overlay=path, marks=gold.rings, title=f"step {step}/{total}: learned path (red), gold (grey)",
                            subtitle=f"training loss {result.losses[min(step, total - 1)]:.2f}; {label}")
               for step, path in zip(result.steps, result.paths))
     return figure, _advancing(frames, advance)
 
 
-def write_learning(outputs: Outputs, gold: np.ndarray, result: experiments.LearnResult, *, label: str,
+def write_learning(outputs: Outputs, gold: GoldPath, result: experiments.LearnResult, *, label: str,
                    fps: float, advance: Advance) -> None:
     """learning_paths.gif, learning_weights.gif and loss.png."""
     total = len(result.losses)
@@ -224,19 +230,21 @@ def write_index(outputs: Outputs, sections: List[tuple], title: str) -> None:
     outputs.text("index.html", "\n".join(parts))
 
 
-def write_compare(outputs: Outputs, results: dict, *, label: str, fps: float, advance: Advance,
+def write_compare(outputs: Outputs, results: dict, *, gold: GoldPath, label: str, fps: float, advance: Advance,
                   columns: int = 4) -> None:
     """compare.png: each estimator's mean gradient on its own zero-centred scale; compare.gif:
-    the running means, draw by draw (each panel keeps one scale for all frames)."""
+    the running means, draw by draw (each panel keeps one scale for all frames); the gold's ends
+    ringed when they are not the corners."""
     panels = {}
     for name, result in results.items():
         scale = float(np.abs(result.running_means).max())
         panels[name] = (gradient_figure(result.mean.shape, scale), result)
-    outputs.still("compare.png", [figure.scene(result.mean, title=name, subtitle=f"mean of {len(result.per_draw)} draws")
+    outputs.still("compare.png", [figure.scene(result.mean, title=name, subtitle=f"mean of {len(result.per_draw)} draws",
+                                               marks=gold.rings)
                                   for name, (figure, result) in panels.items()], columns)
     palette = next(iter(panels.values()))[0].palette
     draws = min(len(result.per_draw) for _, result in panels.values())
-    frames = (grid_of([figure.frame(result.per_draw[:i + 1].mean(axis=0), title=name,
+    frames = (grid_of([figure.frame(result.per_draw[:i + 1].mean(axis=0), title=name, marks=gold.rings,
                                     subtitle=f"mean of draws 1..{i + 1}; {label}")
                        for name, (figure, result) in panels.items()], columns) for i in range(draws))
     outputs.gif("compare.gif", _advancing(frames, advance), palette, fps, draws)
@@ -267,19 +275,19 @@ def sweep_label(run: experiments.SweepRun) -> str:
     return f"input {run.input_temperature:g} / target {run.target_temperature:g}, {run.samples} samples"
 
 
-def write_sweep(outputs: Outputs, gold: np.ndarray, runs: list, *, columns: int, label: str, fps: float,
+def write_sweep(outputs: Outputs, gold: GoldPath, runs: list, *, columns: int, label: str, fps: float,
                 gifs: bool) -> None:
     """sweep.png: a contact sheet, one panel per run with its final learned path (red) over the
     gold (grey), marked when it reached the gold; sweep.csv and sweep.md: one row per run; with
     ``gifs`` every run's learning_paths GIF."""
-    gold_shade = 0.25 * np.asarray(gold, dtype=np.float64)
+    gold_shade = 0.25 * gold.mask.astype(np.float64)
     figure = Figure(gold.shape, cmap="Greys", vmin=0.0, vmax=1.0, label=None, overlay_rgb=(214, 39, 40),
                     compact=True)
     panels = []
     for run in runs:
         verdict = (f"REACHED the gold at step {run.first_step}" if run.reached
                    else f"missed by {plural(run.result.final_distance, 'cell')}")
-        panels.append(figure.scene(gold_shade, overlay=run.result.final_path, subtitle=verdict,
+        panels.append(figure.scene(gold_shade, overlay=run.result.final_path, subtitle=verdict, marks=gold.rings,
                                    title=f"in {run.input_temperature:g} / tgt {run.target_temperature:g}, S {run.samples}"))
     outputs.still("sweep.png", panels, columns)
     header = ["input_temperature", "target_temperature", "samples", "reached", "first_step_on_gold",

@@ -111,15 +111,21 @@ OPTIONS: Dict[str, Option] = dict(
     map_path=Option("MAP", Optional[Path], None, "Map image (PNG, JPEG, ...) or cost array (.npy, .npz, .csv); "
                     "default: the built-in README map.", argument=True, metavar="MAP"),
     gold=Option("--gold", Optional[Path], None,
-                "Gold path image (bright cells on the path) or 0/1 array, on the map's cell grid."),
+                "Gold path: the gold.png, gold.npy or gold.json annotate writes (gold.json beside the others is read "
+                "too: the ends and the grid), or any image with bright path cells, or a 0/1 array."),
     gold_map=Option("--gold-map", Optional[Path], None, "Take the gold path as the shortest path on this other map."),
     invert=Option("--invert/--no-invert", bool, False, "The gold image marks the path with dark cells, not bright."),
     via=Option("--via", Optional[List[str]], None, "A waypoint ROW,COL (0-based cell indices, row first: --via 3,12 "
                "is row 3, column 12); repeat for several, visited in order.", metavar="ROW,COL"),
+    start=Option("--start", Optional[str], None, "The gold path's first cell ROW,COL (default: the top-left cell, "
+                 "or where a drawing's stroke begins).", metavar="ROW,COL"),
+    end=Option("--end", Optional[str], None, "The gold path's last cell ROW,COL (default: the bottom-right cell, "
+               "or where a drawing's stroke ends).", metavar="ROW,COL"),
     flat=Option("--flat/--no-flat", bool, False, "Route the waypoints on a flat map (every cell costs 1) instead "
                 "of MAP's costs."),
-    drawing=Option("--drawing", Optional[Path], None, "An image of the map with the path drawn on it (any size, "
-                   "colours and pen): the gold follows the stroke."),
+    drawing=Option("--drawing", Optional[Path], None, "The map image with the path drawn over it (any pen and "
+                   "colour; another size of the same shape is resampled): the gold follows the stroke's centre line "
+                   "from one end to the other."),
     samples=Option("--samples", int, 100, "Perturb-and-MAP draws per map (per step in learn).",
                    [AT_LEAST_1, (lambda v: v <= MAX_FRAMES, f"at most {MAX_FRAMES} (one GIF frame each in sample "
                                  "and gradients)")]),

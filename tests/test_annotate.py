@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from helpers import is_corner_path
 from imle_cli.errors import UserError
 from imle_cli.main import app
-from imle_cli.inputs import check_path, load_gold, readme_map
+from imle_cli.gold_path import check_path
+from imle_cli.inputs import load_gold, readme_map
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -115,7 +116,7 @@ def test_a_drawing_on_a_rectangular_12x30_map(tmp_path):
 def test_gold_png_reads_back_unchanged(tmp_path):
     run("annotate", ASSETS / "map.png", "--via", "6,14", "--out", tmp_path)
     written = np.asarray(Image.open(tmp_path / "gold.png")) > 0
-    assert np.array_equal(load_gold(tmp_path / "gold.png", (16, 16)).mask > 0, written)
+    assert np.array_equal(load_gold(tmp_path / "gold.png", (16, 16)).gold.mask > 0, written)
 
 
 def test_a_thin_gold_line_at_another_resolution_is_resampled_with_a_notice(tmp_path):
@@ -125,7 +126,7 @@ def test_a_thin_gold_line_at_another_resolution_is_resampled_with_a_notice(tmp_p
     result = run("gradients", "--gold", tmp_path / "thin.png", "--samples", 2, "--out", tmp_path / "o")
     assert result.exit_code == 0, result.stderr
     assert "resampled" in result.stderr
-    assert np.array_equal(load_gold(tmp_path / "thin.png", (16, 16)).mask, np.eye(16))
+    assert np.array_equal(load_gold(tmp_path / "thin.png", (16, 16)).gold.mask, np.eye(16))
 
 
 def test_invert_reads_dark_cells_as_the_path(tmp_path):
@@ -181,10 +182,10 @@ def test_bad_gold_images_are_refused_with_the_cell(tmp_path, name, build, culpri
     assert not out.exists()
 
 
-def test_terrain_image_as_gold_is_refused(tmp_path):
+def test_terrain_image_as_gold_is_refused_as_not_gold_data(tmp_path):
     result = run("gradients", ASSETS / "terrain.png", "--gold", ASSETS / "terrain.png", "--out", tmp_path / "o")
     assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
-    assert "block of path cells" in result.stderr or "branches" in result.stderr
+    assert "is not gold data" in result.stderr and "gold.png or gold.npy" in result.stderr
     assert not (tmp_path / "o").exists()
 
 
@@ -197,11 +198,20 @@ def refused(tmp_path, *args, culprit):
     assert not out.exists()
 
 
-def test_a_stroke_that_stops_halfway_is_refused(tmp_path):
+def test_a_stroke_that_stops_halfway_is_refused_when_the_end_is_asked_for(tmp_path):
     drawing = Image.new("RGB", (320, 320), "white")
     ImageDraw.Draw(drawing).line([(2, 2), (150, 160)], fill=(0, 0, 0), width=5)
     drawing.save(tmp_path / "half.png")
-    refused(tmp_path, "--drawing", tmp_path / "half.png", culprit="does not join the top-left and the bottom-right")
+    refused(tmp_path, "--drawing", tmp_path / "half.png", "--end", "15,15",
+            culprit="does not join (0, 0) and (15, 15): it stops at cell (7, 7)")
+
+
+def test_two_strokes_are_refused(tmp_path):
+    drawing = Image.new("RGB", (320, 320), "white")
+    ImageDraw.Draw(drawing).line([(2, 2), (150, 150)], fill=(0, 0, 0), width=5)
+    ImageDraw.Draw(drawing).line([(200, 30), (300, 30)], fill=(0, 0, 0), width=5)
+    drawing.save(tmp_path / "two.png")
+    refused(tmp_path, "--drawing", tmp_path / "two.png", culprit="--drawing has more than one stroke")
 
 
 def test_a_blank_drawing_is_refused(tmp_path):
@@ -236,10 +246,12 @@ def test_drawing_and_via_are_alternatives(tmp_path):
     (np.array([[1, 1, 0], [0, 1, 1], [0, 0, 1]]), 8, "turns a corner at (0, 1)"),
     (np.array([[1, 0, 0], [1, 0, 0], [0, 1, 1]]), 8, "ok"),
     (np.array([[1, 1, 0], [0, 1, 1], [0, 0, 1]]), 4, "ok"),
-    (np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1]]), 4, "breaks after cell (0, 0)"),
-    (np.array([[1, 1, 1], [1, 0, 1], [1, 1, 1]]), 4, "has a loop through cell (0, 0)"),
+    (np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1]]), 4, "cell (1, 1) is not joined to the path through cell (0, 0)"),
+    (np.array([[1, 1, 1], [1, 0, 1], [1, 1, 1]]), 4, "is a closed loop through cell (0, 0): it has no ends"),
     (np.array([[1, 1, 1, 1], [0, 0, 1, 0], [0, 0, 1, 1]]), 4, "branches at (0, 2)"),
-    (np.array([[1, 0, 0], [0, 1, 0], [0, 0, 0]]), 8, "does not reach the bottom-right cell (2, 2)"),
+    (np.array([[1, 0, 0], [0, 1, 0], [0, 0, 0]]), 8, "ok"),  # free ends: (0, 0) to (1, 1)
+    (np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]]), 8, "has one path cell, (1, 1)"),
+    (np.array([[1, 1, 1, 0], [1, 0, 1, 0], [1, 1, 1, 1]]), 4, "has a loop through cell (0, 0)"),
 ])
 def test_the_gold_rule(mask, neighbourhood, culprit):
     try:

@@ -156,10 +156,11 @@ def test_failure_while_rendering_leaves_nothing(tmp_path, out, monkeypatch):
 
 GOLD_CASES = [
     ("size", "is 20x20 cells but the map is 16x16 cells"),  # an array; an image is resampled
-    ("broken", "is not a connected path from the top-left to the bottom-right cell (8-neighbourhood): "
-               "it breaks after cell (7, 7)"),
+    ("broken", "is not one connected path (8-neighbourhood): cell (9, 9) is not joined to the path through "
+               "cell (0, 0)"),
     ("empty-path", "has no path cells"),
-    ("stray", "has path cells off the path, the first at cell (0, 15)"),
+    ("stray", "is not one connected path (8-neighbourhood): cell (0, 15) is not joined to the path through "
+              "cell (0, 0)"),
 ]
 
 

@@ -16,6 +16,7 @@ from imle_cli import experiments
 from imle_cli.specs import Estimator, EstimatorSpec, GradientSpec, LearnSpec, NoiseCheckSpec
 from imle_cli.figures import gradient_figure
 from imle_cli.main import app
+from imle_cli.gold_path import solved
 from imle_cli.inputs import load_gold, readme_map
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -50,8 +51,9 @@ def test_gradients_without_gold_use_the_flat_maps_path(tmp_path):
 def test_per_draw_gradients_equal_the_librarys_for_the_same_noise():
     costs, gold = readme_map(), np.eye(16)
     samples, seed = 5, 3
+    diagonal = solved(gold, 8)
     spec = GradientSpec(samples, EstimatorSpec(input_temperature=1.0, target_temperature=5.0, beta=10.0), seed=seed)
-    result = experiments.imle_gradients(costs, gold, spec)
+    result = experiments.imle_gradients(costs, diagonal, spec)
     # the same noise: the same generator draws [S, 1, H, W] Sum-of-Gamma values with k = 47
     eps = SumOfGammaNoiseDistribution(47.0, 100).sample([samples, 1, 16, 16], dtype=torch.float64,
                                                         generator=torch.Generator().manual_seed(seed))
@@ -72,7 +74,7 @@ def test_mean_frame_shows_the_mean_gradient(tmp_path):
     costs, gold = readme_map(), np.eye(16)
     assert run("gradients", "--gold", ASSETS / "gold.png", "--samples", 20, "--seed", 1, "--out", tmp_path,
                "--quiet").exit_code == 0
-    mean = experiments.imle_gradients(costs, gold, GradientSpec(samples=20, seed=1)).mean
+    mean = experiments.imle_gradients(costs, solved(gold, 8), GradientSpec(samples=20, seed=1)).mean
     figure = gradient_figure(mean.shape, float(np.abs(mean).max()), axes=True)  # on by default at 16x16
     shown = decode(figure, iio.imread(tmp_path / "gradients.png"))
     np.testing.assert_allclose(shown, mean, atol=2 * np.abs(mean).max() / 215 + 1e-9)
@@ -82,7 +84,7 @@ def test_zero_temperatures_and_large_beta_push_exactly_towards_gold():
     costs = readme_map()
     gold = experiments.shortest_path(np.ones((16, 16)))  # the diagonal
     spec = GradientSpec(3, EstimatorSpec(input_temperature=0.0, target_temperature=0.0, beta=1000.0))
-    result = experiments.imle_gradients(costs, gold, spec)
+    result = experiments.imle_gradients(costs, solved(gold, 8), spec)
     path = result.paths[0]
     assert (path != gold).any()
     for gradient in result.per_draw:
@@ -109,13 +111,13 @@ def test_learn_with_no_options_learns_the_readme_maps_winding_path_and_shows_it_
 
 
 def test_learn_result_arrays():
-    gold = load_gold(ASSETS / "gold.png", None).mask.astype(float)
+    gold = load_gold(ASSETS / "gold.png", None).gold
     result = experiments.learn_map(gold, LearnSpec(steps=60, every=20, seed=0, samples=2))
     assert result.steps.tolist() == [0, 20, 40, 60]
     assert result.weights.shape == (4, 16, 16) and result.paths.shape == (4, 16, 16)
     assert result.losses.shape == (60,)
     assert np.all(np.abs(result.weights[0]) <= 0.1)  # the seeded uniform start
-    assert result.final_distance == int(np.abs(result.final_path - gold).sum())
+    assert result.final_distance == int(np.abs(result.final_path - gold.mask.astype(float)).sum())
 
 
 def test_learn_takes_its_gold_from_another_map_with_gold_map(tmp_path):
@@ -143,7 +145,7 @@ def test_sweep_matches_per_setting_learn_runs_and_does_not_depend_on_the_worker_
         assert {k: v for k, v in a.items() if k != "seconds"} == {k: v for k, v in b.items() if k != "seconds"}
     assert len(list((tmp_path / "two").glob("learning_paths_in*_tgt*_s*.gif"))) == 8
     # every row is what `learn` itself finds for that setting with the same seed
-    gold = np.asarray(experiments.shortest_path(readme_map()), dtype=float)
+    gold = solved(experiments.shortest_path(readme_map()), 8)
     for row in rows["one"]:
         estimator = EstimatorSpec(input_temperature=float(row["input_temperature"]),
                                   target_temperature=float(row["target_temperature"]))
@@ -246,6 +248,6 @@ def test_learn_runs_with_every_estimator(tmp_path, estimator):
 
 @pytest.mark.parametrize("estimator", [e.value for e in Estimator])
 def test_every_estimator_gives_per_draw_gradients_on_the_map(estimator):
-    result = experiments.imle_gradients(readme_map(), np.eye(16), GradientSpec(4, EstimatorSpec(estimator)))
+    result = experiments.imle_gradients(readme_map(), solved(np.eye(16), 8), GradientSpec(4, EstimatorSpec(estimator)))
     assert result.per_draw.shape == (4, 16, 16) and np.isfinite(result.per_draw).all()
     assert np.abs(result.mean).sum() > 0

@@ -32,7 +32,7 @@ Part = Callable[[Job, Any], Section]
 
 
 def run_parts(s: Settings, parts: Sequence[Tuple[Part, Any]], *, needs_map: bool = True,
-              needs_gold: bool = False, index: bool = False) -> None:
+              needs_gold: bool = False, index: bool = False, map_image: bool = False) -> None:
     """Resolve the inputs, run each (part, its spec) into one output folder, write index.html if
     asked, commit the files and print the summary."""
     from imle_cli import figures, render
@@ -42,7 +42,7 @@ def run_parts(s: Settings, parts: Sequence[Tuple[Part, Any]], *, needs_map: bool
     if s.video:
         check_video_support()
     inputs = resolve(map_path=s.map_path, map_spec=s.map_spec, gold=s.gold, gold_map=s.gold_map, invert=s.invert,
-                     neighbourhood=s.neighbourhood, needs_map=needs_map, needs_gold=needs_gold)
+                     neighbourhood=s.neighbourhood, needs_map=needs_map, needs_gold=needs_gold, map_image=map_image)
     for text in inputs.notices:
         reporter.notice(text)
     try:

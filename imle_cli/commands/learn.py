@@ -32,7 +32,8 @@ def learn_part(job: Job, spec: LearnSpec) -> Section:
     verdict = ("equals the gold path" if result.final_distance == 0
                else f"differs from the gold path in {plural(result.final_distance, 'cell')}")
     facts = (f"{estimator.name.value}: final training loss {result.losses[-1]:.2f} (mean of the last 10 steps "
-             f"{result.losses[-10:].mean():.2f}); the learned map's shortest path {verdict}")
+             f"{result.losses[-10:].mean():.2f}); the learned map's shortest path"
+             f"{'' if gold.corner_to_corner else ' ' + gold.describe()} {verdict}")
     return "Learning the map", facts, [
         ("learning_paths.gif", f"the learned map's shortest path (red) over the gold path (grey), every {spec.every} "
                                "steps"),

@@ -1,17 +1,24 @@
-"""Gold path files -> path masks, and the one check of what counts as a gold path.
+"""Gold path files -> :class:`~imle_cli.gold_path.GoldPath`: images, arrays and ``gold.json``.
 
 A gold path marks its cells: bright image cells (dark ones with ``--invert``) or the non-zero cells
-of an array. :func:`check_path` is the rule every command, ``annotate``'s waypoints and the
-drawings use, with the same messages naming the first offending cell.
+of an array. ``annotate`` writes ``gold.json`` beside ``gold.png`` and ``gold.npy`` (the ordered
+cells, the ends and the grid); when it is there it is read too, so the ends are the ones that were
+drawn and the gold's grid is known whatever its size. A ``.json`` file can be passed as the gold
+itself. An image that is not gold data (colours or many grey levels: a figure, a photo) is refused
+in words that say so.
 
 Example:
-    >>> import numpy as np
-    >>> check_path(np.eye(4, dtype=bool), 8, "GOLD")   # the diagonal: a path from corner to corner
-    >>> neighbour_counts(np.eye(3, dtype=bool), NEIGHBOURS[8]).tolist()
-    [[1, 2, 1], [2, 2, 2], [1, 2, 1]]
+    >>> import numpy as np, tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> mask = np.zeros((3, 5), dtype=np.uint8); mask[1, 1:4] = 1
+    >>> np.save(folder / "gold.npy", mask)
+    >>> gold = load_gold(folder / "gold.npy", None).gold
+    >>> gold.start, gold.end
+    ((1, 1), (1, 3))
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Tuple
@@ -19,52 +26,58 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 from imle_cli.errors import UserError
+from imle_cli.gold_path import GoldPath, check_path, from_cells
 from imle_cli.inputs.arrays import is_array_file, read_array
 from imle_cli.inputs.cells import MAX_AUTO_CELLS, auto_cells, block_max, upscale_factor
-from imle_cli.inputs.images import MAX_PIXELS, read_luminance
+from imle_cli.inputs.files import check_file, first_line
+from imle_cli.inputs.images import MAX_PIXELS, read_rgb
 
-NEIGHBOURS = {
-    8: ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)),
-    4: ((-1, 0), (0, -1), (0, 1), (1, 0)),
-}
+#: A gold image is refused as "not gold data" when more than this share of its pixels is coloured
+#: (channels more than 0.2 apart) or mid-grey (luminance between 0.15 and 0.85).
+NOT_GOLD_SHARE = 0.05
 
 
 @dataclass
 class LoadedGold:
-    """A gold path mask and how it was read."""
+    """A gold path and how it was read."""
 
-    mask: np.ndarray  # [H, W] uint8, 1 on the path
+    gold: GoldPath
     notices: List[str] = field(default_factory=list)
 
 
 def load_gold(path: Path, shape: Optional[Tuple[int, int]], neighbourhood: int = 8, *,
               invert: bool = False, max_pixels: int = MAX_PIXELS) -> LoadedGold:
-    """A gold path file -> its uint8 mask (with the reading's notices): bright image cells (dark
-    ones with ``invert``), or the non-zero cells of an array (the zero ones with ``invert``).
+    """A gold path file (image, array or ``.json``) -> its GoldPath, with the reading's notices.
 
     With a map's ``shape`` the gold is put on that cell grid: an image that is the grid itself
     or an exact upscale of it is read cell for cell; any other size is resampled with block
     maxima (a cell is on when any of its pixels is bright, so a 1-pixel line survives), with a
-    notice. Without ``shape`` the gold's own grid is detected as for maps. The mask must pass
-    :func:`check_path`.
+    notice. Without ``shape`` the gold is read on its own grid: gold data (an image of two
+    levels, as ``annotate`` writes) at any size, other images as maps are (at most 128 cells a
+    side). ``gold.json`` beside the file, when present, gives the ends and the grid.
     """
     path = Path(path)
     name = repr(str(path))
+    if path.suffix.lower() == ".json":
+        return LoadedGold(_read_record(path, shape, neighbourhood, f"GOLD {name}"))
+    beside = path.with_suffix(".json")
+    record = _read_record(beside, shape, neighbourhood, f"{beside.name} beside GOLD {name}") if beside.is_file() \
+        else None
     notices: List[str] = []
     if is_array_file(path):
         values = _read_gold_array(path)
         shape = values.shape if shape is None else shape
-        rows, cols = shape
         if values.shape != shape:
             raise UserError(f"GOLD {name} is {values.shape[0]}x{values.shape[1]} cells but the map is "
-                            f"{rows}x{cols} cells; they must match")
+                            f"{shape[0]}x{shape[1]} cells; they must match")
         mask = (values == 0) if invert else (values != 0)
     else:
-        luminance, notices = read_luminance(path, "GOLD", max_pixels)
+        rgb, notices = read_rgb(path, "GOLD", max_pixels)
+        luminance = _gold_luminance(rgb, name)
         height, width = luminance.shape
         if invert:
             luminance = 1.0 - luminance
-        cells, notice = gold_cells(luminance, shape, path.name)
+        cells, notice = gold_cells(luminance, shape if record is None else record.shape, path.name)
         if notice:
             notices.append(notice)
         mask = cells > 0.5
@@ -74,8 +87,29 @@ def load_gold(path: Path, shape: Optional[Tuple[int, int]], neighbourhood: int =
             except UserError as error:
                 raise UserError(f"{error} (resampled from {height}x{width} pixels; to turn a drawing of the "
                                 "path into a gold path, use imle-cli annotate --drawing)") from None
-    check_path(mask, neighbourhood, f"GOLD {name}", invertible=not invert)
-    return LoadedGold(mask.astype(np.uint8), notices)
+    if record is not None:
+        if mask.shape != record.shape or (mask != record.mask.astype(bool)).any():
+            where = ("its grid" if mask.shape != record.shape
+                     else f"cell {tuple(int(i) for i in np.argwhere(mask != record.mask.astype(bool))[0])}")
+            raise UserError(f"GOLD {name} and {beside.name} beside it disagree ({where}); pass the one you mean "
+                            f"(--gold {beside}), or remove {beside.name} after editing the image")
+        return LoadedGold(record, notices)
+    return LoadedGold(check_path(mask, neighbourhood, f"GOLD {name}", invertible=not invert), notices)
+
+
+def _gold_luminance(rgb: np.ndarray, name: str) -> np.ndarray:
+    """Luminance [H, W] of a gold image, or a refusal when it is not gold data (a figure, a photo)."""
+    spread = rgb.max(axis=-1) - rgb.min(axis=-1)
+    luminance = rgb @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)  # Rec. 709 luma
+    coloured = float((spread > 0.2).mean())
+    grey = float(((luminance > 0.15) & (luminance < 0.85)).mean())
+    if max(coloured, grey) > NOT_GOLD_SHARE:
+        what = f"{coloured:.0%} of its pixels are coloured" if coloured > NOT_GOLD_SHARE else \
+            f"{grey:.0%} of its pixels are grey"
+        raise UserError(f"GOLD {name} is not gold data: {what} (a figure such as gold_preview.png, or a photo?); pass "
+                        "the gold.png or gold.npy that imle-cli annotate writes (white path cells on black), or make "
+                        "one from a drawing with imle-cli annotate MAP --drawing FILE")
+    return luminance.astype(np.float64)
 
 
 def gold_cells(luminance: np.ndarray, shape: Optional[Tuple[int, int]], name: str) -> Tuple[np.ndarray, str]:
@@ -84,7 +118,8 @@ def gold_cells(luminance: np.ndarray, shape: Optional[Tuple[int, int]], name: st
     bh, bw = upscale_factor(luminance)
     own = (height // bh, width // bw)
     if shape is None:
-        if max(own) <= MAX_AUTO_CELLS:
+        two_levels = bool(((luminance == 0) | (luminance == 1)).all())
+        if max(own) <= MAX_AUTO_CELLS or two_levels:  # gold data is read on its own grid, at any size
             return luminance[::bh, ::bw], ""
         shape = auto_cells(height, width)
     rows, cols = shape
@@ -104,100 +139,32 @@ def _read_gold_array(path: Path) -> np.ndarray:
     return array
 
 
-def neighbour_counts(mask: np.ndarray, offsets) -> np.ndarray:
-    """How many of each cell's neighbours (under ``offsets``) are on."""
-    padded = np.pad(mask.astype(np.int8), 1)
-    rows, cols = mask.shape
-    return sum(padded[1 + dr:1 + dr + rows, 1 + dc:1 + dc + cols] for dr, dc in offsets)
+def write_record(gold: GoldPath, neighbourhood: int) -> bytes:
+    """The bytes of ``gold.json`` (:meth:`GoldPath.to_json`)."""
+    return (json.dumps(gold.to_json(neighbourhood), separators=(",", ":")) + "\n").encode()
 
 
-def first_cell(cells: np.ndarray) -> Tuple[int, int]:
-    """The first True cell in reading order."""
-    r, c = np.argwhere(cells)[0]
-    return int(r), int(c)
-
-
-def check_path(mask: np.ndarray, neighbourhood: int, what: str, *, invertible: bool = False) -> None:
-    """Raise a UserError naming the first offending cell unless ``mask`` is one simple path of cells
-    from the top-left to the bottom-right cell under the neighbourhood.
-
-    The rule: the cells are connected (through the neighbourhood's moves) and contain both
-    corners; the two corners have exactly one path neighbour and every other cell exactly two;
-    no 2x2 block of cells is on. Under the 8-neighbourhood a diagonal step is a move, so an
-    L-shaped corner (a cell whose two path neighbours touch each other diagonally) is a cell too
-    many: a path that turns there takes the diagonal, and such a corner is refused by name. (Under
-    the 4-neighbourhood it is how a path turns.) These are the paths a shortest-path solver
-    returns. With ``invertible`` and more than half the cells on, the message suggests --invert.
-    """
-    rows, cols = mask.shape
-    mask = mask.astype(bool)
-    hint = ("; bright cells mark the path: is the image inverted? try --invert"
-            if invertible and mask.mean() > 0.5 else "")
-
-    def refuse(problem: str) -> None:
-        raise UserError(f"{what} {problem}{hint}")
-
-    if not mask.any():
-        refuse("has no path cells (bright cells mark the path)")
-    block = mask[:-1, :-1] & mask[1:, :-1] & mask[:-1, 1:] & mask[1:, 1:]
-    if block.any():
-        r, c = first_cell(block)
-        refuse(f"has a block of path cells at ({r}, {c}) (2x2 cells from there); a gold path is a line "
-               "one cell wide")
-    offsets = NEIGHBOURS[neighbourhood]
-    if neighbourhood == 8:
-        # a cell with path neighbours both beside it and above/below it: those two touch diagonally,
-        # so the path would step diagonally past the cell (an L corner), or it is a T (a branch)
-        sides = neighbour_counts(mask, ((0, -1), (0, 1))) * mask
-        ups = neighbour_counts(mask, ((-1, 0), (1, 0))) * mask
-        crossing = (sides > 0) & (ups > 0)
-        if crossing.any():
-            r, c = first_cell(crossing)
-            if sides[r, c] + ups[r, c] > 2:
-                refuse(f"branches at ({r}, {c}): it has {sides[r, c] + ups[r, c]} path neighbours beside, above "
-                       "and below it; a gold path is one line")
-            refuse(f"turns a corner at ({r}, {c}) that a diagonal move cuts: under the 8-neighbourhood a "
-                   "path steps diagonally there; remove the cell, or use --neighbourhood 4")
-    for cell, name in (((0, 0), "top-left"), ((rows - 1, cols - 1), "bottom-right")):
-        if not mask[cell]:
-            refuse(f"does not reach the {name} cell {cell}; a gold path runs from (0, 0) to "
-                   f"({rows - 1}, {cols - 1})")
-    reached = np.zeros_like(mask)
-    reached[0, 0] = True
-    stack = [(0, 0)]
-    while stack:
-        r, c = stack.pop()
-        for dr, dc in offsets:
-            rr, cc = r + dr, c + dc
-            if 0 <= rr < rows and 0 <= cc < cols and mask[rr, cc] and not reached[rr, cc]:
-                reached[rr, cc] = True
-                stack.append((rr, cc))
-    if not reached[-1, -1]:
-        # the cell of the connected part that got furthest towards the bottom-right corner
-        cells = np.argwhere(reached)
-        r, c = cells[np.lexsort((cells[:, 0], -(cells[:, 0] + cells[:, 1])))[0]]
-        refuse(f"is not a connected path from the top-left to the bottom-right cell ({neighbourhood}-neighbourhood): "
-               f"it breaks after cell ({r}, {c})")
-    degree = neighbour_counts(reached, offsets) * reached
-    loop = reached.copy()  # peel off dead ends until only cycles are left
-    while True:
-        leaves = loop & (neighbour_counts(loop, offsets) <= 1)
-        if not leaves.any():
-            break
-        loop &= ~leaves
-    if loop.any():
-        r, c = first_cell(loop)
-        refuse(f"has a loop through cell ({r}, {c}); a gold path visits each cell once")
-    if (degree > 2).any():
-        r, c = first_cell(degree > 2)
-        refuse(f"branches at ({r}, {c}): it has {degree[r, c]} path neighbours; a gold path is one line")
-    ends = reached & (degree <= 1)
-    ends[0, 0] = ends[-1, -1] = False
-    if ends.any():
-        r, c = first_cell(ends)
-        refuse(f"has a dead end at ({r}, {c}); a gold path is one line from corner to corner")
-    stray = mask & ~reached
-    if stray.any():
-        r, c = first_cell(stray)
-        refuse(f"has path cells off the path, the first at cell ({r}, {c}); a gold path is one connected "
-               "line of cells")
+def _read_record(path: Path, shape: Optional[Tuple[int, int]], neighbourhood: int, what: str) -> GoldPath:
+    """A ``gold.json`` -> its GoldPath (its grid must be the map's when there is a map)."""
+    check_file(path, what)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        grid = tuple(int(n) for n in record["grid"])
+        cells = [(int(r), int(c)) for r, c in record["cells"]]
+        start, end = tuple(int(i) for i in record["start"]), tuple(int(i) for i in record["end"])
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+        raise UserError(f"{what} is not a gold path record ({first_line(error)}); it is written by imle-cli "
+                        "annotate, with the grid, the ends and the ordered cells") from None
+    if len(grid) != 2 or min(grid) < 1:
+        raise UserError(f"{what} has a grid of {list(grid)}; it must be [rows, columns]")
+    if shape is not None and grid != tuple(shape):
+        raise UserError(f"{what} is a gold path on a {grid[0]}x{grid[1]}-cell grid but the map is {shape[0]}x{shape[1]} "
+                        f"cells; read the map on the gold's grid with --grid {grid[0]}x{grid[1]}")
+    if int(record.get("neighbourhood", neighbourhood)) != neighbourhood:
+        raise UserError(f"{what} was made under the {record['neighbourhood']}-neighbourhood; pass --neighbourhood "
+                        f"{record['neighbourhood']}")
+    gold = from_cells(cells, grid, neighbourhood, what)
+    if (gold.start, gold.end) != (start, end):
+        raise UserError(f"{what} says the path runs from {start} to {end} but its cells run from {gold.start} to "
+                        f"{gold.end}")
+    return gold

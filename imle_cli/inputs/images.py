@@ -102,18 +102,22 @@ def check_png_data(path: Path, what: str) -> None:
                         "header promises")
 
 
-def read_luminance(path: Path, what: str = "MAP", max_pixels: int = MAX_PIXELS) -> Tuple[np.ndarray, List[str]]:
-    """(luminance in [0, 1], float64 [H, W], of any image imageio reads (first frame), notices)."""
-    pixels, notices = read_pixels(path, what, max_pixels)
-    values = unit_rgb(pixels, path, what)
-    return (values @ np.array([0.2126, 0.7152, 0.0722]) if values.ndim == 3 else values), notices  # Rec. 709 luma
-
-
 def read_rgb(path: Path, what: str, max_pixels: int = MAX_PIXELS) -> Tuple[np.ndarray, List[str]]:
     """(colours in [0, 1], float32 [H, W, 3], of any image (grey repeated; alpha over white), notices)."""
     pixels, notices = read_pixels(path, what, max_pixels)
+    return rgb_of(pixels, path, what), notices
+
+
+def luminance_of(pixels: np.ndarray, path: Path, what: str) -> np.ndarray:
+    """Raw pixels (:func:`read_pixels`) -> luminance in [0, 1], float64 [H, W] (Rec. 709 luma)."""
+    values = unit_rgb(pixels, path, what)
+    return values @ np.array([0.2126, 0.7152, 0.0722]) if values.ndim == 3 else values
+
+
+def rgb_of(pixels: np.ndarray, path: Path, what: str) -> np.ndarray:
+    """Raw pixels (:func:`read_pixels`) -> colours in [0, 1], float32 [H, W, 3]."""
     values = unit_rgb(pixels, path, what, np.float32)
-    return (values if values.ndim == 3 else np.repeat(values[..., None], 3, axis=2)), notices
+    return values if values.ndim == 3 else np.repeat(values[..., None], 3, axis=2)
 
 
 def unit_rgb(pixels: np.ndarray, path: Path, what: str, dtype=np.float64) -> np.ndarray:
@@ -128,9 +132,10 @@ def unit_rgb(pixels: np.ndarray, path: Path, what: str, dtype=np.float64) -> np.
         values = pixels.astype(dtype)
     else:
         raise UserError(f"{what} {str(path)!r} has pixels of an unsupported type ({pixels.dtype})")
-    if not np.isfinite(values).all():
-        raise UserError(f"{what} {str(path)!r} has NaN or infinite pixels")
-    np.clip(values, 0.0, 1.0, out=values)
+    if pixels.dtype.kind not in "bu":  # unsigned pixels are finite and in [0, 1] already
+        if not np.isfinite(values).all():
+            raise UserError(f"{what} {str(path)!r} has NaN or infinite pixels")
+        np.clip(values, 0.0, 1.0, out=values)
     if values.ndim == 3 and values.shape[2] in (2, 4):  # grey+alpha or RGBA: over white
         alpha = values[..., -1:]
         values = values[..., :-1] * alpha + (1.0 - alpha)

@@ -23,7 +23,7 @@ import numpy as np
 from imle_cli.errors import UserError
 from imle_cli.inputs.arrays import is_array_file, read_cost_array
 from imle_cli.inputs.cells import auto_cells, block_means, image_to_cells, parse_grid
-from imle_cli.inputs.images import MAX_PIXELS, read_luminance
+from imle_cli.inputs.images import MAX_PIXELS, luminance_of, read_pixels, rgb_of
 
 
 @dataclass
@@ -33,6 +33,7 @@ class LoadedMap:
     costs: np.ndarray  # [H, W] float64, finite, >= 0
     source: str        # the file, or "built-in README map"
     notices: List[str] = field(default_factory=list)
+    image: Optional[np.ndarray] = None  # RGB float32 [h, w, 3] of an image map, when asked for
 
 
 def readme_map() -> np.ndarray:
@@ -54,12 +55,13 @@ def check_cost_range(min_cost: float, max_cost: float) -> None:
 
 def load_map(path: Optional[Path], *, grid: Optional[str] = None, min_cost: float = 1.0,
              max_cost: float = 100.0, key: Optional[str] = None, rescale: bool = False,
-             max_pixels: int = MAX_PIXELS) -> LoadedMap:
+             max_pixels: int = MAX_PIXELS, keep_image: bool = False) -> LoadedMap:
     """Load MAP (or the built-in README map when ``path`` is None) as a cost grid.
 
     Cost arrays are used as they are, or with ``rescale`` mapped linearly onto [min_cost,
     max_cost] (any finite real values, negatives included); without ``grid`` an array larger than
     128 cells on its longer side is block-averaged down to that, as images are (with a notice).
+    With ``keep_image`` an image map's colours come back too (read once: a drawing over it).
     """
     cells = parse_grid(grid)
     check_cost_range(min_cost, max_cost)
@@ -90,6 +92,7 @@ def load_map(path: Optional[Path], *, grid: Optional[str] = None, min_cost: floa
                            "cells (use --grid to choose)")
             array = block_means(array, rows, cols)
         return LoadedMap(array, str(path), notices)
-    luminance, notices = read_luminance(path, "MAP", max_pixels)
-    values, cell_notices = image_to_cells(luminance, cells, path)
-    return LoadedMap(min_cost + (1.0 - values) * (max_cost - min_cost), str(path), notices + cell_notices)
+    pixels, notices = read_pixels(path, "MAP", max_pixels)
+    values, cell_notices = image_to_cells(luminance_of(pixels, path, "MAP"), cells, path)
+    return LoadedMap(min_cost + (1.0 - values) * (max_cost - min_cost), str(path), notices + cell_notices,
+                     rgb_of(pixels, path, "MAP") if keep_image else None)

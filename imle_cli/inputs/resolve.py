@@ -11,8 +11,8 @@ Which gold a command uses, in one place:
 
 Example:
     >>> inputs = resolve(map_path=None, needs_gold=True)
-    >>> inputs.costs.shape, int(inputs.gold.sum()), inputs.gold_source
-    ((16, 16), 16, 'shortest path on a flat map')
+    >>> inputs.costs.shape, inputs.gold.length, inputs.gold.end, inputs.gold_source
+    ((16, 16), 16, (15, 15), 'shortest path on a flat map')
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from imle_cli.errors import UserError
+from imle_cli.gold_path import GoldPath, solved
 from imle_cli.inputs.gold import load_gold
 from imle_cli.inputs.maps import load_map, readme_map
 from imle_cli.specs import MapSpec
@@ -35,11 +36,12 @@ class Inputs:
 
     costs: Optional[np.ndarray] = None       # [H, W] float64
     map_name: str = ""
-    gold: Optional[np.ndarray] = None        # [H, W] uint8: the gold of the gradients
+    gold: Optional[GoldPath] = None        # the gold of the gradients
     gold_source: str = ""
-    learn_gold: Optional[np.ndarray] = None  # [H, W] uint8: the gold to learn
+    learn_gold: Optional[GoldPath] = None  # the gold to learn
     learn_gold_source: str = ""
     notices: Tuple[str, ...] = field(default=())
+    map_image: Optional[np.ndarray] = None   # RGB float32 [h, w, 3] of an image map, when asked for
 
 
 def _frozen(array: Optional[np.ndarray]) -> Optional[np.ndarray]:
@@ -48,30 +50,33 @@ def _frozen(array: Optional[np.ndarray]) -> Optional[np.ndarray]:
     return array
 
 
-def _shortest_path(costs: np.ndarray, neighbourhood: int) -> np.ndarray:
+def _shortest_path(costs: np.ndarray, neighbourhood: int) -> GoldPath:
+    """The corner-to-corner shortest path on ``costs`` (a default gold)."""
     from imle.solvers import grid_shortest_path
 
-    return grid_shortest_path(np.asarray(costs, dtype=np.float64), neighbourhood).astype(np.uint8)
+    return solved(grid_shortest_path(np.asarray(costs, dtype=np.float64), neighbourhood), neighbourhood)
 
 
 def resolve(*, map_path: Optional[Path], map_spec: MapSpec = MapSpec(), gold: Optional[Path] = None,
             gold_map: Optional[Path] = None, invert: bool = False, neighbourhood: int = 8,
-            needs_map: bool = True, needs_gold: bool = False) -> Inputs:
-    """The inputs a command's options name (module notes), read and checked once."""
+            needs_map: bool = True, needs_gold: bool = False, map_image: bool = False) -> Inputs:
+    """The inputs a command's options name (module notes), read and checked once (with
+    ``map_image``, an image map's colours too)."""
     map_options = asdict(map_spec)
-    notices, costs, map_name = [], None, ""
+    notices, costs, map_name, image = [], None, "", None
     if needs_map:
-        loaded = load_map(map_path, **map_options)
+        loaded = load_map(map_path, **map_options, keep_image=map_image)
         notices += loaded.notices
         costs, map_name = loaded.costs, (Path(loaded.source).name if map_path else loaded.source)
+        image = _frozen(loaded.image)
     if not needs_gold:
-        return Inputs(_frozen(costs), map_name, notices=tuple(notices))
+        return Inputs(_frozen(costs), map_name, notices=tuple(notices), map_image=image)
     path, source = None, ""
     if gold is not None:
         read = load_gold(gold, None if costs is None else costs.shape, neighbourhood, invert=invert,
                          max_pixels=map_spec.max_pixels)
         notices += read.notices
-        path, source = read.mask, Path(gold).name
+        path, source = read.gold, Path(gold).name
     elif gold_map is not None:
         other = load_map(gold_map, **map_options)
         notices += other.notices
@@ -89,4 +94,4 @@ def resolve(*, map_path: Optional[Path], map_spec: MapSpec = MapSpec(), gold: Op
         learn, learn_source = _shortest_path(readme_map(), neighbourhood), "shortest path on the README map"
     if path is None:
         path, source = learn, learn_source
-    return Inputs(_frozen(costs), map_name, _frozen(path), source, _frozen(learn), learn_source, tuple(notices))
+    return Inputs(_frozen(costs), map_name, path, source, learn, learn_source, tuple(notices), image)
