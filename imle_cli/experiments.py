@@ -229,14 +229,16 @@ class LearnResult:
     final_distance: int   # its Hamming distance to the gold path (0: learned)
 
 
-def learn_map(gold: GoldPath, spec: LearnSpec = LearnSpec(), progress=None) -> LearnResult:
+def learn_map(gold: GoldPath, spec: LearnSpec = LearnSpec(), progress=None, snapshot=None) -> LearnResult:
     """Learn cell costs whose shortest path between the gold's ends is ``gold``, by I-MLE (or a
     peer) and Adam, as in torch-imle.
 
     Costs start uniform in [-0.1, 0.1] (seeded); each step samples ``spec.samples`` perturbed
     paths, takes the Hamming loss to the gold path, and steps Adam on the estimator's gradient.
     Sum-of-Gamma's k defaults to the gold path's length. ``progress(step, loss)`` is called after
-    every step.
+    every step; ``snapshot(step, costs, path, losses)`` at every snapshot (the learned costs [H, W],
+    their shortest path, the losses so far), and the loop ends there when it returns True (the
+    studio's stop button).
     """
     import torch
 
@@ -250,15 +252,17 @@ def learn_map(gold: GoldPath, spec: LearnSpec = LearnSpec(), progress=None) -> L
     target = torch.from_numpy(mask)
     snapshot_steps, weights, paths, losses = [], [], [], np.empty(steps)
 
-    def snapshot(step: int) -> None:
+    def record(step: int) -> bool:
         current = costs.detach()[0].numpy().copy()
         snapshot_steps.append(step)
         weights.append(current)
         paths.append(shortest_path(current, neighbourhood, **ends))
+        return bool(snapshot is not None and snapshot(step, current, paths[-1], losses[:step]))
 
     for step in range(steps):
-        if step % every == 0:
-            snapshot(step)
+        if step % every == 0 and record(step):
+            losses = losses[:step]
+            break
         optimiser.zero_grad()
         loss = hamming_loss(layer(costs, neighbourhood=neighbourhood, **ends), target)
         loss.backward()
@@ -266,7 +270,8 @@ def learn_map(gold: GoldPath, spec: LearnSpec = LearnSpec(), progress=None) -> L
         losses[step] = loss.item()
         if progress is not None:
             progress(step, losses[step])
-    snapshot(steps)
+    else:
+        record(steps)
     final_path = paths[-1]
     distance = int(np.abs(final_path.astype(np.int64) - gold.mask.astype(np.int64)).sum())
     return LearnResult(np.array(snapshot_steps), np.array(weights), np.array(paths), losses, final_path, distance)

@@ -75,9 +75,16 @@ def write_sample(outputs: Outputs, costs: np.ndarray, result: experiments.Sample
                               subtitle=caption, outlines=outlines)
 
     outputs.gif("distribution.gif", _advancing(shares(), advance), share.palette, fps, samples)
+    outputs.still("distribution.png", [distribution_scene(costs, result, label, outputs.axes(costs.shape))])
+
+
+def distribution_scene(costs: np.ndarray, result: experiments.SampleResult, label: str, axes: bool):
+    """distribution.png's scene: the share of all the draws through each cell."""
+    samples = len(result.paths)
     final = result.paths.sum(axis=0, dtype=np.float64) / samples
-    outputs.still("distribution.png", [share.scene(
-        final, title=f"distribution after {samples} of {samples} draws", subtitle=caption, outlines=outlines)])
+    return share_figure(costs.shape, axes=axes).scene(
+        final, title=f"distribution after {samples} of {samples} draws",
+        subtitle=f"{label}; grey outlines: the map's costly cells", outlines={"walls": walls(costs)})
 
 
 def write_gold(outputs: Outputs, costs: np.ndarray, gold: GoldPath, source: str, *,
@@ -117,13 +124,37 @@ def write_gradients(outputs: Outputs, result: experiments.GradientResult, *, cos
                                                           subtitle=label)
                                              for i, draw, mean in running_means()), advance),
                 figure.palette, fps, samples)
-    mean = result.mean
-    single = gradient_figure(mean.shape, float(np.abs(mean).max()), axes=outputs.axes(mean.shape))
+    outputs.still("gradients.png", [gradient_scene(result, costs, gold, outputs.axes(shape))])
+
+
+def gradient_scene(result: experiments.GradientResult, costs: np.ndarray, gold: GoldPath, axes: bool):
+    """gradients.png's scene: the mean gradient over the draws, the gold outlined."""
+    mean, samples = result.mean, len(result.per_draw)
     cheaper, dearer = int((mean > 0).sum()), int((mean < 0).sum())
-    outputs.still("gradients.png", [single.scene(
-        mean, title=f"I-MLE gradient, mean of {plural(samples, 'draw')}", outlines=outlines, marks=gold.rings,
+    return gradient_figure(mean.shape, float(np.abs(mean).max()), axes=axes).scene(
+        mean, title=f"I-MLE gradient, mean of {plural(samples, 'draw')}", marks=gold.rings,
+        outlines={"walls": walls(costs), "gold": gold.mask.astype(bool)},
         subtitle=f"blue: {plural(cheaper, 'cell')} get cheaper, red: {dearer} dearer; black outline: gold path"
-                 + ("; rings: its ends" if gold.rings else ""))])
+                 + ("; rings: its ends" if gold.rings else ""))
+
+
+def mechanism_scenes(result: experiments.GradientResult, costs: np.ndarray, gold: GoldPath, axes: bool,
+                     draw: int = 0) -> list:
+    """I-MLE's mechanism for one draw, three scenes side by side: the sample y = MAP(theta + noise)
+    and the target y' = MAP(theta - beta dL/dy + noise) over the map (the gold outlined), and
+    y - y', that draw's gradient (I-MLE's estimator: with the "imle" target, y' = y + dL/d cost)."""
+    sample = result.paths[draw].astype(np.float64)
+    gradient = result.per_draw[draw]
+    target = np.clip(np.round(sample + gradient), 0, 1)
+    outlines = {"gold": gold.mask.astype(bool)}
+    paths = cost_figure(costs, axes=axes)
+    difference = gradient_figure(costs.shape, 1.0, axes=axes)
+    return [paths.scene(costs, overlay=sample, outlines=outlines, marks=gold.rings,
+                        title=f"draw {draw + 1}: sample y", subtitle="y = MAP(theta + noise); black outline: gold"),
+            paths.scene(costs, overlay=target, outlines=outlines, marks=gold.rings, title="target y'",
+                        subtitle="y' = MAP(theta - beta dL/dy + noise): where I-MLE moves y"),
+            difference.scene(gradient, outlines=outlines, title="this draw's gradient: y' - y",
+                             subtitle="dL/d cost (y - y' in theta = -cost); blue: made cheaper, red: dearer")]
 
 
 def _advancing(frames, advance: Advance):

@@ -174,6 +174,11 @@ OPTIONS: Dict[str, Option] = dict(
     max_cost=Option("--max-cost", float, 100.0, "Cost of the darkest pixel."),
     key=Option("--key", Optional[str], None, "Array to use from an .npz with several."),
     seed=Option("--seed", int, 0, "Random seed; the same seed writes the same bytes."),
+    host=Option("--host", str, "127.0.0.1", "Address the studio listens on (0.0.0.0: every interface; the token "
+                "still guards it)."),
+    port=Option("--port", int, 8765, "Port the studio listens on (0: any free port).",
+                [(lambda v: 0 <= v <= 65535, "between 0 and 65535")]),
+    browser=Option("--browser/--no-browser", bool, True, "Open the studio in a web browser."),
     out=Option("--out", Path, Path("figures"), "Folder for the figures (created if missing)."),
     fps=Option("--fps", float, 10.0, "GIF frames per second.",
                [(lambda v: finite(v) and 0 < v <= 100, "above 0 and at most 100")]),

@@ -10,7 +10,7 @@ import importlib
 from imle_cli.commands._app import app
 
 #: the command modules, in help order
-COMMANDS = ("sample", "annotate", "gradients", "learn", "sweep", "noise", "all_figures", "compare")
+COMMANDS = ("sample", "annotate", "studio", "gradients", "learn", "sweep", "noise", "all_figures", "compare")
 for _module in COMMANDS:
     importlib.import_module(f"{__name__}.{_module}")
 

@@ -15,7 +15,7 @@ def annotate_part(job: Job, s: Settings) -> Section:
     import numpy as np
 
     from imle_cli import annotation, figures
-    from imle_cli.inputs.gold import write_record
+    from imle_cli.inputs.gold import gold_files
 
     costs = job.inputs.costs
     start, end = (None if text is None else annotation.parse_cell(text, costs.shape, flag)
@@ -38,9 +38,8 @@ def annotate_part(job: Job, s: Settings) -> Section:
         points = f" through {', '.join(f'({r}, {c})' for r, c in marks)}" if marks else ""
         on = "a flat map" if s.flat else job.inputs.map_name
         source = f"the shortest path on {on}{points}"
-    job.outputs.png("gold.png", gold.mask * np.uint8(255), None)
-    job.outputs.npy("gold.npy", gold.mask)
-    job.outputs.text("gold.json", write_record(gold, s.neighbourhood).decode())
+    for name, content in gold_files(gold, s.neighbourhood).items():
+        job.outputs.file(name, content, gold.shape[::-1] if name != "gold.json" else (0, 0))
     figures.write_gold(job.outputs, costs, gold, source, marks=marks, underlay=underlay)
     facts = (f"a gold path of {plural(gold.length, 'cell')} {gold.describe()}: {source}{extra}; use it with "
              f"--gold {s.out / 'gold.png'}")

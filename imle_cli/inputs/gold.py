@@ -144,6 +144,19 @@ def write_record(gold: GoldPath, neighbourhood: int) -> bytes:
     return (json.dumps(gold.to_json(neighbourhood), separators=(",", ":")) + "\n").encode()
 
 
+def gold_files(gold: GoldPath, neighbourhood: int) -> dict:
+    """{name: bytes} of the gold's files, as ``annotate`` writes them and the studio serves them:
+    gold.png (one pixel per cell, white on black), gold.npy (the 0/1 cells) and gold.json."""
+    import io
+
+    from PIL import Image
+
+    png, npy = io.BytesIO(), io.BytesIO()
+    Image.fromarray(gold.mask * np.uint8(255)).save(png, format="PNG", optimize=False)
+    np.save(npy, gold.mask, allow_pickle=False)
+    return {"gold.png": png.getvalue(), "gold.npy": npy.getvalue(), "gold.json": write_record(gold, neighbourhood)}
+
+
 def _read_record(path: Path, shape: Optional[Tuple[int, int]], neighbourhood: int, what: str) -> GoldPath:
     """A ``gold.json`` -> its GoldPath (its grid must be the map's when there is a map)."""
     check_file(path, what)

@@ -23,6 +23,46 @@ from imle_cli.render.gif import GifStream
 from imle_cli.render.scene import Scene
 
 
+def palette_image(frame: np.ndarray, palette: np.ndarray):
+    """A PIL palette image of a frame of palette indices [height, width]."""
+    from PIL import Image
+
+    image = Image.frombytes("P", (frame.shape[1], frame.shape[0]), np.ascontiguousarray(frame).tobytes())
+    image.putpalette(palette.astype(np.uint8).ravel().tolist())
+    return image
+
+
+def still_bytes(scenes: Sequence[Scene], columns: int = 1, fmt: str = "png", dpi: float = 100.0,
+                quick: bool = False) -> bytes:
+    """The bytes of a still of the scenes (tiled row by row): what :meth:`Outputs.still` writes,
+    for a server to send (the studio's exports); ``quick``: the same pixels, compressed less (the
+    studio's live panels, redrawn at every setting)."""
+    return _still(scenes, columns, fmt, dpi, 1 if quick else 6)[0]
+
+
+def _still(scenes: Sequence[Scene], columns: int, fmt: str, dpi: float, level: int = 6) -> Tuple[bytes, int, int]:
+    """(a still's bytes, its width and height in pixels); ``level``: PNG's zlib level (6, Pillow's default)."""
+    import io
+
+    buffer = io.BytesIO()
+    if fmt == "png":
+        frames = [raster.draw(scene) for scene in scenes]
+        if any(not np.array_equal(scene.palette, scenes[0].palette) for scene in scenes):
+            # scenes of several colour scales (I-MLE's mechanism): tiled in RGB, each in its own colours
+            from PIL import Image
+
+            frame = raster.grid_of([scene.palette[f] for scene, f in zip(scenes, frames)], columns)
+            Image.fromarray(frame).save(buffer, format="PNG", optimize=False, compress_level=level)
+            return buffer.getvalue(), frame.shape[1], frame.shape[0]
+        frame = raster.grid_of(frames, columns) if len(frames) > 1 else frames[0]
+        palette_image(frame, scenes[0].palette).save(buffer, format="PNG", optimize=False, compress_level=level)
+        return buffer.getvalue(), frame.shape[1], frame.shape[0]
+    figure = vector.sheet(scenes, columns)
+    width, height = figure.get_size_inches() * dpi
+    vector.save(figure, buffer, fmt, dpi)
+    return buffer.getvalue(), int(width), int(height)
+
+
 class OutputFolderError(Exception):
     """The output folder cannot take the files: ``problem`` says why, ``advice`` what to do."""
 
@@ -123,24 +163,13 @@ class Outputs:
         os.chmod(path, 0o666 & ~_UMASK)  # mkstemp makes 0600; published files get the usual mode
         return Path(path)
 
-    def _images(self, frames: Sequence[np.ndarray], palette: np.ndarray):
-        from PIL import Image
-
-        flat_palette = palette.astype(np.uint8).ravel().tolist()
-        images = []
-        for frame in frames:
-            image = Image.frombytes("P", (frame.shape[1], frame.shape[0]), np.ascontiguousarray(frame).tobytes())
-            image.putpalette(flat_palette)
-            images.append(image)
-        return images
-
     def png(self, name: str, frame: np.ndarray, palette: Optional[np.ndarray]) -> None:
         """A palette frame with its palette, or (palette None) an RGB image [height, width, 3]."""
         from PIL import Image
 
         path = self._temporary(name)
         self.pending.append((path, self.folder / name, WrittenFile(name, 1, frame.shape[1], frame.shape[0], 0)))
-        image = Image.fromarray(np.ascontiguousarray(frame)) if palette is None else self._images([frame], palette)[0]
+        image = Image.fromarray(np.ascontiguousarray(frame)) if palette is None else palette_image(frame, palette)
         image.save(path, format="PNG", optimize=False)
 
     def gif(self, name: str, frames: Iterable[np.ndarray], palette: np.ndarray, fps: float, count: int) -> None:
@@ -205,11 +234,8 @@ class Outputs:
         """A still of one or more scenes (tiled row by row): a palette PNG drawn by the raster back
         end, or (``still_format``) an SVG or PDF of the same scenes drawn by the vector back end;
         ``name`` ends in .png and takes the format's suffix."""
-        if self.still_format == "png":
-            frames = [raster.draw(scene) for scene in scenes]
-            self.png(name, raster.grid_of(frames, columns) if len(frames) > 1 else frames[0], scenes[0].palette)
-            return
-        self.plot(name, vector.sheet(scenes, columns))
+        content, width, height = _still(scenes, columns, self.still_format, self.dpi)
+        self.file(f"{name.rsplit('.', 1)[0]}.{self.still_format}", content, (width, height))
 
     def plot(self, name: str, figure) -> None:
         """A matplotlib figure as a still, in the still format, at the outputs' dpi."""
@@ -218,6 +244,12 @@ class Outputs:
         width, height = figure.get_size_inches() * self.dpi
         self.pending.append((path, self.folder / name, WrittenFile(name, 1, int(width), int(height), 0)))
         vector.save(figure, path, self.still_format, self.dpi)
+
+    def file(self, name: str, content: bytes, size: Tuple[int, int] = (0, 0), frames: int = 1) -> None:
+        """A file of these bytes (``size``: its width and height in pixels, for the summary)."""
+        path = self._temporary(name)
+        self.pending.append((path, self.folder / name, WrittenFile(name, frames, size[0], size[1], 0)))
+        path.write_bytes(content)
 
     def npy(self, name: str, array: np.ndarray) -> None:
         path = self._temporary(name)

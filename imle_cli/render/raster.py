@@ -158,12 +158,15 @@ def draw(scene: Scene) -> np.ndarray:
 
 
 def grid_of(frames: List[np.ndarray], columns: int) -> np.ndarray:
-    """Palette frames (same palette) tiled row by row on a white page, each in a cell as large as
-    the largest frame."""
+    """Palette frames (same palette), or RGB frames [h, w, 3], tiled row by row on a white page,
+    each in a cell as large as the largest frame."""
     height = max(f.shape[0] for f in frames)
     width = max(f.shape[1] for f in frames)
     rows = -(-len(frames) // columns)
-    page = np.zeros((rows * height, columns * width), dtype=np.uint8)  # index 0 is white
+    if frames[0].ndim == 3:
+        page = np.full((rows * height, columns * width, 3), 255, dtype=np.uint8)
+    else:
+        page = np.zeros((rows * height, columns * width), dtype=np.uint8)  # index 0 is white
     for i, frame in enumerate(frames):
         r, c = divmod(i, columns)
         page[r * height:r * height + frame.shape[0], c * width:c * width + frame.shape[1]] = frame

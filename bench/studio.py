@@ -1,0 +1,94 @@
+"""How fast the studio answers, through its HTTP API on a real server (issue 23's targets: a click
+to the new gold under 100 ms p95 on 16x16 and 128x128 maps; a settings change to every explore
+panel with 50 samples on a 64x64 map under 300 ms p95; an idle server under 300 MB).
+
+    python bench/studio.py --interactions 100
+
+Starts `imle-cli studio MAP --port 0 --no-browser` for each map, reads the printed URL, and times
+``--interactions`` requests one after the other, as a page sends them: a click is POST /api/gold
+with the waypoints so far plus one random cell (three at most, then they start over); a settings
+change is POST /api/explore with beta moved. Prints p50 and p95 (the time the page waits for the
+answer; drawing it in the page is a canvas redraw or an <img> swap, a few ms), and the server's
+resident memory when idle (VmRSS, after start and one request).
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start(args: list):
+    process = subprocess.Popen([sys.executable, "-m", "imle_cli", "studio", *args, "--port", "0", "--no-browser"],
+                               stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    url = re.search(r"http://\S+", process.stdout.readline()).group(0)
+    return process, url
+
+
+def resident_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def percentiles(times: list) -> str:
+    ordered = sorted(times)
+    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return f"{statistics.median(ordered) * 1000:.0f} ms | {p95 * 1000:.0f} ms"
+
+
+def main() -> None:
+    import httpx
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--interactions", type=int, default=100)
+    args = parser.parse_args()
+    rng = random.Random(0)
+    rows = []
+    cases = [("click to gold", "16x16 (assets/map.png)", ["assets/map.png"], 16),
+             ("click to gold", "128x128 (assets/terrain.png --grid 128)", ["assets/terrain.png", "--grid", "128"], 128),
+             ("settings to every explore panel, 50 samples", "64x64 (assets/terrain.png --grid 64)",
+              ["assets/terrain.png", "--grid", "64"], 64)]
+    for what, size, map_args, cells in cases:
+        process, url = start(map_args)
+        try:
+            base = url.split("/?")[0]
+            with httpx.Client(base_url=base, timeout=60) as client:
+                client.get(url)  # the cookie
+                client.post("/api/gold", json={"waypoints": []})
+                if what.startswith("settings"):
+                    client.post("/api/explore", json={"settings": {"samples": 50}})  # warm
+                idle = resident_mb(process.pid)
+                times, waypoints = [], []
+                for i in range(args.interactions):
+                    if what.startswith("click"):
+                        waypoints = [] if len(waypoints) == 3 else waypoints
+                        cell = [rng.randrange(1, cells - 1), rng.randrange(1, cells - 1)]
+                        started = time.perf_counter()
+                        response = client.post("/api/gold", json={"waypoints": waypoints + [cell]})
+                        if response.status_code == 200:
+                            waypoints.append(cell)
+                    else:
+                        started = time.perf_counter()
+                        response = client.post("/api/explore", json={"settings": {"samples": 50, "beta": 5 + i % 20}})
+                    times.append(time.perf_counter() - started)
+            rows.append(f"| {what} | {size} | {percentiles(times)} | {idle:.0f} MB |")
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait()
+    print(f"{args.interactions} interactions each, one after the other\n")
+    print("| interaction | map | p50 | p95 | server memory, idle |\n|---|---|---|---|---|")
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()

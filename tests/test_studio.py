@@ -1,0 +1,295 @@
+"""imle-cli studio: the API in process (Starlette's TestClient), the command with real signals and
+ports, and the page in a real browser (Playwright driving Debian's chromium)."""
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from imle_cli import experiments
+from imle_cli.gold_path import solved
+from imle_cli.inputs import readme_map
+from imle_cli.main import app as cli
+from imle_cli.specs import EstimatorSpec, GradientSpec, NoiseSpec, SampleSpec
+from imle_cli.studio.server import create_app
+from imle_cli.studio.session import Session, base_settings
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+TOKEN = "t0ken-for-tests"
+
+
+@pytest.fixture
+def client():
+    from starlette.testclient import TestClient
+
+    session = Session(readme_map(), "built-in README map", [], base_settings())
+    with TestClient(create_app(session, TOKEN)) as test_client:
+        test_client.get(f"/?token={TOKEN}")  # the first visit sets the cookie
+        yield test_client
+
+
+def annotate_files(tmp_path, *args):
+    result = CliRunner().invoke(cli, ["annotate", *map(str, args), "--out", str(tmp_path / "cli"), "--quiet"])
+    assert result.exit_code == 0, result.stderr
+    return {name: (tmp_path / "cli" / name).read_bytes() for name in ("gold.png", "gold.npy", "gold.json")}
+
+
+def test_the_token_is_required_on_every_request():
+    from starlette.testclient import TestClient
+
+    session = Session(readme_map(), "built-in README map", [], base_settings())
+    with TestClient(create_app(session, TOKEN)) as anonymous:
+        for path in ("/", "/api/map", "/api/gold.npy", "/static/studio.js"):
+            response = anonymous.get(path)
+            assert response.status_code == 403 and "token" in response.json()["error"]
+        assert anonymous.get("/?token=wrong").status_code == 403
+        page = anonymous.get(f"/?token={TOKEN}")
+        assert page.status_code == 200 and "canvas id=\"map\"" in page.text
+        assert "default-src 'self'" in page.headers["content-security-policy"]
+        assert anonymous.get("/api/map").status_code == 200  # the cookie from then on
+
+
+def test_the_gold_for_waypoints_is_annotate_via_byte_for_byte(client, tmp_path):
+    answer = client.post("/api/gold", json={"waypoints": [[6, 14], [12, 0]]}).json()
+    assert answer["command"] == "imle-cli annotate --via 6,14 --via 12,0"
+    written = annotate_files(tmp_path, "--via", "6,14", "--via", "12,0")
+    for name, content in written.items():
+        assert client.get(f"/api/{name}").content == content, name
+    mask = np.load(io.BytesIO(client.get("/api/gold.npy").content))
+    assert [tuple(cell) for cell in answer["cells"]] == list(solved(mask, 8).cells) or mask.sum() == answer["length"]
+
+
+def test_the_gold_with_ends_is_annotate_start_end(client, tmp_path):
+    answer = client.post("/api/gold", json={"start": [0, 15], "end": [15, 0], "waypoints": []}).json()
+    assert (answer["start"], answer["end"]) == ([0, 15], [15, 0])
+    written = annotate_files(tmp_path, "--start", "0,15", "--end", "15,0")
+    assert client.get("/api/gold.json").content == written["gold.json"]
+
+
+@pytest.mark.parametrize("body, culprit", [
+    ({"waypoints": [[16, 0]]}, "--via 16,0 is outside the 16x16-cell map"),
+    ({"waypoints": [[0, 5], [0, 2]], "flat": True}, "would visit cell (0, 2) twice"),
+    ({"waypoints": [[0, 0]]}, "are the same cell"),
+    ({"waypoints": "3,4"}, "must be [row, col]"),
+])
+def test_bad_golds_are_one_line(client, body, culprit):
+    response = client.post("/api/gold", json=body)
+    assert response.status_code == 400 and culprit in response.json()["error"]
+    assert "\n" not in response.json()["error"]
+
+
+def test_explore_numbers_are_the_experiments(client):
+    settings = {"samples": 12, "seed": 3, "beta": 20, "input_temperature": 2}
+    client.post("/api/gold", json={"waypoints": [[6, 14]]})
+    answer = client.post("/api/explore", json={"settings": settings}).json()
+    gold = Session(readme_map(), "", [], base_settings()).gold({"waypoints": [[6, 14]]})
+    expected = experiments.imle_gradients(readme_map(), gold, GradientSpec(12, EstimatorSpec(
+        input_temperature=2.0, beta=20.0), seed=3)).mean
+    assert answer["numbers"]["cheaper"] == int((expected > 0).sum())
+    assert answer["numbers"]["dearer"] == int((expected < 0).sum())
+    sample = experiments.sample_paths(readme_map(), SampleSpec(12, NoiseSpec(), temperature=2.0, seed=3))
+    shared = float((sample.paths == sample.unperturbed).all(axis=(1, 2)).mean())
+    assert answer["numbers"]["share_on_unperturbed"] == pytest.approx(shared)
+    assert set(answer["panels"]) == {"paths", "distribution", "gradient", "mechanism"}
+    assert answer["commands"]["gradients"] == ("imle-cli gradients --gold gold.png --samples 12 --input-temperature 2 "
+                                               "--beta 20 --seed 3")
+    assert answer["commands"]["sample"] == "imle-cli sample --temperature 2 --samples 12 --seed 3"
+
+
+@pytest.mark.parametrize("settings, culprit", [
+    ({"samples": 0}, "--samples must be at least 1"),
+    ({"noise": "pink"}, "--noise must be one of"),
+    ({"beta": "big"}, "--beta must be a number"),
+    ({"colour": 1}, "unknown setting 'colour'"),
+    ({"estimator": "perturbed", "input_temperature": 0}, "--input-temperature must be > 0 for perturbed"),
+])
+def test_bad_settings_are_the_clis_messages(client, settings, culprit):
+    response = client.post("/api/explore", json={"settings": settings})
+    assert response.status_code == 400 and culprit in response.json()["error"]
+
+
+def test_export_is_the_commands_figure_byte_for_byte(client, tmp_path):
+    client.post("/api/gold", json={"waypoints": []})
+    exported = client.post("/api/export", json={"figure": "gradients", "settings": {"samples": 5, "seed": 2}})
+    assert exported.status_code == 200
+    gold = tmp_path / "gold.png"
+    gold.write_bytes(client.get("/api/gold.png").content)
+    result = CliRunner().invoke(cli, ["gradients", "--gold", str(gold), "--samples", "5", "--seed", "2", "--out",
+                                      str(tmp_path / "cli"), "--quiet"])
+    assert result.exit_code == 0, result.stderr
+    assert exported.content == (tmp_path / "cli" / "gradients.png").read_bytes()
+    pdf = client.post("/api/export", json={"figure": "mechanism", "format": "pdf", "settings": {"samples": 3}})
+    assert pdf.content.startswith(b"%PDF")
+
+
+def test_a_storm_of_settings_computes_only_the_newest(client):
+    answers = [None] * 8
+
+    def send(i):
+        answers[i] = client.post("/api/explore", json={"settings": {"samples": 30 + i}}).json()
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    superseded = sum(bool(answer.get("superseded")) for answer in answers)
+    computed = [answer for answer in answers if "panels" in answer]
+    assert superseded >= 5 and 1 <= len(computed) <= 3
+
+
+def test_uploads_are_read_by_the_clis_loaders(client, tmp_path):
+    costs = np.ones((12, 20))
+    buffer = io.BytesIO()
+    np.save(buffer, costs)
+    answer = client.post("/api/map?name=wide.npy", content=buffer.getvalue()).json()
+    assert (answer["rows"], answer["cols"], answer["name"]) == (12, 20, "wide.npy")
+    assert answer["gold"]["end"] == [11, 19]
+    for name, content, culprit in [("bad.png", b"not an image", "is not a readable image"),
+                                   ("notes.txt", b"hello", "is not a map file"),
+                                   ("nan.npy", _npy(np.full((3, 3), np.nan)), "MAP"),
+                                   ("../../etc/passwd.png", b"x", "is not a readable image")]:
+        response = client.post(f"/api/map?name={name}", content=content)
+        assert response.status_code == 400 and culprit in response.json()["error"], (name, response.json())
+        assert "\n" not in response.json()["error"]
+    big = client.post("/api/map?name=big.png", content=b"0" * (33 * 1024 * 1024))
+    assert big.status_code == 413
+
+
+def _npy(array):
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def test_learning_streams_snapshots_and_stops_once_learned(client):
+    client.post("/api/gold", json={"waypoints": []})
+    settings = json.dumps({"steps": 400, "every": 10, "samples": 10})
+    with client.stream("GET", f"/api/learn?settings={settings}") as stream:
+        events = [line for line in stream.iter_lines() if line.startswith("event:")]
+    assert events[0] == "event: snapshot" and events[-1] == "event: done"
+    assert 3 <= len(events) < 400 // 10 + 2  # stopped by itself once learned
+
+
+def test_freehand_stroke_gives_a_gold(client):
+    answer = client.post("/api/drawing", json={"points": [[0.5, 0.5], [8, 8], [15.5, 15.5]]}).json()
+    assert answer["start"] == [0, 0] and answer["end"] == [15, 15] and answer["length"] == 16
+
+
+# ---- the command: real processes, real signals, real ports
+
+def start_studio(*args):
+    process = subprocess.Popen([sys.executable, "-m", "imle_cli", "studio", *map(str, args), "--no-browser"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = process.stdout.readline()
+    match = re.search(r"http://127\.0\.0\.1:(\d+)/\?token=(\S+)", line)
+    assert match, line + process.stderr.read()
+    return process, int(match.group(1)), match.group(0)
+
+
+@pytest.mark.parametrize("stop, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signals_end_the_studio_cleanly(stop, code):
+    import urllib.request
+
+    process, port, url = start_studio(ASSETS / "map.png", "--port", 0)
+    with urllib.request.urlopen(url, timeout=10) as page:
+        assert page.status == 200
+    process.send_signal(stop)
+    assert process.wait(timeout=20) == code
+    with socket.socket() as probe:  # the port is free again: nobody listens there (TIME_WAIT aside)
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))
+        probe.listen(1)
+
+
+def test_a_busy_port_is_one_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "imle_cli", "studio", "--port", str(port), "--no-browser"],
+                                capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert f"--port {port} on 127.0.0.1 is not free" in result.stderr
+
+
+def test_a_bad_map_is_refused_before_the_server_starts(tmp_path):
+    (tmp_path / "bad.png").write_bytes(b"nope")
+    result = subprocess.run([sys.executable, "-m", "imle_cli", "studio", str(tmp_path / "bad.png"), "--no-browser"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2 and "is not a readable image" in result.stderr and not result.stdout
+
+
+# ---- the page in a real browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def browser():
+    if CHROMIUM is None and os.environ.get("CI"):
+        pytest.fail("CI must have Debian's chromium (.ci/run installs it)")
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def test_the_page_in_a_browser(browser, tmp_path):
+    process, port, url = start_studio(ASSETS / "map.png", "--port", 0)
+    errors = []
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True,
+                                bypass_csp=True)  # the test evaluates its checks in the page
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+        page.goto(url)
+        page.wait_for_selector("body[data-ready=true]")
+        page.wait_for_selector("body[data-explored]", timeout=30000)
+        box = page.locator("canvas#map").bounding_box()
+
+        def click(r, c):  # cell (r, c) is at ((c + 0.5) / W, (r + 0.5) / H) of the box
+            page.mouse.click(box["x"] + (c + 0.5) / 16 * box["width"], box["y"] + (r + 0.5) / 16 * box["height"])
+
+        click(6, 14)
+        page.wait_for_function("document.querySelector('#annotate-command').textContent.includes('--via 6,14')")
+        click(12, 0)
+        page.wait_for_function("document.querySelector('#annotate-command').textContent.includes('--via 12,0')")
+        written = annotate_files(tmp_path, ASSETS / "map.png", "--via", "6,14", "--via", "12,0")
+        with page.expect_download() as download:
+            page.click("#save-npy")
+        assert Path(download.value.path()).read_bytes() == written["gold.npy"]
+        with page.expect_download() as download:
+            page.click("#save-png")
+        assert Path(download.value.path()).read_bytes() == written["gold.png"]
+        # a slider moved: the panels change
+        before = page.get_attribute("#panel-gradient", "src")
+        explored = int(page.get_attribute("body", "data-explored"))
+        page.fill("input[name=beta]", "60")
+        page.dispatch_event("input[name=beta]", "input")
+        page.wait_for_function(f"Number(document.body.dataset.explored) > {explored}", timeout=30000)
+        assert page.get_attribute("#panel-gradient", "src") != before
+        assert "--beta 60" in page.text_content("#explore-command")
+        # undo removes the last waypoint
+        page.click("#undo")
+        page.wait_for_function("!document.querySelector('#annotate-command').textContent.includes('12,0')")
+        page.screenshot(path=str(tmp_path / "studio.png"), full_page=True)
+        assert errors == []
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
