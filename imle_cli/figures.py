@@ -141,8 +141,9 @@ def gradient_scene(result: experiments.GradientResult, costs: np.ndarray, gold: 
 def mechanism_scenes(result: experiments.GradientResult, costs: np.ndarray, gold: GoldPath, axes: bool,
                      draw: int = 0) -> list:
     """I-MLE's mechanism for one draw, three scenes side by side: the sample y = MAP(theta + noise)
-    and the target y' = MAP(theta - beta dL/dy + noise) over the map (the gold outlined), and
-    y - y', that draw's gradient (I-MLE's estimator: with the "imle" target, y' = y + dL/d cost)."""
+    and the target y' = MAP(theta - beta dL/dy + noise) over the map (the gold outlined), and that
+    draw's gradient of the cost, y' - y (y - y' in theta = -cost): for the "imle" estimator the
+    gradient is exactly that difference, so y' = y + dL/d cost (tested)."""
     sample = result.paths[draw].astype(np.float64)
     gradient = result.per_draw[draw]
     target = np.clip(np.round(sample + gradient), 0, 1)

@@ -98,3 +98,12 @@ def is_corner_path(mask: np.ndarray, neighbourhood: int) -> bool:
     """True when the 1-cells are connected and hold the corners (0, 0) and (H-1, W-1)."""
     H, W = mask.shape
     return is_path_between(mask, neighbourhood, (0, 0), (H - 1, W - 1))
+
+
+def with_ctrl_c() -> None:
+    """A subprocess's preexec_fn: SIGINT back to its default. A shell that starts a job in the
+    background (`bash .ci/run &`, nohup) makes it ignore SIGINT, and a child inherits that: Python
+    then never turns Ctrl-C into KeyboardInterrupt. A terminal's Ctrl-C comes with the default."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import solvers_for_parallel as solvers
+from helpers import with_ctrl_c
 from imle import SumOfGammaNoiseDistribution, TargetDistribution, imle
 from imle.solvers import parallel
 from imle.parallel import SolverError, WorkerError, batched
@@ -126,7 +127,8 @@ def test_ctrl_c_leaves_no_orphan_workers(tmp_path):
         "        print('interrupted', flush=True)\n"
         "        sys.exit(130)\n")
     env = dict(os.environ, IMLE_PID_FILE=str(pid_file))
-    process = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.PIPE, text=True,
+                               preexec_fn=with_ctrl_c)
     deadline = time.time() + 60
     while time.time() < deadline and (not pid_file.exists() or len(pid_file.read_text().split()) < 2):
         time.sleep(0.2)

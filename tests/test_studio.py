@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from typer.testing import CliRunner
 
+from helpers import with_ctrl_c
 from imle_cli import experiments
 from imle_cli.gold_path import solved
 from imle_cli.inputs import readme_map
@@ -75,6 +75,24 @@ def test_the_gold_with_ends_is_annotate_start_end(client, tmp_path):
     assert (answer["start"], answer["end"]) == ([0, 15], [15, 0])
     written = annotate_files(tmp_path, "--start", "0,15", "--end", "15,0")
     assert client.get("/api/gold.json").content == written["gold.json"]
+
+
+def test_the_mechanisms_target_is_a_path_and_reaches_the_gold_with_a_big_step():
+    # y' = y + dL/d cost for the "imle" estimator: a 0/1 path between the gold's ends; with no
+    # noise and a big beta the target is the gold itself
+    from imle_cli.gold_path import check_path
+
+    costs = readme_map()
+    gold = Session(costs, "", [], base_settings()).gold({"start": [0, 15], "end": [15, 0]})
+    for estimator, expect_gold in ((EstimatorSpec(beta=10.0), False),
+                                   (EstimatorSpec(beta=1000.0, input_temperature=0.0, target_temperature=0.0), True)):
+        result = experiments.imle_gradients(costs, gold, GradientSpec(3, estimator, seed=1))
+        for sample, gradient in zip(result.paths, result.per_draw):
+            target = sample + gradient
+            assert set(np.unique(target)) <= {0.0, 1.0}
+            path = check_path(target, 8, "target")
+            assert {path.start, path.end} == {(0, 15), (15, 0)}
+            assert np.array_equal(target, gold.mask) or not expect_gold
 
 
 @pytest.mark.parametrize("body, culprit", [
@@ -191,7 +209,7 @@ def test_freehand_stroke_gives_a_gold(client):
 
 def start_studio(*args):
     process = subprocess.Popen([sys.executable, "-m", "imle_cli", "studio", *map(str, args), "--no-browser"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=with_ctrl_c)
     line = process.stdout.readline()
     match = re.search(r"http://127\.0\.0\.1:(\d+)/\?token=(\S+)", line)
     assert match, line + process.stderr.read()
@@ -211,6 +229,17 @@ def test_signals_end_the_studio_cleanly(stop, code):
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind(("127.0.0.1", port))
         probe.listen(1)
+
+
+def test_every_interface_only_when_asked_and_with_a_warning():
+    process = subprocess.Popen([sys.executable, "-m", "imle_cli", "studio", "--host", "0.0.0.0", "--port", "0",
+                                "--no-browser"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert re.match(r"imle-cli studio: http://0\.0\.0\.0:\d+/\?token=\S+", process.stdout.readline())
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+    assert "reachable from other machines" in " ".join(process.stderr.read().split())
 
 
 def test_a_busy_port_is_one_line(tmp_path):

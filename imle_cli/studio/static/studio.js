@@ -245,6 +245,9 @@ async function upload(file) {
 
 function openMap(data) {
   state.map = data; $("map-name").textContent = `${data.name}: ${data.rows}x${data.cols} cells`;
+  // a gold given with --gold keeps its ends when waypoints are added (the corners are the default)
+  const corner = (cell) => (cell[0] === 0 && cell[1] === 0) || (cell[0] === data.rows - 1 && cell[1] === data.cols - 1);
+  if (data.gold && !(corner(data.gold.start) && corner(data.gold.end))) { state.start = data.gold.start; state.end = data.gold.end; }
   layout(); drawBar(); showGold(data.gold); scheduleExplore();
 }
 
