@@ -195,9 +195,20 @@ def test_learning_streams_snapshots_and_stops_once_learned(client):
     client.post("/api/gold", json={"waypoints": []})
     settings = json.dumps({"steps": 400, "every": 10, "samples": 10})
     with client.stream("GET", f"/api/learn?settings={settings}") as stream:
-        events = [line for line in stream.iter_lines() if line.startswith("event:")]
+        events_text = list(stream.iter_lines())
+    events = [line for line in events_text if line.startswith("event:")]
     assert events[0] == "event: snapshot" and events[-1] == "event: done"
     assert 3 <= len(events) < 400 // 10 + 2  # stopped by itself once learned
+    done = json.loads(lines_after(events_text, "event: done"))
+    assert done["reached"] is not None and done["final_distance"] == 0
+    # learn's own defaults are left out: 50 samples and temperatures 5 / 5 are `imle-cli learn`'s
+    assert done["command"] == "imle-cli learn --gold gold.png --steps 400 --samples 10 --every 10"
+
+
+def lines_after(lines, marker):
+    """The data line after an event line of a server-sent event stream."""
+    index = lines.index(marker)
+    return lines[index + 1].removeprefix("data: ")
 
 
 def test_freehand_stroke_gives_a_gold(client):

@@ -15,7 +15,7 @@ import base64
 import enum
 import shlex
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Dict, List, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -187,13 +187,15 @@ class Session:
                                         if gold.corner_to_corner else ""),
                              "gradients": self.command("gradients", s, EXPLORE_SETTINGS, gold=True)}}
 
-    def command(self, name: str, s: Settings, names: Sequence[str], gold: bool = False, with_map: bool = True) -> str:
+    def command(self, name: str, s: Settings, names: Sequence[str], gold: bool = False, with_map: bool = True,
+                defaults: Optional[Dict[str, Any]] = None) -> str:
         """The imle-cli command that writes the same figure: the map (unless the command takes
-        none), the gold and the settings that differ from their defaults."""
+        none), the gold and the settings that differ from that command's defaults (``defaults``
+        where they are not the option table's)."""
         words = ["imle-cli", name, *(self.map_args if with_map else [])] + (["--gold", "gold.png"] if gold else [])
         for key in names:
             value = getattr(s, key)
-            if value == OPTIONS[key].default or value is None:
+            if value == (defaults or {}).get(key, OPTIONS[key].default) or value is None:
                 continue
             shown = value.value if isinstance(value, enum.Enum) else f"{value:g}" if isinstance(value, float) else value
             words += [OPTIONS[key].flag, str(shown)]
@@ -228,7 +230,9 @@ class Session:
         ``stopped()`` or once the learned path has equalled the gold for ``every`` steps."""
         from imle_cli import experiments
 
-        s = settings_from(self.settings, {"samples": 10, "target_temperature": 1.0, **values}, LEARN_SETTINGS)
+        from imle_cli.commands.learn import LEARNING_DEFAULTS
+
+        s = settings_from(self.settings, {**LEARNING_DEFAULTS, **values}, LEARN_SETTINGS)
         spec = experiments.LearnSpec(s.steps, s.lr, s.samples, s.estimator_spec, every=s.every,
                                      solver=s.solver_spec, seed=s.seed)
         state = {"reached": None}
@@ -244,8 +248,9 @@ class Session:
         result = experiments.learn_map(gold, spec, snapshot=snapshot)
         return {"steps": int(len(result.losses)), "reached": state["reached"],
                 "final_distance": result.final_distance,
-                "command": self.command("learn", s, ("steps", "lr", "samples", "estimator", "input_temperature",
-                                                     "target_temperature", "beta", "seed"), gold=True, with_map=False)}
+                "command": self.command("learn", s, ("steps", "lr", "samples", "every", "estimator", "noise", "k",
+                                                     "input_temperature", "target_temperature", "alpha", "beta",
+                                                     "seed"), gold=True, with_map=False, defaults=LEARNING_DEFAULTS)}
 
 
 def _sample_spec(s: Settings):
