@@ -317,14 +317,16 @@ def test_the_page_in_a_browser(browser, tmp_path):
         with page.expect_download() as download:
             page.click("#save-png")
         assert Path(download.value.path()).read_bytes() == written["gold.png"]
-        # a slider moved: the panels change
-        before = page.get_attribute("#panel-gradient", "src")
-        explored = int(page.get_attribute("body", "data-explored"))
-        page.fill("input[name=beta]", "60")
-        page.dispatch_event("input[name=beta]", "input")
-        page.wait_for_function(f"Number(document.body.dataset.explored) > {explored}", timeout=30000)
-        assert page.get_attribute("#panel-gradient", "src") != before
-        assert "--beta 60" in page.text_content("#explore-command")
+        # a slider moved: the panels change (waiting on what the panels show, not on any answer)
+        shows = "(document.body.dataset.exploredFor || '').includes({!r})"
+        page.wait_for_function(shows.format("--via 12,0"), timeout=60000)
+        before = {name: page.get_attribute(f"#panel-{name}", "src") for name in ("paths", "gradient")}
+        page.fill("input[name=samples]", "20")
+        page.dispatch_event("input[name=samples]", "input")
+        page.wait_for_function(shows.format('"samples":20'), timeout=60000)
+        for name, source in before.items():  # 20 draws, not 50: other paths shown, another mean
+            assert page.get_attribute(f"#panel-{name}", "src") != source, name
+        assert "--samples 20" in page.text_content("#explore-command")
         # undo removes the last waypoint
         page.click("#undo")
         page.wait_for_function("!document.querySelector('#annotate-command').textContent.includes('12,0')")

@@ -162,7 +162,8 @@ function scheduleExplore() { clearTimeout(state.exploreTimer); state.exploreTime
 async function explore() {
   $("status").textContent = "computing…";
   try {
-    const result = await post("api/explore", { settings: settings() });
+    const sent = { settings: settings(), gold: state.gold ? state.gold.command : "" };
+    const result = await post("api/explore", { settings: sent.settings });
     if (result.superseded) return;
     for (const [name, source] of Object.entries(result.panels)) $(`panel-${name}`).src = source;
     $("panel-mechanism").closest("figure").hidden = !result.panels.mechanism;
@@ -172,6 +173,7 @@ async function explore() {
     $("explore-command").textContent = [result.commands.sample, result.commands.gradients].filter(Boolean).join("\n");
     $("explore-error").textContent = ""; $("status").textContent = "";
     document.body.dataset.explored = String(Number(document.body.dataset.explored || 0) + 1);
+    document.body.dataset.exploredFor = JSON.stringify(sent);  // what the panels now show (tests wait on it)
   } catch (error) { $("explore-error").textContent = error.message; $("status").textContent = ""; }
 }
 
