@@ -20,14 +20,14 @@ Example:
 """
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
 from imle_cli.errors import UserError
-from imle_cli.gold_path import NEIGHBOURS, Cell, GoldPath, check_path, nearer_the_top_left, neighbour_counts
+from imle_cli.gold_path import (NEIGHBOURS, Cell, GoldPath, check_path, nearer_the_top_left, neighbour_counts,
+                                steps_from)
 
 #: How much dearer a cell the stroke does not touch is than the dearest cell on the stroke: the
 #: path leaves the stroke only where the stroke has a gap.
@@ -384,50 +384,17 @@ def _bridged(mask: np.ndarray) -> np.ndarray:
 def _largest_part(touched: np.ndarray) -> np.ndarray:
     """Bool [H, W]: the touched cells of the connected part (gaps of two cells bridged) that holds most of them."""
     bridged = _bridged(touched)
-    labels = np.zeros(touched.shape, dtype=np.int32)
-    best, best_count, label = None, -1, 0
+    seen = np.zeros(touched.shape, dtype=bool)
+    best, best_count = None, -1
     for seed in map(tuple, np.argwhere(touched)):
-        if labels[seed]:
+        if seen[seed]:
             continue
-        label += 1
-        cells = _flood(bridged, seed, labels, label)
-        count = sum(1 for cell in cells if touched[cell])
+        part = steps_from(bridged, seed, 8) >= 0
+        seen |= part
+        count = int((part & touched).sum())
         if count > best_count:
-            best, best_count = label, count
-    return touched & (labels == best)
-
-
-def _flood(mask: np.ndarray, seed: Cell, labels: np.ndarray, label: int) -> list:
-    """Label the cells of ``mask`` joined to ``seed`` (8-neighbourhood); returns them."""
-    rows, cols = mask.shape
-    labels[seed] = label
-    queue, cells = deque([seed]), [seed]
-    while queue:
-        r, c = queue.popleft()
-        for dr, dc in NEIGHBOURS[8]:
-            n = (r + dr, c + dc)
-            if 0 <= n[0] < rows and 0 <= n[1] < cols and mask[n] and not labels[n]:
-                labels[n] = label
-                queue.append(n)
-                cells.append(n)
-    return cells
-
-
-def _distances(mask: np.ndarray, seed: Cell) -> np.ndarray:
-    """Int [H, W]: steps from ``seed`` within ``mask``, -1 where not reached. Steps of the
-    4-neighbourhood: under the 8-neighbourhood's a stroke's tip ties with the cells beside it."""
-    rows, cols = mask.shape
-    distance = np.full(mask.shape, -1, dtype=np.int64)
-    distance[seed] = 0
-    queue = deque([seed])
-    while queue:
-        r, c = queue.popleft()
-        for dr, dc in NEIGHBOURS[4]:
-            n = (r + dr, c + dc)
-            if 0 <= n[0] < rows and 0 <= n[1] < cols and mask[n] and distance[n] < 0:
-                distance[n] = distance[r, c] + 1
-                queue.append(n)
-    return distance
+            best, best_count = part, count
+    return touched & best
 
 
 def _stroke_ends(part: np.ndarray, depth: np.ndarray) -> Tuple[Cell, Cell]:
@@ -438,11 +405,12 @@ def _stroke_ends(part: np.ndarray, depth: np.ndarray) -> Tuple[Cell, Cell]:
     seed = tuple(int(i) for i in np.argwhere(part)[0])
     ends = []
     for _ in range(2):
-        distance = np.where(part, _distances(bridged, seed), -1)
+        # steps of the 4-neighbourhood: under the 8-neighbourhood's a stroke's tip ties with the cells beside it
+        distance = np.where(part, steps_from(bridged, seed, 4), -1)
         seed = tuple(int(i) for i in np.unravel_index(int(np.argmax(distance)), distance.shape))
         ends.append((seed, distance))
     (a, _), (b, from_a) = ends
-    from_b = np.where(part, _distances(bridged, b), -1)
+    from_b = np.where(part, steps_from(bridged, b, 4), -1)
     return _deepest_near(a, part, depth, from_b), _deepest_near(b, part, depth, from_a)
 
 

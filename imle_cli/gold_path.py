@@ -20,6 +20,7 @@ Example:
 """
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -161,7 +162,7 @@ def check_path(mask: np.ndarray, neighbourhood: int, what: str, *, invertible: b
             refuse(f"turns a corner at ({r}, {c}) that a diagonal move cuts: under the 8-neighbourhood a "
                    "path steps diagonally there; remove the cell, or use --neighbourhood 4")
     first = first_cell(mask)
-    reached = _component(mask, first, neighbourhood)
+    reached = steps_from(mask, first, neighbourhood) >= 0
     stray = mask & ~reached
     if stray.any():
         r, c = first_cell(stray)
@@ -204,18 +205,20 @@ def nearer_the_top_left(cell: Cell) -> Tuple[int, int]:
     return cell[0] + cell[1], cell[0]
 
 
-def _component(mask: np.ndarray, seed: Cell, neighbourhood: int) -> np.ndarray:
-    """Bool [H, W]: the cells of ``mask`` joined to ``seed`` through the neighbourhood's moves."""
-    reached = np.zeros_like(mask)
-    reached[seed] = True
-    stack = [seed]
-    while stack:
-        cell = stack.pop()
+def steps_from(mask: np.ndarray, seed: Cell, neighbourhood: int) -> np.ndarray:
+    """Int [H, W]: the fewest moves (under the neighbourhood) from ``seed`` to each cell of
+    ``mask`` through cells of ``mask``; -1 where none reaches. The one breadth-first search of
+    the gold check, the solver's paths and the drawings' strokes."""
+    steps = np.full(mask.shape, -1, dtype=np.int64)
+    steps[seed] = 0
+    queue = deque([seed])
+    while queue:
+        cell = queue.popleft()
         for n in _neighbours(cell, mask.shape, neighbourhood):
-            if mask[n] and not reached[n]:
-                reached[n] = True
-                stack.append(n)
-    return reached
+            if mask[n] and steps[n] < 0:
+                steps[n] = steps[cell] + 1
+                queue.append(n)
+    return steps
 
 
 def from_cells(cells: Sequence[Cell], shape: Tuple[int, int], neighbourhood: int, what: str) -> GoldPath:
@@ -256,11 +259,7 @@ def solved(mask: np.ndarray, neighbourhood: int, start: Optional[Cell] = None, e
     start = (0, 0) if start is None else tuple(start)
     end = (rows - 1, cols - 1) if end is None else tuple(end)
     on = np.asarray(mask).astype(bool)
-    steps = {start: 0}
-    queue = [start]
-    for cell in queue:  # breadth first: the list grows as it is read
-        for n in _neighbours(cell, mask.shape, neighbourhood):
-            if on[n] and n not in steps:
-                steps[n] = steps[cell] + 1
-                queue.append(n)
-    return GoldPath(on.astype(np.uint8), start, end, tuple(sorted(steps, key=steps.get)))
+    steps = steps_from(on, start, neighbourhood)
+    cells = np.argwhere(steps >= 0)
+    order = cells[np.argsort(steps[steps >= 0], kind="stable")]
+    return GoldPath(on.astype(np.uint8), start, end, tuple((int(r), int(c)) for r, c in order))

@@ -30,7 +30,7 @@ from imle_cli.gold_path import GoldPath, check_path, from_cells
 from imle_cli.inputs.arrays import is_array_file, read_array
 from imle_cli.inputs.cells import MAX_AUTO_CELLS, auto_cells, block_max, upscale_factor
 from imle_cli.inputs.files import check_file, first_line
-from imle_cli.inputs.images import MAX_PIXELS, read_rgb
+from imle_cli.inputs.images import MAX_PIXELS, luminance_of, read_pixels, rgb_of
 
 #: A gold image is refused as "not gold data" when more than this share of its pixels is coloured
 #: (channels more than 0.2 apart) or mid-grey (luminance between 0.15 and 0.85).
@@ -72,8 +72,9 @@ def load_gold(path: Path, shape: Optional[Tuple[int, int]], neighbourhood: int =
                             f"{shape[0]}x{shape[1]} cells; they must match")
         mask = (values == 0) if invert else (values != 0)
     else:
-        rgb, notices = read_rgb(path, "GOLD", max_pixels)
-        luminance = _gold_luminance(rgb, name)
+        pixels, notices = read_pixels(path, "GOLD", max_pixels)
+        luminance = luminance_of(pixels, path, "GOLD")
+        _check_gold_data(rgb_of(pixels, path, "GOLD"), luminance, name)
         height, width = luminance.shape
         if invert:
             luminance = 1.0 - luminance
@@ -97,11 +98,9 @@ def load_gold(path: Path, shape: Optional[Tuple[int, int]], neighbourhood: int =
     return LoadedGold(check_path(mask, neighbourhood, f"GOLD {name}", invertible=not invert), notices)
 
 
-def _gold_luminance(rgb: np.ndarray, name: str) -> np.ndarray:
-    """Luminance [H, W] of a gold image, or a refusal when it is not gold data (a figure, a photo)."""
-    spread = rgb.max(axis=-1) - rgb.min(axis=-1)
-    luminance = rgb @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)  # Rec. 709 luma
-    coloured = float((spread > 0.2).mean())
+def _check_gold_data(rgb: np.ndarray, luminance: np.ndarray, name: str) -> None:
+    """Refuse a gold image that is not gold data (a figure, a photo): colours or many grey levels."""
+    coloured = float(((rgb.max(axis=-1) - rgb.min(axis=-1)) > 0.2).mean())
     grey = float(((luminance > 0.15) & (luminance < 0.85)).mean())
     if max(coloured, grey) > NOT_GOLD_SHARE:
         what = f"{coloured:.0%} of its pixels are coloured" if coloured > NOT_GOLD_SHARE else \
@@ -109,7 +108,6 @@ def _gold_luminance(rgb: np.ndarray, name: str) -> np.ndarray:
         raise UserError(f"GOLD {name} is not gold data: {what} (a figure such as gold_preview.png, or a photo?); pass "
                         "the gold.png or gold.npy that imle-cli annotate writes (white path cells on black), or make "
                         "one from a drawing with imle-cli annotate MAP --drawing FILE")
-    return luminance.astype(np.float64)
 
 
 def gold_cells(luminance: np.ndarray, shape: Optional[Tuple[int, int]], name: str) -> Tuple[np.ndarray, str]:

@@ -52,9 +52,9 @@ def _frozen(array: Optional[np.ndarray]) -> Optional[np.ndarray]:
 
 def _shortest_path(costs: np.ndarray, neighbourhood: int) -> GoldPath:
     """The corner-to-corner shortest path on ``costs`` (a default gold)."""
-    from imle.solvers import grid_shortest_path
+    from imle_cli.experiments import shortest_path
 
-    return solved(grid_shortest_path(np.asarray(costs, dtype=np.float64), neighbourhood), neighbourhood)
+    return solved(shortest_path(costs, neighbourhood), neighbourhood)
 
 
 def resolve(*, map_path: Optional[Path], map_spec: MapSpec = MapSpec(), gold: Optional[Path] = None,
