@@ -231,11 +231,13 @@ def create_app(session: Session, token: str, gold=None):
         size = int(request.headers.get("content-length") or 0)
         if size > MAX_UPLOAD_BYTES:
             return refused(413, f"the map is {size:,} bytes, above the studio's limit of {MAX_UPLOAD_BYTES:,}")
-        content = b""
-        async for chunk in request.stream():
-            content += chunk
-            if len(content) > MAX_UPLOAD_BYTES:
+        chunks, received = [], 0
+        async for chunk in request.stream():  # a list joined once: += would copy the upload per chunk
+            chunks.append(chunk)
+            received += len(chunk)
+            if received > MAX_UPLOAD_BYTES:
                 return refused(413, f"the map is above the studio's limit of {MAX_UPLOAD_BYTES:,} bytes")
+        content = b"".join(chunks)
         name = Path(request.query_params.get("name", "upload.png")).name or "upload.png"
         suffix = Path(name).suffix.lower()
         if suffix not in (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".npy", ".npz", ".csv"):

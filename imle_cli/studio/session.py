@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import enum
 import shlex
+import typing
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
@@ -41,22 +42,22 @@ def base_settings(**values: Any) -> Settings:
 def _coerced(name: str, value: Any) -> Any:
     """A JSON value -> the type the option's command-line reader gives (then its rules check it)."""
     option = OPTIONS[name]
-    kind = option.type
+    kind = next((k for k in typing.get_args(option.type) if k is not type(None)), option.type)  # Optional[X]: X
+    is_choice = isinstance(kind, type) and issubclass(kind, enum.Enum)
     try:
-        if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        if is_choice:
             return kind(value)
         if value is None:
             return None
-        if kind in (int,) and not isinstance(value, bool):
+        if kind is int and not isinstance(value, bool):
             if float(value) != int(float(value)):
                 raise ValueError
             return int(float(value))
-        if kind in (float,) or "float" in str(kind):
+        if kind is float:
             return float(value)
     except (TypeError, ValueError):
-        if isinstance(kind, type) and issubclass(kind, enum.Enum):
-            choices = ", ".join(member.value for member in kind)
-            raise UserError(f"{option.flag} must be one of {choices}, got {value!r}") from None
+        if is_choice:
+            raise UserError(f"{option.flag} must be one of {', '.join(m.value for m in kind)}, got {value!r}") from None
         raise UserError(f"{option.flag} must be a number, got {value!r}") from None
     return value
 
