@@ -7,9 +7,12 @@ panel with 50 samples on a 64x64 map under 300 ms p95; an idle server under 300 
 Starts `imle-cli studio MAP --port 0 --no-browser` for each map, reads the printed URL, and times
 ``--interactions`` requests one after the other, as a page sends them: a click is POST /api/gold
 with the waypoints so far plus one random cell (three at most, then they start over); a settings
-change is POST /api/explore with beta moved. Prints p50 and p95 (the time the page waits for the
-answer; drawing it in the page is a canvas redraw or an <img> swap, a few ms), and the server's
-resident memory when idle (VmRSS, after start and one request).
+change is POST /api/explore with one setting moved, three ways: beta (the target's step: the
+noise is the one drawn before, experiments.NoiseMemo), the input temperature (every panel
+changes, the noise is still the one drawn before) and the seed (everything drawn anew: the
+slowest). Prints p50 and p95 (the time the page waits for the answer; drawing it in the page is
+a canvas redraw or an <img> swap, a few ms), and the server's resident memory when idle (VmRSS,
+after start and one request).
 """
 from __future__ import annotations
 
@@ -77,16 +80,20 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(0)
     rows = []
+    explore_map = ("64x64 (assets/terrain.png --grid 64)", ["assets/terrain.png", "--grid", "64"], 64)
+    moves = {"beta": lambda i: {"beta": 5 + i % 20},
+             "input temperature": lambda i: {"input_temperature": 0.5 + i % 8 * 0.25},
+             "seed": lambda i: {"seed": i + 1}}
     cases = [("click to gold", "16x16 (assets/map.png)", ["assets/map.png"], 16),
              ("click to gold", "128x128 (assets/terrain.png --grid 128)", ["assets/terrain.png", "--grid", "128"], 128),
-             ("settings to every explore panel, 50 samples", "64x64 (assets/terrain.png --grid 64)",
-              ["assets/terrain.png", "--grid", "64"], 64)]
+             *((f"{name} moved: every explore panel, 50 samples", *explore_map) for name in moves)]
     for what, size, map_args, cells in cases:
         process, url = start(map_args)
         try:
             client = Client(url)
             client.post("/api/gold", {"waypoints": []})
-            if what.startswith("settings"):
+            move = next((moves[name] for name in moves if what.startswith(name)), None)
+            if move is not None:
                 client.post("/api/explore", {"settings": {"samples": 50}})  # warm
             idle = resident_mb(process.pid)
             times, waypoints = [], []
@@ -99,7 +106,7 @@ def main() -> None:
                         waypoints.append(cell)
                 else:
                     started = time.perf_counter()
-                    client.post("/api/explore", {"settings": {"samples": 50, "beta": 5 + i % 20}})
+                    client.post("/api/explore", {"settings": {"samples": 50, **move(i)}})
                 times.append(time.perf_counter() - started)
             rows.append(f"| {what} | {size} | {percentiles(times)} | {idle:.0f} MB |")
         finally:

@@ -17,8 +17,9 @@ DOCS = Path(__file__).resolve().parent
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
-    process = subprocess.Popen([sys.executable, "-m", "imle_cli", "studio", str(DOCS.parent / "assets" / "map.png"),
-                                "--port", "0", "--no-browser"], stdout=subprocess.PIPE, text=True)
+    # from the repository's root, so the commands the page shows name assets/map.png as a reader types it
+    process = subprocess.Popen([sys.executable, "-m", "imle_cli", "studio", "assets/map.png", "--port", "0",
+                                "--no-browser"], stdout=subprocess.PIPE, text=True, cwd=DOCS.parent)
     url = re.search(r"http://\S+", process.stdout.readline()).group(0)
     try:
         with sync_playwright() as playwright:

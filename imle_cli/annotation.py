@@ -65,8 +65,6 @@ def waypoint_path(costs: np.ndarray, waypoints: Sequence[Cell], neighbourhood: i
     and, where it can, their neighbours (so the legs join into one simple path); a leg that
     cannot avoid an earlier one is refused, naming both legs.
     """
-    from imle.solvers import grid_shortest_path
-
     rows, cols = costs.shape
     start = (0, 0) if start is None else start
     end = (rows - 1, cols - 1) if end is None else end
@@ -77,14 +75,10 @@ def waypoint_path(costs: np.ndarray, waypoints: Sequence[Cell], neighbourhood: i
                             "give each stop once (--start, --via, --end)")
     path = np.zeros(costs.shape, dtype=bool)
     owner = np.full(costs.shape, -1)
-    avoid = float(costs.sum()) * 4 + 1e6  # dearer than any path that goes around
     for leg, (a, b) in enumerate(zip(stops[:-1], stops[1:])):
-        earlier = path.copy()
-        earlier[a] = False
-        near = (neighbour_counts(earlier, NEIGHBOURS[8]) > 0) & ~earlier
-        routed = costs + np.where(earlier, avoid * 4, 0.0) + np.where(near, avoid, 0.0)
-        cells = grid_shortest_path(routed, neighbourhood, source=a, target=b).astype(bool)
-        clash = cells & earlier
+        cells = _leg(costs, path, a, b, neighbourhood)
+        clash = cells & path
+        clash[a] = False
         if clash.any():
             r, c = np.argwhere(clash)[0]
             raise UserError(f"the path through the waypoints would visit cell ({r}, {c}) twice: the leg "
@@ -94,6 +88,63 @@ def waypoint_path(costs: np.ndarray, waypoints: Sequence[Cell], neighbourhood: i
         path |= cells
     points = ", ".join(str(stop) for stop in stops)
     return check_path(path, neighbourhood, f"the path through {points}", start=start, end=end)
+
+
+def _leg(costs: np.ndarray, path: np.ndarray, a: Cell, b: Cell, neighbourhood: int) -> np.ndarray:
+    """One leg of :func:`waypoint_path` (bool [H, W]): the shortest path from ``a`` to ``b`` on
+    costs that make the cells of ``path`` (the legs before, which end at ``a``) and their
+    neighbours dearer than any way around them."""
+    from imle.solvers import grid_shortest_path
+
+    avoid = float(costs.sum()) * 4 + 1e6  # dearer than any path that goes around
+    earlier = path.copy()
+    earlier[a] = False
+    near = (neighbour_counts(earlier, NEIGHBOURS[8]) > 0) & ~earlier
+    routed = costs + np.where(earlier, avoid * 4, 0.0) + np.where(near, avoid, 0.0)
+    return grid_shortest_path(routed, neighbourhood, source=a, target=b).astype(bool)
+
+
+def waypoints_along(costs: np.ndarray, gold: GoldPath, neighbourhood: int = 8) -> list:
+    """Waypoints through which :func:`waypoint_path` gives ``gold`` again between its ends: a
+    gold read from a file, or drawn, made editable as waypoints.
+
+    Leg by leg from the start, the next waypoint is the farthest cell along the gold to which
+    the leg's shortest path is the gold itself (found by doubling, then halving, the distance);
+    a gold that leaves the map's shortest paths gets more of them (at worst every cell: a leg
+    between neighbours is the step between them).
+
+    Example:
+        >>> import numpy as np
+        >>> costs = np.ones((5, 5)); costs[1:4, 1:4] = 9
+        >>> gold = waypoint_path(costs, [(4, 0)], 4)   # down the left side, then along the bottom
+        >>> waypoints_along(costs, gold, 4)            # the farthest cell the shortest leg follows it to
+        [(4, 3)]
+        >>> bool((waypoint_path(costs, [(4, 3)], 4).mask == gold.mask).all())
+        True
+    """
+    cells = [tuple(map(int, cell)) for cell in gold.cells]
+    path = np.zeros(costs.shape, dtype=bool)
+    waypoints, here = [], 0
+
+    def follows(there: int) -> bool:
+        segment = np.zeros(costs.shape, dtype=bool)
+        segment[tuple(np.array(cells[here:there + 1]).T)] = True
+        return bool(np.array_equal(_leg(costs, path, cells[here], cells[there], neighbourhood), segment))
+
+    last = len(cells) - 1
+    while True:
+        reach, step = here + 1, 1  # a step to the next cell is always its own shortest leg
+        while reach + step <= last and follows(reach + step):
+            reach, step = reach + step, step * 2
+        high = min(last, reach + step) - 1  # follows(high + 1) failed (or high + 1 is past the end)
+        while high > reach:  # the farthest followed cell in (reach, high]
+            middle = (reach + high + 1) // 2
+            reach, high = (middle, high) if follows(middle) else (reach, middle - 1)
+        path[tuple(np.array(cells[here:reach + 1]).T)] = True
+        if reach == last:
+            return waypoints
+        waypoints.append(cells[reach])
+        here = reach
 
 
 def _name(stops: Sequence[Cell], leg: int) -> str:

@@ -251,3 +251,43 @@ def test_every_estimator_gives_per_draw_gradients_on_the_map(estimator):
     result = experiments.imle_gradients(readme_map(), solved(np.eye(16), 8), GradientSpec(4, EstimatorSpec(estimator)))
     assert result.per_draw.shape == (4, 16, 16) and np.isfinite(result.per_draw).all()
     assert np.abs(result.mean).sum() > 0
+
+
+def test_a_noise_memo_gives_the_fresh_draws_bit_for_bit():
+    from imle_cli.annotation import waypoint_path
+
+    costs, memo = readme_map(), experiments.NoiseMemo(entries=2)
+    gold = waypoint_path(costs, [(6, 14)])
+    spec = GradientSpec(8, EstimatorSpec(beta=20.0), seed=5)
+    fresh = experiments.imle_gradients(costs, gold, spec)
+    first = experiments.imle_gradients(costs, gold, spec, memo=memo)
+    again = experiments.imle_gradients(costs, gold, spec, memo=memo)
+    assert memo.hits == 1
+    for result in (first, again):
+        assert np.array_equal(result.per_draw, fresh.per_draw) and np.array_equal(result.paths, fresh.paths)
+    # a setting the noise does not depend on: remembered, and the gradient is a fresh run's
+    hotter = GradientSpec(8, EstimatorSpec(beta=20.0, input_temperature=3.0), seed=5)
+    assert np.array_equal(experiments.imle_gradients(costs, gold, hotter, memo=memo).per_draw,
+                          experiments.imle_gradients(costs, gold, hotter).per_draw)
+    assert memo.hits == 2
+    # another seed or sample count is another draw; the oldest is forgotten beyond `entries`
+    for other in (GradientSpec(8, EstimatorSpec(), seed=6), GradientSpec(9, EstimatorSpec(), seed=5)):
+        assert np.array_equal(experiments.imle_gradients(costs, gold, other, memo=memo).per_draw,
+                              experiments.imle_gradients(costs, gold, other).per_draw)
+    assert memo.hits == 2 and len(memo._draws) == 2
+
+
+def test_a_remembered_draw_leaves_the_generator_where_a_fresh_one_does():
+    noise_spec = experiments.NoiseSpec(k=7.0, iterations=20)
+    memo = experiments.NoiseMemo()
+    remembered = experiments.noise_distribution(noise_spec, memo)
+    plain = experiments.noise_distribution(noise_spec)
+    streams = []
+    for noise in (plain, remembered, remembered):
+        generator = torch.Generator().manual_seed(11)
+        draws = [noise.sample([3, 4], dtype=torch.float64, generator=generator) for _ in range(2)]
+        streams.append(torch.cat([d.flatten() for d in draws]))
+        streams.append(torch.rand(5, generator=generator, dtype=torch.float64))  # what comes after the draws
+    assert memo.hits == 2
+    for i in (2, 4):
+        assert torch.equal(streams[i], streams[0]) and torch.equal(streams[i + 1], streams[1])

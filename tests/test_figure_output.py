@@ -259,3 +259,48 @@ def test_summaries_count_in_singular_and_plural():
     from imle_cli.reporting import plural
 
     assert plural(1, "cell") == "1 cell" and plural(0, "cell") == "0 cells" and plural(2, "draw") == "2 draws"
+
+
+def test_equal_figures_made_anew_share_one_chrome_drawing_and_the_cache_is_bounded():
+    from imle_cli.render import raster
+
+    values = np.random.default_rng(0).uniform(0, 1, (6, 9))
+    first = Figure((6, 9), cmap="viridis", vmin=0.0, vmax=1.0, label="share")
+    again = Figure((6, 9), cmap="viridis", vmin=0.0, vmax=1.0, label="share")  # the studio's, per request
+    other = Figure((6, 9), cmap="viridis", vmin=0.0, vmax=2.0, label="share")  # another scale: other ticks
+    raster._CHROME.clear()
+    frames = [figure.frame(values, title="t") for figure in (first, again, other)]
+    assert np.array_equal(frames[0], frames[1]) and not np.array_equal(frames[0], frames[2])
+    assert len(raster._CHROME) == 2
+    for top in range(raster.CHROME_CACHE + 5):
+        Figure((6, 9), cmap="viridis", vmin=0.0, vmax=float(top + 3), label="share").frame(values, title="t")
+    assert len(raster._CHROME) == raster.CHROME_CACHE
+
+
+def test_a_path_is_a_dot_on_each_cell_and_a_line_between_each_two_neighbours():
+    from PIL import Image, ImageDraw
+
+    from imle_cli.render import palette, raster
+    from imle_cli.render.scene import Panel
+
+    rng = np.random.default_rng(3)
+    for scale in (1, 3, 8, 20):
+        marked = rng.random((9, 11)) < 0.4
+        panel = Panel(0, 0, scale, np.full((9, 11), palette.CMAP_START, np.uint8), path=marked,
+                      path_width=max(1, min(scale // 2, max(2, scale // 4))), path_radius=max(1.0, scale * 0.3))
+        drawn = np.full((9 * scale, 11 * scale), palette.CMAP_START, np.uint8)
+        raster._draw_path(drawn, panel)
+        # the same pen, cell by cell: every pair of neighbouring marked cells, then every dot
+        ink = Image.new("L", (11 * scale, 9 * scale), 0)
+        pen = ImageDraw.Draw(ink)
+        half = (scale - 1) / 2
+        cells = [tuple(cell) for cell in np.argwhere(marked)]
+        for r, c in cells:
+            for rr, cc in cells:
+                if (rr, cc) > (r, c) and max(abs(rr - r), abs(cc - c)) == 1:
+                    pen.line([(c * scale + half, r * scale + half), (cc * scale + half, rr * scale + half)],
+                             fill=255, width=panel.path_width)
+            x, y, radius = c * scale + half, r * scale + half, panel.path_radius
+            pen.ellipse([x - radius, y - radius, x + radius, y + radius], fill=255)
+        expected = np.where(np.asarray(ink) > 127, palette.OVERLAY, palette.CMAP_START)
+        assert np.array_equal(drawn, expected), scale

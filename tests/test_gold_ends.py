@@ -188,3 +188,38 @@ def test_gold_json_that_disagrees_or_is_broken_is_refused(tmp_path, anti_diagona
     (folder / "gold.json").write_bytes((anti_diagonal / "gold.json").read_bytes())
     refused("gradients", ASSETS / "map.png", "--grid", 8, "--gold", folder / "gold.png", out=tmp_path / "o",
             culprit="read the map on the gold's grid with --grid 16x16")
+
+
+# ---- a gold made editable: the waypoints that give it again
+
+@pytest.mark.parametrize("seed", range(6))
+def test_waypoints_along_a_gold_give_it_again(seed):
+    from imle_cli.annotation import waypoint_path, waypoints_along
+
+    rng = np.random.default_rng(seed)
+    made = 0
+    while made < 20:
+        rows, cols = (int(n) for n in rng.integers(3, 25, 2))
+        costs = rng.uniform(1, 100, (rows, cols))
+        neighbourhood = int(rng.choice([4, 8]))
+        stops = [tuple(int(n) for n in rng.integers(0, (rows, cols))) for _ in range(int(rng.integers(2, 6)))]
+        try:
+            gold = waypoint_path(costs, stops[1:-1], neighbourhood, start=stops[0], end=stops[-1])
+        except UserError:  # waypoints whose legs must cross: no gold to edit
+            continue
+        made += 1
+        found = waypoints_along(costs, gold, neighbourhood)
+        again = waypoint_path(costs, found, neighbourhood, start=gold.start, end=gold.end)
+        assert np.array_equal(again.mask, gold.mask) and (again.start, again.end) == (gold.start, gold.end)
+
+
+def test_a_shortest_path_needs_no_waypoints_and_a_detour_names_its_turn():
+    from imle_cli.annotation import waypoint_path, waypoints_along
+
+    costs = np.ones((9, 9))
+    assert waypoints_along(costs, waypoint_path(costs, [])) == []
+    costs[1:8, 1:8] = 50  # a dear block: the gold around its far side needs the corner it turns at
+    around = waypoint_path(costs, [(8, 0)], 4)
+    found = waypoints_along(costs, around, 4)
+    assert len(found) == 1 and found[0][0] == 8  # on the bottom row, where the leg leaves the top route
+    assert np.array_equal(waypoint_path(costs, found, 4).mask, around.mask)

@@ -216,6 +216,62 @@ def test_freehand_stroke_gives_a_gold(client):
     assert answer["start"] == [0, 0] and answer["end"] == [15, 15] and answer["length"] == 16
 
 
+def test_a_drawn_gold_becomes_waypoints_that_give_it_again(client, tmp_path):
+    # a stroke that bends: down the left, across the middle, down to the end
+    stroke = [[0.5, 0.5], [9.5, 1.5], [9.5, 9.5], [13.5, 12.5], [15.5, 15.5]]
+    drawn = client.post("/api/drawing", json={"points": stroke}).json()
+    cells = drawn["cells"]
+    assert drawn["request"]["waypoints"], "a bent stroke is not the map's shortest path: it needs waypoints"
+    drawn_npy = client.get("/api/gold.npy").content
+    again = client.post("/api/gold", json=drawn["request"]).json()  # the page sends them back as they are
+    assert again["cells"] == cells
+    # and the command shown is the annotate --via that writes the same gold
+    words = drawn["command"].split()
+    assert words[:2] == ["imle-cli", "annotate"] and "--via" in words
+    assert annotate_files(tmp_path, *words[2:])["gold.npy"] == drawn_npy
+
+
+def test_a_gold_given_with_gold_opens_as_editable_waypoints(tmp_path):
+    from starlette.testclient import TestClient
+
+    from imle_cli.annotation import waypoint_path
+
+    costs = readme_map()
+    given = waypoint_path(costs, [(3, 12), (12, 3)], start=(0, 15), end=(15, 8))
+    session = Session(costs, "built-in README map", [], base_settings())
+    with TestClient(create_app(session, TOKEN, given)) as test_client:
+        test_client.get(f"/?token={TOKEN}")
+        opened = test_client.get("/api/map").json()["gold"]
+        request = opened["request"]
+        assert request["start"] == [0, 15] and request["end"] == [15, 8]
+        assert opened["cells"] == [list(cell) for cell in given.cells]
+        assert test_client.post("/api/gold", json=request).json()["cells"] == opened["cells"]
+        moved = dict(request, waypoints=[[8, 8]] + request["waypoints"])  # and it edits as clicked ones do
+        assert [8, 8] in test_client.post("/api/gold", json=moved).json()["cells"]
+
+
+def test_the_mechanism_panels_are_the_exported_figures_pixels(client):
+    from PIL import Image
+
+    settings = {"samples": 6, "seed": 4}
+    panels = client.post("/api/explore", json={"settings": settings}).json()["panels"]["mechanism"]
+    exported = client.post("/api/export", json={"figure": "mechanism", "settings": settings}).content
+    sheet = np.asarray(Image.open(io.BytesIO(exported)).convert("RGB"))
+    scenes = [np.asarray(Image.open(io.BytesIO(base64_png(panel))).convert("RGB")) for panel in panels]
+    assert len(scenes) == 3
+    width = max(scene.shape[1] for scene in scenes)
+    for i, scene in enumerate(scenes):  # tiled side by side, each in a cell as wide as the widest
+        assert np.array_equal(sheet[:scene.shape[0], i * width:i * width + scene.shape[1]], scene), i
+
+
+def base64_png(data_uri: str) -> bytes:
+    import base64
+
+    prefix = "data:image/png;base64,"
+    assert data_uri.startswith(prefix)
+    return base64.b64decode(data_uri[len(prefix):])
+
+
 # ---- the command: real processes, real signals, real ports
 
 def start_studio(*args):
@@ -327,6 +383,8 @@ def test_the_page_in_a_browser(browser, tmp_path):
         for name, source in before.items():  # 20 draws, not 50: other paths shown, another mean
             assert page.get_attribute(f"#panel-{name}", "src") != source, name
         assert "--samples 20" in page.text_content("#explore-command")
+        shown = page.evaluate("[0, 1, 2].map((i) => document.querySelector(`#panel-mechanism-${i}`).naturalWidth)")
+        assert all(width > 100 for width in shown), shown  # I-MLE's mechanism: y, y' and y - y' drawn
         # undo removes the last waypoint
         page.click("#undo")
         page.wait_for_function("!document.querySelector('#annotate-command').textContent.includes('12,0')")

@@ -151,6 +151,9 @@ class Figure:
             if axes:
                 chrome += self._axes(x, rows=x == self.panel_x[0])
         self.chrome = tuple(chrome)
+        # what the chrome's pixels depend on: equal figures (the studio's, one per request) share one drawing
+        self.chrome_key = (self.width, self.height, self.chrome,
+                           tuple(item.indices.tobytes() for item in self.chrome if isinstance(item, Gradient)))
         self._last: Optional[Scene] = None
 
     def _axes(self, x: int, rows: bool) -> list:
@@ -222,7 +225,7 @@ class Figure:
             titles.append(text(MARGIN, MARGIN + self.subtitle_y, subtitle,
                                fitting_size(subtitle, self.title_size - 4, room), "la"))
         self._last = Scene(self.width, self.height, self.palette, self.chrome, tuple(panels), tuple(titles),
-                           TITLE_HEIGHT + MARGIN, key=self)
+                           TITLE_HEIGHT + MARGIN, key=self.chrome_key)
         return self._last
 
     def frame(self, values, **options) -> np.ndarray:

@@ -4,7 +4,8 @@ indices [height, width]), for PNG stills and GIF/MP4 frames.
 Text and lines are drawn antialiased as "ink" (Pillow, DejaVu Sans) and mapped onto the palette's
 greys; cells are upscaled palette indices; the path, rings and underlay are drawn over them and
 the outlines on the cells' borders. The chrome (what every frame of a figure shares) is drawn once
-per figure and copied for each frame.
+and copied for each frame; the last few chromes are kept by value, so equal figures made anew
+(the studio's, one set per request) share a drawing.
 
 Example:
     >>> import numpy as np
@@ -16,7 +17,7 @@ Example:
 """
 from __future__ import annotations
 
-import weakref
+from collections import OrderedDict
 from typing import List
 
 import numpy as np
@@ -25,8 +26,9 @@ from imle_cli.render import palette as colours
 from imle_cli.render.layout import font
 from imle_cli.render.scene import Border, Gradient, Line, Panel, Scene, Text
 
-#: the chrome canvas of each figure (a Scene's key), drawn once
-_CHROME: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+#: the chrome canvases drawn last, by their scene's key (the chrome's value), least recently used first
+_CHROME: "OrderedDict[object, np.ndarray]" = OrderedDict()
+CHROME_CACHE = 16
 
 
 def _ink_text(ink, draw, item: Text) -> None:
@@ -70,27 +72,34 @@ def _chrome(scene: Scene) -> np.ndarray:
 def _chrome_of(scene: Scene) -> np.ndarray:
     if scene.key is None:
         return _chrome(scene)
-    if scene.key not in _CHROME:
-        _CHROME[scene.key] = _chrome(scene)
+    canvas = _CHROME.pop(scene.key, None)
+    _CHROME[scene.key] = _chrome(scene) if canvas is None else canvas
+    if len(_CHROME) > CHROME_CACHE:
+        _CHROME.popitem(last=False)
     return _CHROME[scene.key]
 
 
 def _draw_path(cells: np.ndarray, panel: Panel) -> None:
-    """A dot on every marked cell and a line between every two neighbouring ones."""
+    """A dot on every marked cell and a line between every two neighbouring ones (all drawn in
+    one ink at full strength, so the order does not matter)."""
     from PIL import Image, ImageDraw
 
-    scale, marked = panel.scale, panel.path
+    scale, marked = panel.scale, np.asarray(panel.path, dtype=bool)
     ink = Image.new("L", (cells.shape[1], cells.shape[0]), 0)
     draw = ImageDraw.Draw(ink)
-    half, radius = (scale - 1) / 2, panel.path_radius
-    points = [(c * scale + half, r * scale + half) for r, c in zip(*np.nonzero(marked))]
-    for r, c in zip(*np.nonzero(marked)):
-        for dr, dc in ((0, 1), (1, -1), (1, 0), (1, 1)):  # each neighbouring pair once
-            rr, cc = r + dr, c + dc
-            if 0 <= rr < panel.rows and 0 <= cc < panel.cols and marked[rr, cc]:
-                draw.line([(c * scale + half, r * scale + half), (cc * scale + half, rr * scale + half)], fill=255,
-                          width=panel.path_width)
-    for x, y in points:
+    half, radius, width = (scale - 1) / 2, panel.path_radius, panel.path_width
+    # each neighbouring pair once: (r, c) with (r, c + 1), (r + 1, c - 1), (r + 1, c), (r + 1, c + 1)
+    for (dr, dc), here, there in (((0, 1), marked[:, :-1], marked[:, 1:]),
+                                  ((1, -1), marked[:-1, 1:], marked[1:, :-1]),
+                                  ((1, 0), marked[:-1, :], marked[1:, :]),
+                                  ((1, 1), marked[:-1, :-1], marked[1:, 1:])):
+        rows, cols = np.nonzero(here & there)
+        cols = cols + (1 if dc < 0 else 0)
+        for r, c in zip(rows.tolist(), cols.tolist()):
+            draw.line([(c * scale + half, r * scale + half), ((c + dc) * scale + half, (r + dr) * scale + half)],
+                      fill=255, width=width)
+    for r, c in zip(*(axis.tolist() for axis in np.nonzero(marked))):
+        x, y = c * scale + half, r * scale + half
         draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=255)
     cells[np.asarray(ink) > 127] = colours.OVERLAY
 

@@ -109,7 +109,7 @@ class Scene:
     panels: Tuple[Panel, ...] = ()
     titles: Tuple[Text, ...] = ()
     title_band: int = 0
-    key: object = field(default=None, compare=False)  # the chrome's identity: frames of one figure share it
+    key: object = field(default=None, compare=False)  # the chrome's value (hashable): frames with equal chrome share its drawing
 
     def texts(self) -> Tuple[Text, ...]:
         """Every text of the frame, chrome first."""

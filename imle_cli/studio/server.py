@@ -99,7 +99,8 @@ def create_app(session: Session, token: str, gold=None):
     from starlette.responses import JSONResponse, Response, StreamingResponse
     from starlette.routing import Route
 
-    state = {"session": session, "gold": gold, "request": {}, "stop": threading.Event()}
+    state = {"session": session, "gold": gold, "request": session.editable(gold) if gold is not None else {},
+             "stop": threading.Event()}
     explore_slot, learn_lock = Latest(), threading.Lock()
 
     def refused(status: int, message: str) -> JSONResponse:
@@ -134,7 +135,7 @@ def create_app(session: Session, token: str, gold=None):
     async def map_route(request: Request) -> Response:
         data = state["session"].map_json()
         gold_now = current_gold()
-        data["gold"] = gold_json(gold_now, state["session"].annotate_command(state["request"]))
+        data["gold"] = gold_json(gold_now, state["session"].annotate_command(state["request"]), state["request"])
         data["map_args"] = state["session"].map_args
         return JSONResponse(data)
 
@@ -142,14 +143,14 @@ def create_app(session: Session, token: str, gold=None):
         wanted = await body(request)
         gold_now = state["session"].gold(wanted)
         state["gold"], state["request"] = gold_now, wanted
-        return JSONResponse(gold_json(gold_now, state["session"].annotate_command(wanted)))
+        return JSONResponse(gold_json(gold_now, state["session"].annotate_command(wanted), wanted))
 
     async def drawing(request: Request) -> Response:
         points = (await body(request)).get("points")
         gold_now = state["session"].drawing(points)
-        state["gold"], state["request"] = gold_now, {"start": list(gold_now.start), "end": list(gold_now.end),
-                                                      "waypoints": []}
-        return JSONResponse(gold_json(gold_now, "(drawn: save gold.png, or annotate --drawing on a drawing)"))
+        # the stroke's gold as waypoints, editable as any other (and the --via command that gives it)
+        state["gold"], state["request"] = gold_now, state["session"].editable(gold_now)
+        return JSONResponse(gold_json(gold_now, state["session"].annotate_command(state["request"]), state["request"]))
 
     async def gold_file(request: Request) -> Response:
         from imle_cli.inputs.gold import gold_files

@@ -15,7 +15,7 @@ import base64
 import enum
 import shlex
 import typing
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -87,6 +87,9 @@ class Session:
     map_name: str
     map_args: List[str]  # the CLI arguments that read this map ('assets/map.png --grid 32'), for the commands shown
     settings: Settings
+    #: the explore view's last noise draws (experiments.NoiseMemo): a slider that leaves the noise as
+    #: it was (beta, the temperatures, the estimator) does not draw it again
+    noise_memo: Any = field(default=None, repr=False, compare=False)
 
     @property
     def neighbourhood(self) -> int:
@@ -142,6 +145,20 @@ class Session:
         cells = annotation.stroke_cells(np.asarray(pen) > 127, self.costs.shape)
         return annotation.drawing_path(cells, self.neighbourhood, costs=self.costs).gold
 
+    def editable(self, gold: GoldPath) -> dict:
+        """The page's request that gives ``gold`` again: its waypoints (annotation.waypoints_along)
+        and its ends where they are not the corners, so a gold read with --gold or drawn can be
+        edited waypoint by waypoint."""
+        from imle_cli.annotation import waypoints_along
+
+        rows, cols = self.costs.shape
+        request: Dict[str, Any] = {"waypoints": [list(cell) for cell in waypoints_along(self.costs, gold,
+                                                                                          self.neighbourhood)]}
+        for key, corner in (("start", (0, 0)), ("end", (rows - 1, cols - 1))):
+            if getattr(gold, key) != corner:
+                request[key] = list(getattr(gold, key))
+        return request
+
     def annotate_command(self, request: dict) -> str:
         """The imle-cli command that writes the same gold."""
         words = ["imle-cli", "annotate", *self.map_args]
@@ -163,7 +180,9 @@ class Session:
 
         s = settings_from(self.settings, values, EXPLORE_SETTINGS)
         axes = max(self.costs.shape) <= 64
-        gradients = experiments.imle_gradients(self.costs, gold, _gradient_spec(s))
+        if self.noise_memo is None:
+            self.noise_memo = experiments.NoiseMemo()
+        gradients = experiments.imle_gradients(self.costs, gold, _gradient_spec(s), memo=self.noise_memo)
         # the gradient's own forward draws are the sampled paths: the same noise, seed and
         # temperature give what `imle-cli sample --temperature INPUT_TEMPERATURE` draws (tested)
         sample = experiments.SampleResult(gradients.paths, experiments.shortest_path(
@@ -175,9 +194,12 @@ class Session:
         stills = {"paths": (shown, 2),
                   "distribution": ([figures.distribution_scene(self.costs, sample, label, axes)], 1),
                   "gradient": ([figures.gradient_scene(gradients, self.costs, gold, axes)], 1)}
-        if s.estimator.value == "imle":
-            stills["mechanism"] = (figures.mechanism_scenes(gradients, self.costs, gold, axes), 3)
         panels = {name: png_data(still_bytes(scenes, columns, quick=True)) for name, (scenes, columns) in stills.items()}
+        if s.estimator.value == "imle":
+            # its three scenes (two colour scales) as three palette PNGs, side by side in the page: a
+            # third of the bytes of the one RGB still the export writes, and 30 ms sooner
+            panels["mechanism"] = [png_data(still_bytes([scene], quick=True))
+                                   for scene in figures.mechanism_scenes(gradients, self.costs, gold, axes)]
         mean = gradients.mean
         return {"panels": panels,
                 "numbers": {"cheaper": int((mean > 0).sum()), "dearer": int((mean < 0).sum()),
@@ -266,10 +288,13 @@ def _gradient_spec(s: Settings):
     return GradientSpec(s.samples, s.estimator_spec, s.solver_spec, s.seed)
 
 
-def gold_json(gold: GoldPath, command: str) -> dict:
-    """A gold for the page: its cells in order, its ends and the command that writes it."""
+def gold_json(gold: GoldPath, command: str, request: dict) -> dict:
+    """A gold for the page: its cells in order, its ends, the waypoints and ends that give it
+    (``request``, as the page sends them) and the command that writes it."""
     return {"cells": [list(cell) for cell in gold.cells], "start": list(gold.start), "end": list(gold.end),
-            "length": gold.length, "command": command}
+            "length": gold.length, "command": command,
+            "request": {"waypoints": request.get("waypoints", []), "start": request.get("start"),
+                        "end": request.get("end")}}
 
 
 def error_json(error: Exception) -> dict:

@@ -73,6 +73,11 @@ function drawBar() {
 function snapshot() { return JSON.stringify([state.waypoints, state.start, state.end]); }
 function remember() { state.history.push(snapshot()); state.future = []; }
 function restore(text) { [state.waypoints, state.start, state.end] = JSON.parse(text); }
+// the waypoints and ends the server found for a gold it was given (--gold) or drew: editable as clicked ones
+function takeRequest(request) {
+  state.waypoints = request.waypoints.map((cell) => cell.slice());
+  state.start = request.start || null; state.end = request.end || null;
+}
 
 async function updateGold() {
   const request = { waypoints: state.waypoints, start: state.start, end: state.end };
@@ -135,8 +140,8 @@ async function onUp() {
   if (state.stroke) {
     const points = state.stroke; state.stroke = null;
     try {
-      remember(); state.waypoints = [];
-      showGold(await post("api/drawing", { points }));
+      const drawn = await post("api/drawing", { points });
+      remember(); takeRequest(drawn.request); showGold(drawn);
       $("gold-error").textContent = ""; scheduleExplore();
     } catch (error) { $("gold-error").textContent = error.message; draw(); }
   }
@@ -165,7 +170,10 @@ async function explore() {
     const sent = { settings: settings(), gold: state.gold ? state.gold.command : "" };
     const result = await post("api/explore", { settings: sent.settings });
     if (result.superseded) return;
-    for (const [name, source] of Object.entries(result.panels)) $(`panel-${name}`).src = source;
+    for (const [name, source] of Object.entries(result.panels)) {
+      if (name === "mechanism") source.forEach((scene, i) => { $(`panel-mechanism-${i}`).src = scene; });
+      else $(`panel-${name}`).src = source;
+    }
     $("panel-mechanism").closest("figure").hidden = !result.panels.mechanism;
     const n = result.numbers;
     $("numbers").textContent = `mean gradient: ${n.cheaper} cells cheaper, ${n.dearer} dearer; ` +
@@ -247,9 +255,7 @@ async function upload(file) {
 
 function openMap(data) {
   state.map = data; $("map-name").textContent = `${data.name}: ${data.rows}x${data.cols} cells`;
-  // a gold given with --gold keeps its ends when waypoints are added (the corners are the default)
-  const corner = (cell) => (cell[0] === 0 && cell[1] === 0) || (cell[0] === data.rows - 1 && cell[1] === data.cols - 1);
-  if (data.gold && !(corner(data.gold.start) && corner(data.gold.end))) { state.start = data.gold.start; state.end = data.gold.end; }
+  takeRequest(data.gold.request);  // a gold given with --gold: its waypoints and ends
   layout(); drawBar(); showGold(data.gold); scheduleExplore();
 }
 
