@@ -388,6 +388,26 @@ def test_the_page_in_a_browser(browser, tmp_path):
         # undo removes the last waypoint
         page.click("#undo")
         page.wait_for_function("!document.querySelector('#annotate-command').textContent.includes('12,0')")
+        # a freehand stroke drawn with the mouse: its gold opens as waypoints, dragged like clicked ones
+        page.check("input[name=mode][value=draw]")
+        before = page.text_content("#annotate-command")
+
+        def at(r, c):
+            return box["x"] + (c + 0.5) / 16 * box["width"], box["y"] + (r + 0.5) / 16 * box["height"]
+
+        page.mouse.move(*at(0, 0))
+        page.mouse.down()
+        for r, c in [(4, 0), (9, 1), (9, 5), (9, 9), (12, 12), (15, 15)]:
+            page.mouse.move(*at(r, c), steps=6)
+        page.mouse.up()
+        page.wait_for_function("(before) => document.querySelector('#annotate-command').textContent !== before",
+                               arg=before)
+        command = page.text_content("#annotate-command")
+        assert "--via" in command, command
+        drawn = annotate_files(tmp_path / "drawn", *command.split()[2:])
+        with page.expect_download() as download:
+            page.click("#save-npy")
+        assert Path(download.value.path()).read_bytes() == drawn["gold.npy"]
         page.screenshot(path=str(tmp_path / "studio.png"), full_page=True)
         assert errors == []
     finally:
