@@ -18,6 +18,7 @@ import numpy as np
 from imle_cli import experiments
 from imle_cli.gold_path import GoldPath
 from imle_cli.render import Figure, Outputs
+from imle_cli.render import raster
 from imle_cli.render.raster import grid_of
 from imle_cli.reporting import plural
 
@@ -138,24 +139,50 @@ def gradient_scene(result: experiments.GradientResult, costs: np.ndarray, gold: 
                  + ("; rings: its ends" if gold.rings else ""))
 
 
-def mechanism_scenes(result: experiments.GradientResult, costs: np.ndarray, gold: GoldPath, axes: bool,
-                     draw: int = 0) -> list:
-    """I-MLE's mechanism for one draw, three scenes side by side: the sample y = MAP(theta + noise)
-    and the target y' = MAP(theta - beta dL/dy + noise) over the map (the gold outlined), and that
-    draw's gradient of the cost, y' - y (y - y' in theta = -cost): for the "imle" estimator the
-    gradient is exactly that difference, so y' = y + dL/d cost (tested)."""
+#: What I-MLE does, in two sentences (index.html of `imle-cli all` opens with them, under mechanism.png).
+MECHANISM_TEXT = ("I-MLE perturbs the costs with noise and solves: the sample y is a path. It then solves again "
+                  "with the same noise on costs moved by the loss's gradient toward the gold, beta dL/dy, and "
+                  "takes y' - y, the cells the target path y' gains and loses, as that draw's gradient of the "
+                  "costs: gradient descent makes the cells only y' takes cheaper and the cells only y takes dearer.")
+MECHANISM_CAPTIONS = ("sample y = MAP(\u03b8 + \u03b5)", "target y\u2032 = MAP(\u03b8 \u2212 \u03b2 \u2202L/\u2202y + \u03b5)",
+                      "y\u2032 \u2212 y: the draw's gradient")
+
+
+def mechanism_figure(costs: np.ndarray, axes: bool) -> Figure:
+    """mechanism.png's layout: three panels on the map's cost scale (the third of signs)."""
+    return Figure(costs.shape, cmap="YlOrBr", vmin=float(costs.min()), vmax=float(costs.max()), label=COST_LABEL,
+                  captions=MECHANISM_CAPTIONS, axes=axes, signed=True)
+
+
+def mechanism_scene(figure: Figure, result: experiments.GradientResult, costs: np.ndarray, gold: GoldPath,
+                    draw: int = 0):
+    """I-MLE's mechanism for one draw, three panels side by side: the sample y = MAP(theta + noise)
+    and the target y' = MAP(theta - beta dL/dy + noise) over the map (theta = -cost), and that
+    draw's gradient of the cost y' - y, blue where only y' goes (gradient descent makes the cell
+    cheaper), red where only y goes (dearer); the gold outlined on each. For the "imle" estimator
+    the draw's gradient is exactly that difference, so y' = y + dL/d cost (tested)."""
+    from imle_cli.render import palette
+
     sample = result.paths[draw].astype(np.float64)
     gradient = result.per_draw[draw]
     target = np.clip(np.round(sample + gradient), 0, 1)
-    outlines = {"gold": gold.mask.astype(bool)}
-    paths = cost_figure(costs, axes=axes)
-    difference = gradient_figure(costs.shape, 1.0, axes=axes)
-    return [paths.scene(costs, overlay=sample, outlines=outlines, marks=gold.rings,
-                        title=f"draw {draw + 1}: sample y", subtitle="y = MAP(theta + noise); black outline: gold"),
-            paths.scene(costs, overlay=target, outlines=outlines, marks=gold.rings, title="target y'",
-                        subtitle="y' = MAP(theta - beta dL/dy + noise): where I-MLE moves y"),
-            difference.scene(gradient, outlines=outlines, title="this draw's gradient: y' - y",
-                             subtitle="dL/d cost (y - y' in theta = -cost); blue: made cheaper, red: dearer")]
+    signs = np.where(gradient > 0, palette.CHEAPER, np.where(gradient < 0, palette.DEARER, palette.WHITE))
+    samples = len(result.per_draw)
+    return figure.scene([costs, costs, signs], overlay=[sample, target, None], indexed=(2,), marks=gold.rings,
+                        outlines={"gold": gold.mask.astype(bool)},
+                        title=f"I-MLE's mechanism, draw {draw + 1} of {samples}: the sample y moves toward the target y\u2032",
+                        subtitle="y\u2032 \u2212 y: blue, only on y\u2032 (made cheaper); red, only on y (dearer); "
+                                 "black outline: gold")
+
+
+def write_mechanism(outputs: Outputs, result: experiments.GradientResult, *, costs: np.ndarray, gold: GoldPath,
+                    fps: float, advance: Advance) -> None:
+    """mechanism.png (draw 1) and mechanism.gif (every draw): I-MLE's sample, target and their
+    difference, one palette for all three panels."""
+    figure = mechanism_figure(costs, outputs.axes(costs.shape))
+    outputs.still("mechanism.png", [mechanism_scene(figure, result, costs, gold)])
+    frames = (raster.draw(mechanism_scene(figure, result, costs, gold, draw)) for draw in range(len(result.per_draw)))
+    outputs.gif("mechanism.gif", _advancing(frames, advance), figure.palette, fps, len(result.per_draw))
 
 
 def _advancing(frames, advance: Advance):
@@ -245,12 +272,18 @@ def noise_plot(check: experiments.NoiseCheck, k: int, iterations: int):
 
 
 def write_index(outputs: Outputs, sections: List[tuple], title: str) -> None:
-    """index.html: every figure with a caption, for one page to open."""
+    """index.html: every figure with a caption, for one page to open; it opens with I-MLE's
+    mechanism (mechanism.png, when a section wrote it) and what I-MLE does in two sentences."""
     parts = [f"<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{html.escape(title)}</title>",
              "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
              "figure{display:inline-block;margin:0 1em 2em 0;vertical-align:top;max-width:520px}"
              "img{max-width:100%;border:1px solid #ddd}figcaption{font-size:0.9em;color:#444}</style>",
              "</head>\n<body>", f"<h1>{html.escape(title)}</h1>"]
+    if any(name == "mechanism.png" for _, figures in sections for name, _ in figures):
+        mechanism = f"mechanism.{outputs.still_format}"
+        parts += ["<h2>What I-MLE does</h2>",
+                  f"<figure style=\"max-width:100%\"><img src=\"{mechanism}\" alt=\"I-MLE's mechanism for one draw\">"
+                  f"<figcaption>{html.escape(MECHANISM_TEXT)}</figcaption></figure>"]
     for heading, figures in sections:
         parts.append(f"<h2>{html.escape(heading)}</h2>")
         for name, caption in figures:

@@ -37,9 +37,40 @@ class FixedNoise:
 def test_gradients_command_writes_gold_gif_and_mean(tmp_path):
     result = run("gradients", ASSETS / "map.png", "--gold", ASSETS / "gold.png", "--samples", 12, "--out", tmp_path)
     assert result.exit_code == 0, result.stderr
-    assert {p.name for p in tmp_path.iterdir()} == {"gold_preview.png", "gradients.gif", "gradients.png"}
+    assert {p.name for p in tmp_path.iterdir()} == {"gold_preview.png", "gradients.gif", "gradients.png",
+                                                    "mechanism.png", "mechanism.gif"}
     assert iio.imread(tmp_path / "gradients.gif").shape[0] == 12
     assert "cells cheaper and" in result.stdout and "dearer" in result.stdout
+
+
+def test_the_mechanism_shows_each_draws_sample_target_and_their_difference(tmp_path):
+    from imle_cli.figures import mechanism_figure
+    from imle_cli.render.palette import CHEAPER, DEARER, OVERLAY, WHITE
+
+    samples, seed = 6, 2
+    assert run("gradients", ASSETS / "map.png", "--gold", ASSETS / "gold.png", "--samples", samples, "--seed", seed,
+               "--out", tmp_path, "--quiet").exit_code == 0
+    costs, gold = readme_map(), load_gold(ASSETS / "gold.png", (16, 16), 8).gold
+    result = experiments.imle_gradients(costs, gold, GradientSpec(samples, EstimatorSpec(), seed=seed))
+    figure = mechanism_figure(costs, axes=True)
+    frames = iio.imread(tmp_path / "mechanism.gif", index=None)
+    still = iio.imread(tmp_path / "mechanism.png")[..., :3]
+    assert frames.shape[0] == samples and frames.shape[1:3] == still.shape[:2] == (figure.height, figure.width)
+    assert np.array_equal(frames[0][..., :3], still)
+    ys, xs = figure.cell_centres(2)
+    for draw, frame in enumerate(frames):
+        y, gradient = result.paths[draw], result.per_draw[draw]
+        target = y + gradient  # y' = y + dL/d cost for I-MLE
+        assert set(np.unique(target)) <= {0.0, 1.0} and not np.array_equal(target, y) or (gradient == 0).all()
+        rgb = frame[..., :3]
+        for panel, path in ((0, y), (1, target)):  # the paths drawn where they are, on the map's costs
+            centres = rgb[np.ix_(*figure.cell_centres(panel))]
+            assert np.array_equal((centres == figure.palette[OVERLAY]).all(-1), path.astype(bool)), (draw, panel)
+            np.testing.assert_allclose(decode(figure, rgb, panel)[~path.astype(bool)], costs[~path.astype(bool)],
+                                       atol=0.5)
+        signs = rgb[np.ix_(ys, xs)]  # y' - y: blue where only y' goes, red where only y, white elsewhere
+        for index, cells in ((CHEAPER, gradient > 0), (DEARER, gradient < 0), (WHITE, gradient == 0)):
+            assert (signs[cells] == figure.palette[index]).all(), (draw, index)
 
 
 def test_gradients_without_gold_use_the_flat_maps_path(tmp_path):
@@ -203,8 +234,11 @@ def test_all_writes_every_figure_and_an_index(tmp_path):
     parser = _Images()
     parser.feed((tmp_path / "index.html").read_text())
     expected = {"map.png", "paths.gif", "distribution.gif", "distribution.png", "gold_preview.png", "gradients.gif",
-                "gradients.png", "learning_paths.gif", "learning_weights.gif", "loss.png"}
+                "gradients.png", "learning_paths.gif", "learning_weights.gif", "loss.png", "mechanism.png",
+                "mechanism.gif"}
     assert set(parser.sources) == expected
+    assert parser.sources[0] == "mechanism.png"  # the page opens with I-MLE's mechanism, explained
+    assert parser.captions[0].startswith("I-MLE perturbs the costs") and parser.captions[0].count(". ") == 1
     assert {p.name for p in tmp_path.iterdir()} == expected | {"index.html"}
     assert len(parser.captions) >= 2 * len(expected)  # a name and a caption per figure
     for name in expected:

@@ -14,7 +14,8 @@ def gradient_spec(s: Settings) -> GradientSpec:
 
 
 def gradients_part(job: Job, spec: GradientSpec) -> Section:
-    """gold_preview.png, gradients.gif, gradients.png: per-draw I-MLE gradients against the gold path."""
+    """mechanism.png and .gif (I-MLE's sample, target and their difference per draw), gold_preview.png,
+    gradients.gif, gradients.png: per-draw I-MLE gradients against the gold path."""
     from imle_cli import experiments, figures
 
     inputs, estimator = job.inputs, spec.estimator
@@ -27,9 +28,15 @@ def gradients_part(job: Job, spec: GradientSpec) -> Section:
              f"alpha {estimator.alpha:g}, beta {estimator.beta:g}")
     figures.write_gradients(job.outputs, result, costs=inputs.costs, gold=inputs.gold, label=label, fps=job.fps,
                             advance=lambda: job.progress.advance(draw))
+    mechanism = job.progress.add_task("mechanism", total=spec.samples)
+    figures.write_mechanism(job.outputs, result, costs=inputs.costs, gold=inputs.gold, fps=job.fps,
+                            advance=lambda: job.progress.advance(mechanism))
     facts = (f"gradient descent on the mean gradient makes {plural(int((result.mean > 0).sum()), 'cell')} cheaper "
              f"and {int((result.mean < 0).sum())} dearer ({plural(spec.samples, 'draw')})")
     return "I-MLE gradients", facts, [
+        ("mechanism.png", "I-MLE's mechanism for one draw: the sample y, the target y' (solved again with the "
+                          "same noise on costs moved toward the gold) and y' - y, that draw's gradient"),
+        ("mechanism.gif", "the same for every draw"),
         ("gold_preview.png", f"the gold path ({inputs.gold_source}) over the map"),
         ("gradients.gif", "each draw's I-MLE gradient of the Hamming loss (left) and the running mean (right); "
                           "blue cells get cheaper under gradient descent, red dearer"),
@@ -38,7 +45,8 @@ def gradients_part(job: Job, spec: GradientSpec) -> Section:
 
 @command(app, "gradients", f"map_path gold gold_map invert samples {NOISE_OPTIONS} {TARGET_OPTIONS} {MAP_COMMAND}")
 def gradients(s: Settings) -> None:
-    """I-MLE gradients of the Hamming loss to a gold path: writes gold_preview.png, gradients.gif, gradients.png.
+    """I-MLE gradients of the Hamming loss to a gold path: writes mechanism.png and .gif, gold_preview.png,
+    gradients.gif, gradients.png.
 
     Without --gold or --gold-map the gold path is the shortest path on a flat map (the diagonal on
     a square map: the gold of the torch-imle README's gradient figure).

@@ -94,12 +94,13 @@ class Figure:
     ``captions`` (one per panel) lays out several panels side by side on the same scale;
     ``label=None`` leaves the colour bar out (for figures whose colours are only a legend);
     ``axes=True`` labels rows on the left and columns below with cell indices, the (row, col)
-    of error messages and of ``--via``; ``compact``: small panels for contact sheets.
+    of error messages and of ``--via``; ``compact``: small panels for contact sheets;
+    ``signed``: the palette also has palette.CHEAPER and DEARER, for a panel of signs.
     """
 
     def __init__(self, shape: Tuple[int, int], *, cmap: str, vmin: float, vmax: float, label: Optional[str],
                  overlay_rgb: Tuple[int, int, int] = (31, 119, 180), captions: Sequence[str] = (),
-                 axes: bool = False, compact: bool = False):
+                 axes: bool = False, compact: bool = False, signed: bool = False):
         self.rows, self.cols = shape
         self.captions = list(captions)
         self.panels = max(1, len(self.captions))
@@ -124,15 +125,16 @@ class Figure:
         # the bar is as tall as the map, and at least tall enough for its ticks and its label
         label_length = int(tick_font.getlength(label)) + 8 if label is not None else 0
         self.bar_height = max(self.map_height, MIN_BAR_HEIGHT, label_length) if label is not None else 0
-        self.palette, self.colours = colours.build(cmap, overlay_rgb)
+        self.palette, self.colours = colours.build(cmap, overlay_rgb, signed)
         self.label = label
         ticks = nice_ticks(self.vmin, self.vmax) if label is not None else np.array([])
         tick_labels = [format_tick(t) for t in ticks]
         tick_width = max((int(tick_font.getlength(t)) for t in tick_labels), default=0)
         label_box = tick_font.getbbox(label) if label is not None else (0, 0, 0, 0)
-        self.bar_x = self.panel_x[-1] + self.map_width + BAR_GAP
+        last = max(self.map_width, widest_caption)  # the last panel, or its caption where that is wider
+        self.bar_x = self.panel_x[-1] + last + BAR_GAP
         if label is None:
-            width = self.panel_x[-1] + self.map_width + MARGIN
+            width = self.panel_x[-1] + last + MARGIN
         else:
             width = (self.bar_x + BAR_WIDTH + TICK_LENGTH + TICK_GAP + tick_width + 8 + (label_box[3] - label_box[1])
                      + MARGIN + 4)
@@ -195,29 +197,35 @@ class Figure:
         """Palette indices of values on this figure's colour scale (clipped to it)."""
         return colours.levels(values, self.vmin, self.vmax)
 
-    def scene(self, values, *, title: str, subtitle: str = "", overlay: Optional[np.ndarray] = None,
+    def scene(self, values, *, title: str, subtitle: str = "", overlay=None,
               underlay: Optional[np.ndarray] = None, marks: Sequence[Tuple[int, int]] = (),
-              outlines: Optional[dict] = None) -> Scene:
-        """One frame described: ``values`` is one [rows, cols] array, or one per panel. On the first
-        panel: ``overlay`` (bool [rows, cols]) drawn as a path, ``underlay`` (bool, any resolution,
-        e.g. a drawing's stroke) faintly beneath it, and ``marks`` ((row, col) cells) as rings. On
-        every panel, ``outlines`` ({"gold": mask, "walls": mask}) trace the borders of those cells."""
+              outlines: Optional[dict] = None, indexed: Sequence[int] = ()) -> Scene:
+        """One frame described: ``values`` is one [rows, cols] array, or one per panel (the panels
+        in ``indexed``: palette indices, drawn as they are). On the first panel: ``overlay`` (bool
+        [rows, cols]) drawn as a path, ``underlay`` (bool, any resolution, e.g. a drawing's stroke)
+        faintly beneath it, and ``marks`` ((row, col) cells) as rings; ``overlay`` as a list (one
+        path or None per panel) draws a path, and the rings, on each panel that has one. On every
+        panel, ``outlines`` ({"gold": mask, "walls": mask}) trace the borders of those cells."""
         arrays = [values] if self.panels == 1 else list(values)
         if len(arrays) != self.panels:
             raise ValueError(f"expected {self.panels} panels of values, got {len(arrays)}")
+        paths = list(overlay) if isinstance(overlay, (list, tuple)) else [overlay] + [None] * (self.panels - 1)
+        if len(paths) != self.panels:
+            raise ValueError(f"expected {self.panels} overlays (or one), got {len(paths)}")
         traced = tuple((np.asarray(mask, dtype=bool), colours.OUTLINES[name]) for name, mask in (outlines or {}).items())
         panels = []
-        for p, panel in enumerate(arrays):
+        for p, (panel, path) in enumerate(zip(arrays, paths)):
             panel = np.asarray(panel)
             if panel.shape != (self.rows, self.cols):
                 raise ValueError(f"values must have shape {(self.rows, self.cols)}, got {panel.shape}")
             first = p == 0
+            ringed = path is not None if isinstance(overlay, (list, tuple)) else first
             panels.append(Panel(
-                self.panel_x[p], self.map_y, self.scale, self.indices(panel),
+                self.panel_x[p], self.map_y, self.scale, panel.astype(np.uint8) if p in indexed else self.indices(panel),
                 underlay=np.asarray(underlay, dtype=bool) if first and underlay is not None else None,
-                path=np.asarray(overlay, dtype=bool) if first and overlay is not None else None,
+                path=np.asarray(path, dtype=bool) if path is not None else None,
                 path_width=max(1, min(self.scale // 2, max(2, self.scale // 4))), path_radius=max(1.0, self.scale * 0.3),
-                rings=tuple((int(r), int(c)) for r, c in marks) if first else (),
+                rings=tuple((int(r), int(c)) for r, c in marks) if ringed else (),
                 ring_radius=max(6.0, self.scale * 0.7), ring_width=max(1, self.scale // 6), outlines=traced))
         room = self.width - 2 * MARGIN
         titles = [text(MARGIN, MARGIN - 2, title, fitting_size(title, self.title_size, room), "la")]

@@ -11,14 +11,18 @@ from typing import Tuple
 import numpy as np
 
 WHITE, GREY_START, GREYS, OVERLAY, MARK, UNDERLAY, GOLD_LINE, WALL_LINE, CMAP_START = 0, 1, 32, 33, 34, 35, 36, 37, 40
+#: a signed cell's two colours (a figure built with ``signed``): the gradient figures' blue and red
+CHEAPER, DEARER = 38, 39
 CMAP_LEVELS = 256 - CMAP_START
 MARK_RGB, UNDERLAY_RGB, GOLD_LINE_RGB, WALL_LINE_RGB = (214, 39, 40), (190, 190, 190), (20, 20, 20), (140, 140, 140)
 #: the outlines a frame can draw on cell borders (so cell centres keep their colours): name -> palette index
 OUTLINES = {"gold": GOLD_LINE, "walls": WALL_LINE}
 
 
-def build(cmap: str, overlay_rgb: Tuple[int, int, int]) -> Tuple[np.ndarray, np.ndarray]:
-    """(the palette [256, 3] uint8, the colormap's levels [CMAP_LEVELS, 3]) for a figure."""
+def build(cmap: str, overlay_rgb: Tuple[int, int, int], signed: bool = False) -> Tuple[np.ndarray, np.ndarray]:
+    """(the palette [256, 3] uint8, the colormap's levels [CMAP_LEVELS, 3]) for a figure;
+    ``signed``: with CHEAPER and DEARER, the blue and red of the gradient figures' RdBu scale, for
+    a panel of signs beside panels on another scale (I-MLE's mechanism: one palette, one GIF)."""
     from matplotlib import colormaps
 
     palette = np.zeros((256, 3), dtype=np.uint8)
@@ -29,6 +33,8 @@ def build(cmap: str, overlay_rgb: Tuple[int, int, int]) -> Tuple[np.ndarray, np.
     palette[GOLD_LINE], palette[WALL_LINE] = GOLD_LINE_RGB, WALL_LINE_RGB
     colours = (colormaps[cmap](np.linspace(0, 1, CMAP_LEVELS))[:, :3] * 255).round().astype(np.uint8)
     palette[CMAP_START:] = colours
+    if signed:
+        palette[[CHEAPER, DEARER]] = (colormaps["RdBu"]([0.85, 0.15])[:, :3] * 255).round().astype(np.uint8)
     return palette, colours
 
 

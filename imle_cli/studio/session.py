@@ -194,12 +194,10 @@ class Session:
         stills = {"paths": (shown, 2),
                   "distribution": ([figures.distribution_scene(self.costs, sample, label, axes)], 1),
                   "gradient": ([figures.gradient_scene(gradients, self.costs, gold, axes)], 1)}
-        panels = {name: png_data(still_bytes(scenes, columns, quick=True)) for name, (scenes, columns) in stills.items()}
         if s.estimator.value == "imle":
-            # its three scenes (two colour scales) as three palette PNGs, side by side in the page: a
-            # third of the bytes of the one RGB still the export writes, and 30 ms sooner
-            panels["mechanism"] = [png_data(still_bytes([scene], quick=True))
-                                   for scene in figures.mechanism_scenes(gradients, self.costs, gold, axes)]
+            stills["mechanism"] = ([figures.mechanism_scene(figures.mechanism_figure(self.costs, axes), gradients,
+                                                            self.costs, gold)], 1)
+        panels = {name: png_data(still_bytes(scenes, columns, quick=True)) for name, (scenes, columns) in stills.items()}
         mean = gradients.mean
         return {"panels": panels,
                 "numbers": {"cheaper": int((mean > 0).sum()), "dearer": int((mean < 0).sum()),
@@ -241,7 +239,8 @@ class Session:
         elif figure in ("gradients", "mechanism"):
             result = experiments.imle_gradients(self.costs, gold, _gradient_spec(s))
             scenes = ([figures.gradient_scene(result, self.costs, gold, axes)] if figure == "gradients"
-                      else figures.mechanism_scenes(result, self.costs, gold, axes))
+                      else [figures.mechanism_scene(figures.mechanism_figure(self.costs, axes), result, self.costs,
+                                                    gold)])
         else:
             raise UserError(f"unknown figure {figure!r}; the figures are distribution, gradients, mechanism")
         return still_bytes(scenes, columns=len(scenes), fmt=fmt, dpi=s.dpi)

@@ -170,10 +170,7 @@ async function explore() {
     const sent = { settings: settings(), gold: state.gold ? state.gold.command : "" };
     const result = await post("api/explore", { settings: sent.settings });
     if (result.superseded) return;
-    for (const [name, source] of Object.entries(result.panels)) {
-      if (name === "mechanism") source.forEach((scene, i) => { $(`panel-mechanism-${i}`).src = scene; });
-      else $(`panel-${name}`).src = source;
-    }
+    for (const [name, source] of Object.entries(result.panels)) $(`panel-${name}`).src = source;
     $("panel-mechanism").closest("figure").hidden = !result.panels.mechanism;
     const n = result.numbers;
     $("numbers").textContent = `mean gradient: ${n.cheaper} cells cheaper, ${n.dearer} dearer; ` +
