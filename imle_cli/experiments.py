@@ -292,6 +292,8 @@ class LearnResult:
     losses: np.ndarray    # [steps] training loss (mean Hamming loss of the sampled paths) per step
     final_path: np.ndarray  # [H, W] uint8: the learned map's unperturbed shortest path
     final_distance: int   # its Hamming distance to the gold path (0: learned)
+    learned_at: Optional[int] = None  # with patience: the step since which the learned path has been the gold
+    stopped_early: bool = False  # ended by the patience rule, before spec.steps
 
 
 def learn_map(gold: GoldPath, spec: LearnSpec = LearnSpec(), progress=None, snapshot=None) -> LearnResult:
@@ -303,7 +305,9 @@ def learn_map(gold: GoldPath, spec: LearnSpec = LearnSpec(), progress=None, snap
     Sum-of-Gamma's k defaults to the gold path's length. ``progress(step, loss)`` is called after
     every step; ``snapshot(step, costs, path, losses)`` at every snapshot (the learned costs [H, W],
     their shortest path, the losses so far), and the loop ends there when it returns True (the
-    studio's stop button).
+    studio's stop button). With ``spec.patience`` > 0 the loop also ends ``patience`` steps after
+    the learned map's shortest path has become the gold and stayed so at every step since (a
+    last snapshot there); what it computed up to there is what a run without patience computes.
     """
     import torch
 
@@ -324,6 +328,7 @@ def learn_map(gold: GoldPath, spec: LearnSpec = LearnSpec(), progress=None, snap
         paths.append(shortest_path(current, neighbourhood, **ends))
         return bool(snapshot is not None and snapshot(step, current, paths[-1], losses[:step]))
 
+    learned_at, stopped_early, gold_mask = None, False, gold.mask.astype(bool)
     for step in range(steps):
         if step % every == 0 and record(step):
             losses = losses[:step]
@@ -335,11 +340,19 @@ def learn_map(gold: GoldPath, spec: LearnSpec = LearnSpec(), progress=None, snap
         losses[step] = loss.item()
         if progress is not None:
             progress(step, losses[step])
+        if spec.patience:  # the map after step + 1 updates: has its shortest path been the gold since?
+            on_gold = np.array_equal(shortest_path(costs.detach()[0].numpy(), neighbourhood, **ends) > 0, gold_mask)
+            learned_at = (learned_at if learned_at is not None else step + 1) if on_gold else None
+            if learned_at is not None and step + 1 - learned_at >= spec.patience and step + 1 < steps:
+                losses, stopped_early = losses[:step + 1], True
+                record(step + 1)
+                break
     else:
         record(steps)
     final_path = paths[-1]
     distance = int(np.abs(final_path.astype(np.int64) - gold.mask.astype(np.int64)).sum())
-    return LearnResult(np.array(snapshot_steps), np.array(weights), np.array(paths), losses, final_path, distance)
+    return LearnResult(np.array(snapshot_steps), np.array(weights), np.array(paths), losses, final_path, distance,
+                       learned_at, stopped_early)
 
 
 @dataclass

@@ -205,17 +205,22 @@ def learning_path_frames(gold: GoldPath, result: experiments.LearnResult, label:
     return figure, _advancing(frames, advance)
 
 
+#: Seconds a learning GIF stays on its last frame (the learned map) before it loops.
+LEARNING_HOLD = 2.0
+
+
 def write_learning(outputs: Outputs, gold: GoldPath, result: experiments.LearnResult, *, label: str,
                    fps: float, advance: Advance) -> None:
     """learning_paths.gif, learning_weights.gif and loss.png."""
     total = len(result.losses)
     figure, frames = learning_path_frames(gold, result, label, advance)
-    outputs.gif("learning_paths.gif", frames, figure.palette, fps, len(result.steps))
+    outputs.gif("learning_paths.gif", frames, figure.palette, fps, len(result.steps), hold=LEARNING_HOLD)
     low, high = float(result.weights.min()), float(result.weights.max())
     weights = Figure(gold.shape, cmap="YlOrBr", vmin=low, vmax=high, label="learned cost")
     frames = (weights.frame(values, title=f"learned costs at step {step} of {total}", subtitle=label)
               for step, values in zip(result.steps, result.weights))
-    outputs.gif("learning_weights.gif", _advancing(frames, advance), weights.palette, fps, len(result.steps))
+    outputs.gif("learning_weights.gif", _advancing(frames, advance), weights.palette, fps, len(result.steps),
+                hold=LEARNING_HOLD)
     outputs.plot("loss.png", line_plot(result.losses, title=f"training loss over {total} steps",
                                        xlabel="step", ylabel="Hamming loss (mean over samples)"))
 

@@ -169,6 +169,9 @@ OPTIONS: Dict[str, Option] = dict(
     steps=Option("--steps", int, 1100, "Adam steps.", [AT_LEAST_1]),
     lr=Option("--lr", float, 0.005, "Adam learning rate.", [(lambda v: finite(v) and v > 0, "a positive number")]),
     every=Option("--every", int, 10, "Record a GIF frame every this many steps.", [AT_LEAST_1]),
+    patience=Option("--patience", int, 50, "Stop this many steps after the learned map's shortest path has become "
+                    "the gold and stayed so at every step (its GIFs end there); 0: run every --steps.",
+                    [(lambda v: v >= 0, "at least 0")]),
     grid=Option("--grid", Optional[str], None, "Cells as N or HxW (block means); default: detected."),
     min_cost=Option("--min-cost", float, 1.0, "Cost of the brightest pixel."),
     max_cost=Option("--max-cost", float, 100.0, "Cost of the darkest pixel."),

@@ -139,6 +139,7 @@ class LearnSpec:
     every: int = 10  # a snapshot (a GIF frame) every this many steps
     solver: SolverSpec = field(default_factory=SolverSpec)
     seed: int = 0
+    patience: int = 0  # stop this many steps after the learned path has become the gold and stayed so (0: never)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
 """imle-cli gradients, learn, noise and all: files decoded, arrays checked against the library."""
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -135,10 +136,12 @@ def test_learn_with_no_options_learns_the_readme_maps_winding_path_and_shows_it_
     gold = grid_shortest_path(readme_map()) > 0
     figure = Figure((16, 16), cmap="Greys", vmin=0.0, vmax=1.0, label=None, overlay_rgb=(214, 39, 40))
     paths = [decode_overlay(figure, frame[..., :3]) for frame in iio.imread(tmp_path / "learning_paths.gif")]
-    assert len(paths) == 600 // 5 + 1
+    stopped = int(re.search(r"stopped at step (\d+) of 600, 50 steps later", result.stdout).group(1))
+    assert len(paths) == -(-stopped // 5) + 1                    # frames every 5 steps up to the stop
     assert np.array_equal(paths[-1], gold)                       # the last frame shows the gold path
     assert not np.array_equal(paths[0], gold)                    # from a flat start: the diagonal
-    assert sum(not np.array_equal(path, paths[-1]) for path in paths) >= 20  # and it moves on the way
+    moving = sum(not np.array_equal(path, paths[-1]) for path in paths)
+    assert moving >= 20 and len(paths) - moving <= 50 // 5 + 2   # mostly motion: the gold held 50 steps
 
 
 def test_learn_result_arrays():
@@ -325,3 +328,48 @@ def test_a_remembered_draw_leaves_the_generator_where_a_fresh_one_does():
     assert memo.hits == 2
     for i in (2, 4):
         assert torch.equal(streams[i], streams[0]) and torch.equal(streams[i + 1], streams[1])
+
+
+# ---- learn stops once it has learned (--patience)
+
+def test_patience_ends_the_run_after_the_learned_path_has_stayed_the_gold():
+    gold = solved(np.eye(16), 8)  # the diagonal: learned within a few dozen steps
+    spec = LearnSpec(steps=300, samples=10, every=5, seed=1)
+    full = experiments.learn_map(gold, spec)
+    patient = experiments.learn_map(gold, LearnSpec(steps=300, samples=10, every=5, seed=1, patience=20))
+    stop = len(patient.losses)
+    assert patient.stopped_early and stop < 300 and patient.learned_at == stop - 20
+    # what it computed is what the run without patience computed up to there
+    np.testing.assert_array_equal(patient.losses, full.losses[:stop])
+    np.testing.assert_array_equal(patient.weights[:-1], full.weights[:len(patient.weights) - 1])
+    assert patient.steps[-1] == stop and patient.final_distance == 0
+    # and the learned path was the gold at every step since learned_at (checked on a replay)
+    replay = []
+    experiments.learn_map(gold, LearnSpec(steps=stop, samples=10, every=1, seed=1),
+                          snapshot=lambda step, costs, path, losses: replay.append(bool((path == gold.mask).all())))
+    assert all(replay[patient.learned_at:]) and not replay[patient.learned_at - 1]
+    assert not full.stopped_early and len(full.losses) == 300
+
+
+def test_learn_gifs_end_at_the_stop_and_hold_the_last_frame(tmp_path):
+    from PIL import Image
+
+    result = run("learn", "--steps", 400, "--every", 5, "--samples", 10, "--patience", 15, "--out", tmp_path)
+    assert result.exit_code == 0, result.stderr
+    stopped = int(re.search(r"stopped at step (\d+) of 400, 15 steps later", result.stdout).group(1))
+    for name in ("learning_paths.gif", "learning_weights.gif"):
+        with Image.open(tmp_path / name) as gif:
+            delays = []
+            for index in range(gif.n_frames):
+                gif.seek(index)
+                delays.append(gif.info["duration"])
+        assert len(delays) == -(-stopped // 5) + 1  # every 5 steps, then the stop
+        assert delays[-1] == 2000 and set(delays[:-1]) == {delays[0]} and delays[0] < 2000
+    every = run("learn", "--steps", 60, "--every", 10, "--samples", 4, "--patience", 0, "--out", tmp_path / "all")
+    assert every.exit_code == 0 and "stopped at" not in every.stdout
+    assert iio.imread(tmp_path / "all" / "learning_paths.gif", index=None).shape[0] == 7
+
+
+def test_a_negative_patience_is_one_line():
+    result = run("learn", "--patience", -1)
+    assert result.exit_code == 2 and "--patience must be at least 0, got -1" in result.stderr

@@ -201,6 +201,10 @@ def test_learning_streams_snapshots_and_stops_once_learned(client):
     assert 3 <= len(events) < 400 // 10 + 2  # stopped by itself once learned
     done = json.loads(lines_after(events_text, "event: done"))
     assert done["reached"] is not None and done["final_distance"] == 0
+    assert done["steps"] == done["reached"] + 50  # as `imle-cli learn` stops: --patience 50 steps later
+    snapshots = [line.removeprefix("data: ") for line in events_text if line.startswith('data: {"step"')]
+    last = json.loads(snapshots[-1])
+    assert last["step"] == done["steps"] and last["on_gold"]
     # learn's own defaults are left out: 50 samples and temperatures 5 / 5 are `imle-cli learn`'s
     assert done["command"] == "imle-cli learn --gold gold.png --steps 400 --samples 10 --every 10"
 

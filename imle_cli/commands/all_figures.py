@@ -11,7 +11,7 @@ from imle_cli.options import MAP_COMMAND, NOISE_OPTIONS, Settings
 from imle_cli.specs import EstimatorSpec, LearnSpec, NoiseSpec, SampleSpec
 
 
-@command(app, "all", f"map_path gold gold_map invert samples learn_samples steps lr every {NOISE_OPTIONS} "
+@command(app, "all", f"map_path gold gold_map invert samples learn_samples steps lr every patience {NOISE_OPTIONS} "
                      f"input_temperature target_temperature learn_input_temperature learn_target_temperature alpha "
                      f"beta neighbourhood workers {MAP_COMMAND}", steps=LEARNING_DEFAULTS["steps"],
          every=LEARNING_DEFAULTS["every"])
@@ -23,6 +23,6 @@ def all_figures(s: Settings) -> None:
     # gold path's length), as in compare --learn
     estimator = EstimatorSpec(noise=NoiseSpec(s.noise, None, s.iterations), alpha=s.alpha, beta=s.beta,
                               input_temperature=s.learn_input_temperature, target_temperature=s.learn_target_temperature)
-    learn = LearnSpec(s.steps, s.lr, s.learn_samples, estimator, s.every, s.solver_spec, s.seed)
+    learn = LearnSpec(s.steps, s.lr, s.learn_samples, estimator, s.every, s.solver_spec, s.seed, s.patience)
     run_parts(s, [(sample_part, sample), (gradients_part, gradient_spec(s)), (learn_part, learn)], needs_gold=True,
               index=True)

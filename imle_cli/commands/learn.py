@@ -14,7 +14,8 @@ LEARNING_DEFAULTS = dict(samples=50, input_temperature=5.0, target_temperature=5
 
 
 def learn_part(job: Job, spec: LearnSpec) -> Section:
-    """learning_paths.gif, learning_weights.gif, loss.png: learning a map from the gold path."""
+    """learning_paths.gif, learning_weights.gif, loss.png: learning a map from the gold path (ending
+    ``spec.patience`` steps after it has been learned, where that is set)."""
     from imle_cli import experiments, figures
 
     gold, estimator = job.inputs.learn_gold, spec.estimator
@@ -31,6 +32,9 @@ def learn_part(job: Job, spec: LearnSpec) -> Section:
                            advance=lambda: job.progress.advance(draw))
     verdict = ("equals the gold path" if result.final_distance == 0
                else f"differs from the gold path in {plural(result.final_distance, 'cell')}")
+    if result.stopped_early:
+        verdict += (f" since step {result.learned_at}: stopped at step {len(result.losses)} of {spec.steps}, "
+                    f"{spec.patience} steps later (--patience)")
     facts = (f"{estimator.name.value}: final training loss {result.losses[-1]:.2f} (mean of the last 10 steps "
              f"{result.losses[-10:].mean():.2f}); the learned map's shortest path"
              f"{'' if gold.corner_to_corner else ' ' + gold.describe()} {verdict}")
@@ -41,7 +45,7 @@ def learn_part(job: Job, spec: LearnSpec) -> Section:
         ("loss.png", "the training loss (mean Hamming loss of the sampled paths)")]
 
 
-@command(app, "learn", f"gold gold_map invert steps lr samples {NOISE_OPTIONS} {TARGET_OPTIONS} every estimator "
+@command(app, "learn", f"gold gold_map invert steps lr samples {NOISE_OPTIONS} {TARGET_OPTIONS} every patience estimator "
                        f"{MAP_OPTIONS} {OUTPUT_OPTIONS}", **LEARNING_DEFAULTS)
 def learn(s: Settings) -> None:
     """Learn map costs from a gold path: writes learning_paths.gif, learning_weights.gif, loss.png.
@@ -49,5 +53,5 @@ def learn(s: Settings) -> None:
     The map's size is the gold's. Without --gold or --gold-map the gold is the shortest path on
     the README map, learned from a flat start: torch-imle's learning experiment.
     """
-    spec = LearnSpec(s.steps, s.lr, s.samples, s.estimator_spec, s.every, s.solver_spec, s.seed)
+    spec = LearnSpec(s.steps, s.lr, s.samples, s.estimator_spec, s.every, s.solver_spec, s.seed, s.patience)
     run_parts(s, [(learn_part, spec)], needs_map=False, needs_gold=True)

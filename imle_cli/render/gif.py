@@ -24,10 +24,14 @@ class GifStream:
     until the end; this keeps none.
     """
 
-    def __init__(self, handle, palette: np.ndarray, fps: float):
+    def __init__(self, handle, palette: np.ndarray, fps: float, hold: float = 0.0):
         self.handle, self.started = handle, False
         self.palette = np.asarray(palette, dtype=np.uint8).ravel().tolist()
         self.delay = max(2, round(100 / fps))  # hundredths of a second, as the GIF stores them
+        # the last frame shows ``hold`` seconds (at least a frame's time): each frame is written
+        # when the next comes, or at close, the last one with its own delay
+        self.last_delay = max(self.delay, round(100 * hold))
+        self._pending: bytes = b""
 
     def add(self, frame: np.ndarray) -> int:
         """Append a frame (palette indices [height, width]); returns its encoded size in bytes."""
@@ -46,8 +50,16 @@ class GifStream:
         buffer = io.BytesIO()
         image.save(buffer, format="GIF", optimize=False)
         block = self._image_block(buffer.getvalue())
-        self.handle.write(b"\x21\xf9\x04\x00" + struct.pack("<H", self.delay) + b"\x00\x00" + block)
+        self._flush(self.delay)
+        self._pending = block
         return len(block) + 8
+
+    def _flush(self, delay: int) -> None:
+        import struct
+
+        if self._pending:
+            self.handle.write(b"\x21\xf9\x04\x00" + struct.pack("<H", delay) + b"\x00\x00" + self._pending)
+            self._pending = b""
 
     @staticmethod
     def _image_block(gif: bytes) -> bytes:
@@ -68,4 +80,5 @@ class GifStream:
         return gif[position:-1]
 
     def close(self) -> None:
+        self._flush(self.last_delay)
         self.handle.write(b"\x3b")  # trailer

@@ -172,17 +172,20 @@ class Outputs:
         image = Image.fromarray(np.ascontiguousarray(frame)) if palette is None else palette_image(frame, palette)
         image.save(path, format="PNG", optimize=False)
 
-    def gif(self, name: str, frames: Iterable[np.ndarray], palette: np.ndarray, fps: float, count: int) -> None:
+    def gif(self, name: str, frames: Iterable[np.ndarray], palette: np.ndarray, fps: float, count: int,
+            hold: float = 0.0) -> None:
         """An animated GIF of ``count`` frames (and with --video its MP4), written frame by frame as
         the iterable draws them: memory holds one frame, whatever the count. The first frame is
-        encoded before the others are drawn, to refuse a GIF above --max-gif-mb early."""
+        encoded before the others are drawn, to refuse a GIF above --max-gif-mb early. ``hold``:
+        seconds the last frame stays (a learning run's end)."""
         path = self._temporary(name)
         info = WrittenFile(name, 0, 0, 0, 0)
         self.pending.append((path, self.folder / name, info))
         video = self._mp4_writer(name.rsplit(".", 1)[0] + ".mp4", fps) if self.video else None
         try:
             with open(path, "wb") as handle:
-                stream = GifStream(handle, palette, fps)
+                stream = GifStream(handle, palette, fps, hold)
+                frame = None
                 for index, frame in enumerate(frames):
                     encoded = stream.add(frame)
                     if index == 0:
@@ -191,6 +194,9 @@ class Outputs:
                     if video is not None:
                         video(frame, palette)
                     info.frames += 1
+                if video is not None and frame is not None:  # the hold, as repeated frames
+                    for _ in range(max(0, round(hold * fps) - 1)):
+                        video(frame, palette)
                 stream.close()
         finally:
             if video is not None:

@@ -27,7 +27,7 @@ from imle_cli.options import OPTIONS, Settings, check_together
 #: The settings a page may change, by the names of the options they are (checked by the same rules).
 EXPLORE_SETTINGS = ("noise", "k", "iterations", "samples", "input_temperature", "target_temperature", "alpha", "beta",
                     "estimator", "seed")
-LEARN_SETTINGS = EXPLORE_SETTINGS + ("steps", "lr", "every")
+LEARN_SETTINGS = EXPLORE_SETTINGS + ("steps", "lr", "every", "patience")
 #: Sampled paths shown over the map in the explore view.
 SHOWN_PATHS = 4
 
@@ -249,30 +249,32 @@ class Session:
               stopped: Callable[[], bool]) -> dict:
         """The learning loop from the gold (``imle-cli learn``), ``emit``-ting every snapshot (its
         step, the learned map's shortest path, the costs and the losses so far); ends when
-        ``stopped()`` or once the learned path has equalled the gold for ``every`` steps."""
+        ``stopped()``, or as ``learn`` ends: ``--patience`` steps after the learned path has
+        become the gold and stayed so."""
         from imle_cli import experiments
 
         from imle_cli.commands.learn import LEARNING_DEFAULTS
 
         s = settings_from(self.settings, {**LEARNING_DEFAULTS, **values}, LEARN_SETTINGS)
         spec = experiments.LearnSpec(s.steps, s.lr, s.samples, s.estimator_spec, every=s.every,
-                                     solver=s.solver_spec, seed=s.seed)
-        state = {"reached": None}
+                                     solver=s.solver_spec, seed=s.seed, patience=s.patience)
 
         def snapshot(step: int, costs: np.ndarray, path: np.ndarray, losses: np.ndarray) -> bool:
-            on_gold = bool((path == gold.mask).all())
-            if on_gold and state["reached"] is None:
-                state["reached"] = step
             emit({"step": step, "path": path.astype(int).tolist(), "costs": costs.round(4).tolist(),
-                  "losses": losses.round(4).tolist(), "on_gold": on_gold})
-            return stopped() or (state["reached"] is not None and step >= state["reached"] + s.every)
+                  "losses": losses.round(4).tolist(), "on_gold": bool((path == gold.mask).all())})
+            return stopped()
 
         result = experiments.learn_map(gold, spec, snapshot=snapshot)
-        return {"steps": int(len(result.losses)), "reached": state["reached"],
+        if result.stopped_early:  # the last snapshot, where the patience rule ended the run
+            emit({"step": int(result.steps[-1]), "path": result.final_path.astype(int).tolist(),
+                  "costs": result.weights[-1].round(4).tolist(), "losses": result.losses.round(4).tolist(),
+                  "on_gold": result.final_distance == 0})
+        return {"steps": int(len(result.losses)), "reached": result.learned_at,
                 "final_distance": result.final_distance,
-                "command": self.command("learn", s, ("steps", "lr", "samples", "every", "estimator", "noise", "k",
-                                                     "input_temperature", "target_temperature", "alpha", "beta",
-                                                     "seed"), gold=True, with_map=False, defaults=LEARNING_DEFAULTS)}
+                "command": self.command("learn", s, ("steps", "lr", "samples", "every", "patience", "estimator",
+                                                     "noise", "k", "input_temperature", "target_temperature", "alpha",
+                                                     "beta", "seed"), gold=True, with_map=False,
+                                        defaults=LEARNING_DEFAULTS)}
 
 
 def _sample_spec(s: Settings):

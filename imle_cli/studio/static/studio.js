@@ -207,7 +207,7 @@ function learn() {
     const done = JSON.parse(event.data);
     $("learn-command").textContent = done.command;
     finish(done.reached === null ? `stopped after ${done.steps} steps, ${done.final_distance} cells from the gold`
-                                 : `learned the gold at step ${done.reached}`);
+                                 : `learned the gold at step ${done.reached} (stopped at step ${done.steps})`);
   });
   source.addEventListener("error", (event) => {
     finish(event.data ? JSON.parse(event.data).error : "the learning run ended");
