@@ -313,16 +313,20 @@ def learn_map(gold: GoldPath, spec: LearnSpec = LearnSpec(), progress=None, snap
 
     ends, mask = gold.ends, gold.mask.astype(np.float64)
     steps, every, neighbourhood = spec.steps, spec.every, spec.solver.neighbourhood
+    device = torch.device(spec.device)
     generator = torch.Generator().manual_seed(spec.seed)
-    costs = torch.nn.Parameter((torch.rand(mask.shape, generator=generator, dtype=torch.float64) * 0.2 - 0.1)[None])
+    start = (torch.rand(mask.shape, generator=generator, dtype=torch.float64) * 0.2 - 0.1)[None]
+    costs = torch.nn.Parameter(start.to(device))  # the same start on every device
     optimiser = torch.optim.Adam([costs], lr=spec.lr)
+    # on the CPU the start and the noise come from one generator (as always); a GPU draws with its own
+    noise_generator = generator if device.type == "cpu" else torch.Generator(device).manual_seed(spec.seed)
     layer = make_estimator(spec.estimator, samples=spec.samples, k=mask.sum(), workers=spec.solver.workers,
-                           generator=generator)
-    target = torch.from_numpy(mask)
+                           generator=noise_generator)
+    target = torch.from_numpy(mask).to(device)
     snapshot_steps, weights, paths, losses = [], [], [], np.empty(steps)
 
     def record(step: int) -> bool:
-        current = costs.detach()[0].numpy().copy()
+        current = costs.detach()[0].cpu().numpy().copy()
         snapshot_steps.append(step)
         weights.append(current)
         paths.append(shortest_path(current, neighbourhood, **ends))
@@ -341,7 +345,8 @@ def learn_map(gold: GoldPath, spec: LearnSpec = LearnSpec(), progress=None, snap
         if progress is not None:
             progress(step, losses[step])
         if spec.patience:  # the map after step + 1 updates: has its shortest path been the gold since?
-            on_gold = np.array_equal(shortest_path(costs.detach()[0].numpy(), neighbourhood, **ends) > 0, gold_mask)
+            on_gold = np.array_equal(shortest_path(costs.detach()[0].cpu().numpy(), neighbourhood, **ends) > 0,
+                                     gold_mask)
             learned_at = (learned_at if learned_at is not None else step + 1) if on_gold else None
             if learned_at is not None and step + 1 - learned_at >= spec.patience and step + 1 < steps:
                 losses, stopped_early = losses[:step + 1], True

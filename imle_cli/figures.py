@@ -18,6 +18,7 @@ import numpy as np
 from imle_cli import experiments
 from imle_cli.gold_path import GoldPath
 from imle_cli.render import Figure, Outputs
+from imle_cli.render.layout import format_tick, same_size
 from imle_cli.render import raster
 from imle_cli.render.raster import grid_of
 from imle_cli.reporting import plural
@@ -37,6 +38,12 @@ def share_figure(shape, axes: bool = False) -> Figure:
     return Figure(shape, cmap="viridis", vmin=0.0, vmax=1.0, label=SHARE_LABEL, axes=axes)
 
 
+def sample_figures(costs: np.ndarray, axes: bool) -> tuple:
+    """(the map's layout, the share of draws' layout): sample's set (map.png, paths.gif,
+    distribution.gif and .png), one page size for all."""
+    return same_size(cost_figure(costs, axes=axes), share_figure(costs.shape, axes=axes))
+
+
 def gradient_figure(shape, scale: float, captions: Sequence[str] = (), axes: bool = False) -> Figure:
     scale = scale if scale > 0 else 1.0
     return Figure(shape, cmap="RdBu", vmin=-scale, vmax=scale, label=GRADIENT_LABEL, captions=captions, axes=axes)
@@ -50,21 +57,21 @@ def walls(costs: np.ndarray) -> np.ndarray:
 
 
 def write_map(outputs: Outputs, costs: np.ndarray, name: str) -> None:
-    figure = cost_figure(costs, axes=outputs.axes(costs.shape))
+    figure = sample_figures(costs, outputs.axes(costs.shape))[0]
     rows, cols = costs.shape
     outputs.still("map.png", [figure.scene(
-        costs, title=f"map: {name}", subtitle=f"{rows}x{cols} cells, costs {costs.min():.3g} to {costs.max():.3g}")])
+        costs, title=f"map: {name}",
+        subtitle=f"{rows}x{cols} cells, costs {format_tick(costs.min())} to {format_tick(costs.max())}")])
 
 
 def write_sample(outputs: Outputs, costs: np.ndarray, result: experiments.SampleResult, *, label: str,
                  fps: float, advance: Advance) -> None:
     """paths.gif, distribution.gif and distribution.png."""
     samples = len(result.paths)
-    figure = cost_figure(costs, axes=outputs.axes(costs.shape))
+    figure, share = sample_figures(costs, outputs.axes(costs.shape))
     outputs.gif("paths.gif", _advancing((figure.frame(costs, overlay=path, title=f"draw {i + 1} of {samples}",
                                                       subtitle=label) for i, path in enumerate(result.paths)),
                                         advance), figure.palette, fps, samples)
-    share = share_figure(costs.shape, axes=outputs.axes(costs.shape))
     outlines = {"walls": walls(costs)}
     caption = f"{label}; grey outlines: the map's costly cells"
 
@@ -83,7 +90,7 @@ def distribution_scene(costs: np.ndarray, result: experiments.SampleResult, labe
     """distribution.png's scene: the share of all the draws through each cell."""
     samples = len(result.paths)
     final = result.paths.sum(axis=0, dtype=np.float64) / samples
-    return share_figure(costs.shape, axes=axes).scene(
+    return sample_figures(costs, axes)[1].scene(
         final, title=f"distribution after {samples} of {samples} draws",
         subtitle=f"{label}; grey outlines: the map's costly cells", outlines={"walls": walls(costs)})
 
@@ -193,12 +200,15 @@ def _advancing(frames, advance: Advance):
 
 
 def learning_path_frames(gold: GoldPath, result: experiments.LearnResult, label: str,
-                         advance: Advance = lambda: None) -> tuple:
+                         advance: Advance = lambda: None, like: Optional[Figure] = None) -> tuple:
     """(figure, frames): the learned map's shortest path (red) over the gold path (grey), per
-    snapshot, the gold's ends ringed when they are not the corners."""
+    snapshot, the gold's ends ringed when they are not the corners; ``like``: a figure of the
+    same set, both padded to one size."""
     total = len(result.losses)
     gold_shade = 0.25 * gold.mask.astype(np.float64)  # light grey gold cells on white
     figure = Figure(gold.shape, cmap="Greys", vmin=0.0, vmax=1.0, label=None, overlay_rgb=(214, 39, 40))
+    if like is not None:
+        same_size(figure, like)
     frames = (figure.frame(gold_shade, overlay=path, marks=gold.rings, title=f"step {step}/{total}: learned path (red), gold (grey)",
                            subtitle=f"training loss {result.losses[min(step, total - 1)]:.2f}; {label}")
               for step, path in zip(result.steps, result.paths))
@@ -213,10 +223,10 @@ def write_learning(outputs: Outputs, gold: GoldPath, result: experiments.LearnRe
                    fps: float, advance: Advance) -> None:
     """learning_paths.gif, learning_weights.gif and loss.png."""
     total = len(result.losses)
-    figure, frames = learning_path_frames(gold, result, label, advance)
-    outputs.gif("learning_paths.gif", frames, figure.palette, fps, len(result.steps), hold=LEARNING_HOLD)
     low, high = float(result.weights.min()), float(result.weights.max())
     weights = Figure(gold.shape, cmap="YlOrBr", vmin=low, vmax=high, label="learned cost")
+    figure, frames = learning_path_frames(gold, result, label, advance, like=weights)
+    outputs.gif("learning_paths.gif", frames, figure.palette, fps, len(result.steps), hold=LEARNING_HOLD)
     frames = (weights.frame(values, title=f"learned costs at step {step} of {total}", subtitle=label)
               for step, values in zip(result.steps, result.weights))
     outputs.gif("learning_weights.gif", _advancing(frames, advance), weights.palette, fps, len(result.steps),
@@ -267,7 +277,7 @@ def noise_plot(check: experiments.NoiseCheck, k: int, iterations: int):
     right.axvline(check.single_mean, color="#d62728", linewidth=2, label=f"exact mean {check.single_mean:.4f}")
     for sign in (-1, 1):
         right.axvline(check.single_mean + sign * check.single_sd, color="#d62728", linestyle="--", linewidth=1,
-                      label="exact mean +- sd" if sign == 1 else None)
+                      label="exact mean \u00b1 sd" if sign == 1 else None)
     right.set(title=f"one draw: sample mean {check.single.mean():.4f}, sd {check.single.std():.4f} "
                     f"(exact sd {check.single_sd:.4f})", xlabel="value")
     right.title.set_fontsize(9)
@@ -300,22 +310,25 @@ def write_index(outputs: Outputs, sections: List[tuple], title: str) -> None:
     outputs.text("index.html", "\n".join(parts))
 
 
-def write_compare(outputs: Outputs, results: dict, *, gold: GoldPath, label: str, fps: float, advance: Advance,
-                  columns: int = 4) -> None:
+def write_compare(outputs: Outputs, results: dict, *, costs: np.ndarray, gold: GoldPath, label: str, fps: float,
+                  advance: Advance, columns: int = 4) -> None:
     """compare.png: each estimator's mean gradient on its own zero-centred scale; compare.gif:
-    the running means, draw by draw (each panel keeps one scale for all frames); the gold's ends
-    ringed when they are not the corners."""
+    the running means, draw by draw (each panel keeps one scale for all frames); the gold path
+    and the map's costly cells outlined as in gradients.png, the gold's ends ringed when they are
+    not the corners."""
     panels = {}
     for name, result in results.items():
         scale = float(np.abs(result.running_means).max())
         panels[name] = (gradient_figure(result.mean.shape, scale), result)
+    outlines = {"walls": walls(costs), "gold": gold.mask.astype(bool)}
     outputs.still("compare.png", [figure.scene(result.mean, title=name, subtitle=f"mean of {len(result.per_draw)} draws",
-                                               marks=gold.rings)
+                                               marks=gold.rings, outlines=outlines)
                                   for name, (figure, result) in panels.items()], columns)
     palette = next(iter(panels.values()))[0].palette
     draws = min(len(result.per_draw) for _, result in panels.values())
     frames = (grid_of([figure.frame(result.per_draw[:i + 1].mean(axis=0), title=name, marks=gold.rings,
-                                    subtitle=f"mean of draws 1..{i + 1}; {label}")
+                                    outlines=outlines,
+                                    subtitle=f"{'draw 1' if i == 0 else f'mean of draws 1..{i + 1}'}; {label}")
                        for name, (figure, result) in panels.items()], columns) for i in range(draws))
     outputs.gif("compare.gif", _advancing(frames, advance), palette, fps, draws)
 

@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -169,6 +170,9 @@ OPTIONS: Dict[str, Option] = dict(
     steps=Option("--steps", int, 1100, "Adam steps.", [AT_LEAST_1]),
     lr=Option("--lr", float, 0.005, "Adam learning rate.", [(lambda v: finite(v) and v > 0, "a positive number")]),
     every=Option("--every", int, 10, "Record a GIF frame every this many steps.", [AT_LEAST_1]),
+    device=Option("--device", str, "cpu", "Where the learned costs and the noise live: cpu, or cuda / cuda:N (a "
+                  "GPU draws the noise; the grid solver runs on the CPU). Draws differ between devices.",
+                  [(lambda v: v == "cpu" or re.fullmatch(r"cuda(:\d+)?", v) is not None, "cpu, cuda or cuda:N")]),
     patience=Option("--patience", int, 50, "Stop this many steps after the learned map's shortest path has become "
                     "the gold and stayed so at every step (its GIFs end there); 0: run every --steps.",
                     [(lambda v: v >= 0, "at least 0")]),
@@ -248,6 +252,17 @@ options the command does not take keep their table defaults. Built and checked o
 command builder."""
 
 
+def check_device(device: str) -> None:
+    """Refuse a CUDA device this machine does not have (imports torch: only when one is asked for)."""
+    import torch
+
+    index = int(device.split(":")[1]) if ":" in device else 0
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    check(index < count, f"--device {device}: this machine has no such CUDA device "
+                         + (f"(it has {count})" if count else f"(torch {torch.__version__} sees no GPU)")
+                         + "; use --device cpu")
+
+
 def check_together(settings: Settings) -> None:
     """The checks that involve several options (each single option is checked by its table rules)."""
     given = settings.given
@@ -257,6 +272,8 @@ def check_together(settings: Settings) -> None:
         frames = settings.steps // settings.every + 1
         check(frames <= MAX_FRAMES, f"--steps / --every gives {frames} GIF frames, at most {MAX_FRAMES}: "
                                     f"raise --every to at least {-(-settings.steps // (MAX_FRAMES - 1))}")
+    if "device" in given and settings.device != "cpu":
+        check_device(settings.device)
     if "gold_map" in given:
         check(settings.gold is None or settings.gold_map is None,
               "--gold and --gold-map are alternatives; give one of them")

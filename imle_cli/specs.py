@@ -140,6 +140,7 @@ class LearnSpec:
     solver: SolverSpec = field(default_factory=SolverSpec)
     seed: int = 0
     patience: int = 0  # stop this many steps after the learned path has become the gold and stayed so (0: never)
+    device: str = "cpu"  # where the costs and the noise live (cuda: other draws than the cpu's for a seed)
 
 
 @dataclass(frozen=True)

@@ -373,3 +373,20 @@ def test_learn_gifs_end_at_the_stop_and_hold_the_last_frame(tmp_path):
 def test_a_negative_patience_is_one_line():
     result = run("learn", "--patience", -1)
     assert result.exit_code == 2 and "--patience must be at least 0, got -1" in result.stderr
+
+
+@pytest.mark.parametrize("device, culprit", [
+    ("gpu", "--device must be cpu, cuda or cuda:N, got gpu"),
+    ("cuda:99", "--device cuda:99: this machine has no such CUDA device"),
+])
+@pytest.mark.parametrize("command", ["learn", "sweep"])
+def test_a_device_this_machine_lacks_is_one_line(command, device, culprit):
+    result = run(command, "--device", device)
+    assert result.exit_code == 2 and culprit in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_learning_on_a_gpu_learns_the_diagonal():
+    gold = solved(np.eye(16), 8)
+    result = experiments.learn_map(gold, LearnSpec(steps=300, samples=10, every=10, patience=20, device="cuda"))
+    assert np.isfinite(result.losses).all() and result.final_distance == 0

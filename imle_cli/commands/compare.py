@@ -24,7 +24,7 @@ def compare_part(job: Job, spec: CompareSpec) -> Section:
             inputs.costs, inputs.gold, replace(spec.gradients, estimator=replace(estimator, name=name)))
         job.progress.advance(task)
     draw = job.progress.add_task("rendering", total=spec.gradients.samples)
-    figures.write_compare(job.outputs, results, gold=inputs.gold, label=f"temperatures {estimator.input_temperature:g}/"
+    figures.write_compare(job.outputs, results, costs=inputs.costs, gold=inputs.gold, label=f"temperatures {estimator.input_temperature:g}/"
                           f"{estimator.target_temperature:g}, beta {estimator.beta:g}", fps=job.fps,
                           advance=lambda: job.progress.advance(draw))
     facts = [f"{name}: mean gradient makes {plural(int((r.mean > 0).sum()), 'cell')} cheaper, "

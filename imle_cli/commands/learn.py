@@ -45,7 +45,7 @@ def learn_part(job: Job, spec: LearnSpec) -> Section:
         ("loss.png", "the training loss (mean Hamming loss of the sampled paths)")]
 
 
-@command(app, "learn", f"gold gold_map invert steps lr samples {NOISE_OPTIONS} {TARGET_OPTIONS} every patience estimator "
+@command(app, "learn", f"gold gold_map invert steps lr samples {NOISE_OPTIONS} {TARGET_OPTIONS} every patience device estimator "
                        f"{MAP_OPTIONS} {OUTPUT_OPTIONS}", **LEARNING_DEFAULTS)
 def learn(s: Settings) -> None:
     """Learn map costs from a gold path: writes learning_paths.gif, learning_weights.gif, loss.png.
@@ -53,5 +53,5 @@ def learn(s: Settings) -> None:
     The map's size is the gold's. Without --gold or --gold-map the gold is the shortest path on
     the README map, learned from a flat start: torch-imle's learning experiment.
     """
-    spec = LearnSpec(s.steps, s.lr, s.samples, s.estimator_spec, s.every, s.solver_spec, s.seed, s.patience)
+    spec = LearnSpec(s.steps, s.lr, s.samples, s.estimator_spec, s.every, s.solver_spec, s.seed, s.patience, s.device)
     run_parts(s, [(learn_part, spec)], needs_map=False, needs_gold=True)

@@ -28,7 +28,7 @@ def sweep_part(job: Job, spec: SweepSpec, gifs: bool = False) -> Section:
 
 
 @command(app, "sweep", f"gold gold_map invert input_temperatures target_temperatures sample_counts steps lr every "
-                       f"noise k iterations alpha beta neighbourhood workers gifs {MAP_OPTIONS} {OUTPUT_OPTIONS}",
+                       f"noise k iterations alpha beta neighbourhood workers device gifs {MAP_OPTIONS} {OUTPUT_OPTIONS}",
          steps=LEARNING_DEFAULTS["steps"], every=LEARNING_DEFAULTS["every"], workers=2)
 def sweep(s: Settings) -> None:
     """Learn the gold path over a grid of settings: writes sweep.png (a contact sheet), sweep.csv, sweep.md.
@@ -39,6 +39,7 @@ def sweep(s: Settings) -> None:
     """
     # each run solves in its own process, one map at a time: --workers spreads the runs
     estimator = EstimatorSpec(noise=s.noise_spec, alpha=s.alpha, beta=s.beta)
-    learn = LearnSpec(s.steps, s.lr, estimator=estimator, every=s.every, solver=SolverSpec(s.neighbourhood), seed=s.seed)
+    learn = LearnSpec(s.steps, s.lr, estimator=estimator, every=s.every, solver=SolverSpec(s.neighbourhood), seed=s.seed,
+                      device=s.device)
     spec = SweepSpec(learn, s.input_temperatures, s.target_temperatures, s.sample_counts, s.workers)
     run_parts(s, [(partial(sweep_part, gifs=s.gifs), spec)], needs_map=False, needs_gold=True)

@@ -29,7 +29,10 @@ TICK_LENGTH, TICK_GAP = 4, 4  # a colour bar tick's line, then a gap before its 
 MIN_BAR_HEIGHT = 160  # room for the colour bar's ticks however flat the map
 AXIS_BAND = 18  # room below a panel for its column indices (with axes)
 TARGET_MAP_PIXELS = 400
+MIN_SUBTITLE_SIZE = 11  # pixels: a subtitle smaller than this goes on two lines
 TICK_SIZE = 12  # pixels: tick labels, captions, the colour bar's label
+#: room below a wide map for its horizontal colour bar: a gap, the bar, ticks, their labels, the bar's label
+HORIZONTAL_BAR_BAND = 8 + BAR_WIDTH + TICK_LENGTH + 2 * TICK_SIZE + 14
 
 
 @functools.lru_cache(maxsize=None)
@@ -72,13 +75,13 @@ def index_ticks(count: int, most: int = 9) -> List[int]:
 
 
 def nice_ticks(vmin: float, vmax: float) -> np.ndarray:
-    """Round tick values inside [vmin, vmax] (matplotlib's locator), the ends included."""
+    """Round tick values at a regular step inside [vmin, vmax] (matplotlib's locator): 0, 0.2,
+    ..., 1 or 20, 40, 60, 80, never an odd end such as 5.77 beside them."""
     from matplotlib.ticker import MaxNLocator
 
-    inside = [t for t in MaxNLocator(nbins=5).tick_values(vmin, vmax) if vmin <= t <= vmax]
     span = vmax - vmin
-    ends = [t for t in (vmin, vmax) if all(abs(t - i) > 0.08 * span for i in inside)]
-    return np.array(sorted(inside + ends))
+    inside = [t for t in MaxNLocator(nbins=5).tick_values(vmin, vmax) if vmin - 1e-9 * span <= t <= vmax + 1e-9 * span]
+    return np.array(sorted(inside))
 
 
 def fitting_size(content: str, size: int, room: float) -> int:
@@ -106,14 +109,16 @@ class Figure:
         self.panels = max(1, len(self.captions))
         self.vmin, self.vmax = float(vmin), float(vmax) if vmax > vmin else float(vmin) + 1.0
         # Square cells sized so the longer side is about map_pixels, the shorter at least
-        # min_short (an elongated map stays visible), the longer at most max_long; compact: small
-        # panels for contact sheets (smaller map, titles and page).
+        # min_short (an elongated map stays visible), the longer at most max_long, and 2 pixels a
+        # cell at least while that fits max_long (a 256-cell grid: 512 px, its paths visible; one
+        # pixel a cell only beyond max_long / 2 cells); compact: small panels for contact sheets
+        # (smaller map, titles and page).
         map_pixels, min_short, max_long, min_width, title_size = \
             (176, 24, 400, 220, 13) if compact else (TARGET_MAP_PIXELS, 48, 1200, 540, 17)
         longer, shorter = max(self.rows, self.cols), min(self.rows, self.cols)
-        self.scale = max(1, min(40, max(map_pixels // longer, -(-min_short // shorter)), max(1, max_long // longer)))
+        self.scale = max(1, min(40, max(map_pixels // longer, -(-min_short // shorter), 2), max_long // longer))
         if self.panels > 1:
-            self.scale = max(1, self.scale * 3 // 4)
+            self.scale = max(min(self.scale, 2), self.scale * 3 // 4)
         self.map_height, self.map_width = self.rows * self.scale, self.cols * self.scale
         self.title_size, self.subtitle_y = title_size, title_size + 5
         self.axes = axes
@@ -132,19 +137,29 @@ class Figure:
         tick_width = max((int(tick_font.getlength(t)) for t in tick_labels), default=0)
         label_box = tick_font.getbbox(label) if label is not None else (0, 0, 0, 0)
         last = max(self.map_width, widest_caption)  # the last panel, or its caption where that is wider
-        self.bar_x = self.panel_x[-1] + last + BAR_GAP
-        if label is None:
+        # a wide, flat map: the bar below it, horizontal (a vertical one would be taller than the map)
+        self.horizontal = (label is not None and not compact and 2 * self.map_height < MIN_BAR_HEIGHT
+                           and self.map_width >= 2 * self.map_height)
+        self.bar_x = self.panel_x[0] if self.horizontal else self.panel_x[-1] + last + BAR_GAP
+        below = AXIS_BAND if axes else 0
+        if label is None or self.horizontal:
             width = self.panel_x[-1] + last + MARGIN
         else:
             width = (self.bar_x + BAR_WIDTH + TICK_LENGTH + TICK_GAP + tick_width + 8 + (label_box[3] - label_box[1])
                      + MARGIN + 4)
         caption_height = CAPTION_HEIGHT if self.captions else 0
-        content = max(self.map_height + (AXIS_BAND if axes else 0), self.bar_height)
+        if self.horizontal:  # the map, its column indices, then the bar, its ticks and its label
+            self.bar_length = self.panel_x[-1] + self.map_width - self.panel_x[0]
+            content = self.map_height + below + HORIZONTAL_BAR_BAND
+        else:
+            content = max(self.map_height + below, self.bar_height)
         self.width = max(width, min_width)  # room for the titles
         self.height = MARGIN + TITLE_HEIGHT + caption_height + content + MARGIN
         self.map_y = MARGIN + TITLE_HEIGHT + caption_height
         chrome: list = []
-        if label is not None:
+        if self.horizontal:
+            chrome += self._horizontal_bar(ticks, tick_labels, label, self.map_y + self.map_height + below + 8)
+        elif label is not None:
             chrome += self._colour_bar(ticks, tick_labels, tick_width, label, label_box)
         for x, caption in zip(self.panel_x, self.captions or [""]):
             chrome.append(Border(x - 1, self.map_y - 1, x + self.map_width, self.map_y + self.map_height))
@@ -153,10 +168,19 @@ class Figure:
             if axes:
                 chrome += self._axes(x, rows=x == self.panel_x[0])
         self.chrome = tuple(chrome)
+        self._keyed()
+        self._last: Optional[Scene] = None
+
+    def _keyed(self) -> None:
         # what the chrome's pixels depend on: equal figures (the studio's, one per request) share one drawing
         self.chrome_key = (self.width, self.height, self.chrome,
                            tuple(item.indices.tobytes() for item in self.chrome if isinstance(item, Gradient)))
-        self._last: Optional[Scene] = None
+
+    def pad_to(self, width: int, height: int) -> "Figure":
+        """This figure on a page at least ``width`` x ``height`` (white added right and below)."""
+        self.width, self.height = max(self.width, width), max(self.height, height)
+        self._keyed()
+        return self
 
     def _axes(self, x: int, rows: bool) -> list:
         """Column indices below the panel at x and (``rows``: the first panel; panels share their
@@ -193,6 +217,19 @@ class Figure:
                           box=(label_x, label_y, label_x + turned_width, label_y + turned_height)))
         return items
 
+    def _horizontal_bar(self, ticks, tick_labels, label, y: int) -> list:
+        """The colour bar under a wide map, low values on the left: ticks below it, then its label."""
+        length = self.bar_length
+        bar_values = self.vmin + (np.arange(length) + 0.5) / length * (self.vmax - self.vmin)
+        items: list = [Gradient(self.bar_x, y, BAR_WIDTH, self.indices(bar_values), horizontal=True)]
+        for tick, label_text in zip(ticks, tick_labels):
+            x = self.bar_x + (tick - self.vmin) / (self.vmax - self.vmin) * (length - 1)
+            items.append(Line(x, y + BAR_WIDTH, x, y + BAR_WIDTH + TICK_LENGTH))
+            items.append(text(x, y + BAR_WIDTH + TICK_LENGTH + 2, label_text, TICK_SIZE, "mt"))
+        items.append(text(self.bar_x + length / 2, y + BAR_WIDTH + TICK_LENGTH + TICK_SIZE + 8, label, TICK_SIZE,
+                          "mt"))
+        return items
+
     def indices(self, values: np.ndarray) -> np.ndarray:
         """Palette indices of values on this figure's colour scale (clipped to it)."""
         return colours.levels(values, self.vmin, self.vmax)
@@ -227,14 +264,37 @@ class Figure:
                 path_width=max(1, min(self.scale // 2, max(2, self.scale // 4))), path_radius=max(1.0, self.scale * 0.3),
                 rings=tuple((int(r), int(c)) for r, c in marks) if ringed else (),
                 ring_radius=max(6.0, self.scale * 0.7), ring_width=max(1, self.scale // 6), outlines=traced))
-        room = self.width - 2 * MARGIN
-        titles = [text(MARGIN, MARGIN - 2, title, fitting_size(title, self.title_size, room), "la")]
-        if subtitle:
-            titles.append(text(MARGIN, MARGIN + self.subtitle_y, subtitle,
-                               fitting_size(subtitle, self.title_size - 4, room), "la"))
+        titles = self._titles(title, subtitle)
         self._last = Scene(self.width, self.height, self.palette, self.chrome, tuple(panels), tuple(titles),
                            TITLE_HEIGHT + MARGIN, key=self.chrome_key)
         return self._last
+
+    def _titles(self, title: str, subtitle: str) -> List[Text]:
+        """The title and the subtitle on one line each, smaller where they must be; a subtitle that
+        would be smaller than MIN_SUBTITLE_SIZE goes on two lines (split at the '; ' or ', '
+        nearest its middle) at 10 px at least, the title a little smaller to make room, all above
+        what sits at the map's top edge (with axes, row indices reach half a tick label above it)."""
+        room = self.width - 2 * MARGIN
+        first = text(MARGIN, MARGIN - 2, title, fitting_size(title, self.title_size, room), "la")
+        if not subtitle:
+            return [first]
+        size = fitting_size(subtitle, self.title_size - 4, room)
+        one_line = [first, text(MARGIN, MARGIN + self.subtitle_y, subtitle, size, "la")]
+        splits = [i for i in range(len(subtitle)) if subtitle.startswith(("; ", ", "), i)]
+        if size >= MIN_SUBTITLE_SIZE or not splits:
+            return one_line
+        cut = min(splits, key=lambda i: abs(i - len(subtitle) / 2))
+        lines = [subtitle[:cut + 1], subtitle[cut + 2:]]
+        bottom = self.map_y - (TICK_SIZE // 2 + 2 if self.axes else 2)
+        widest = min(fitting_size(line, self.title_size - 4, room) for line in lines)
+        for line_size in range(min(MIN_SUBTITLE_SIZE, widest), 9, -1):
+            for title_size in range(self.title_size, self.title_size - 4, -1):
+                placed = [text(MARGIN, MARGIN - 2, title, fitting_size(title, title_size, room), "la")]
+                for line in lines:
+                    placed.append(text(MARGIN, placed[-1].box[3] + 1, line, line_size, "la"))
+                if placed[-1].box[3] <= bottom and line_size > size:
+                    return placed
+        return one_line
 
     def frame(self, values, **options) -> np.ndarray:
         """One raster frame (palette indices [height, width]): :meth:`scene` drawn by the raster back end."""
@@ -251,3 +311,17 @@ class Figure:
         half = self.scale // 2
         return (self.map_y + np.arange(self.rows) * self.scale + half,
                 self.panel_x[panel] + np.arange(self.cols) * self.scale + half)
+
+
+def same_size(*figures: Figure) -> Tuple[Figure, ...]:
+    """The figures of one set (a command's map, paths and distribution) padded to one page size,
+    the largest one's, so that they sit side by side in a paper or a talk without rescaling.
+
+    Example:
+        >>> a = Figure((4, 30), cmap="viridis", vmin=0.0, vmax=1.0, label="share")
+        >>> b = Figure((4, 30), cmap="viridis", vmin=0.0, vmax=1000.0, label="a much longer label")
+        >>> len({(f.width, f.height) for f in same_size(a, b)})
+        1
+    """
+    width, height = max(f.width for f in figures), max(f.height for f in figures)
+    return tuple(figure.pad_to(width, height) for figure in figures)

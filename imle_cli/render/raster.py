@@ -58,7 +58,8 @@ def _chrome(scene: Scene) -> np.ndarray:
     draw = ImageDraw.Draw(ink)
     for item in scene.chrome:
         if isinstance(item, Gradient):
-            canvas[item.y:item.y + len(item.indices), item.x:item.x + item.width] = item.indices[:, None]
+            left, top, right, bottom = item.box
+            canvas[top:bottom, left:right] = item.indices[None, :] if item.horizontal else item.indices[:, None]
         elif isinstance(item, Line):
             draw.line([(item.x0, item.y0), (item.x1, item.y1)], fill=item.ink, width=item.width)
         elif isinstance(item, Border):
@@ -117,11 +118,25 @@ def _draw_rings(cells: np.ndarray, panel: Panel) -> None:
     cells[np.asarray(ink) > 127] = colours.MARK
 
 
+#: Pixels a cell at most at which outlines go around the masked cells, outside them: a border
+#: inside 3-pixel cells would cover most of their colour (a gold path over a 128-cell gradient).
+OUTSIDE_OUTLINE_SCALE = 4
+
+
 def _outline(cells: np.ndarray, mask: np.ndarray, index: int, scale: int) -> None:
-    """Colour the pixels where the upscaled mask changes: the outline of the masked cells."""
+    """Colour the pixels where the upscaled mask changes: the outline of the masked cells (at
+    small scales, the pixels just outside them, so the cells keep their colours)."""
     if not mask.any():
         return
     up = np.repeat(np.repeat(mask, scale, 0), scale, 1)
+    if scale <= OUTSIDE_OUTLINE_SCALE:
+        around = np.zeros_like(up)
+        around[:, 1:] |= up[:, :-1]
+        around[:, :-1] |= up[:, 1:]
+        around[1:, :] |= up[:-1, :]
+        around[:-1, :] |= up[1:, :]
+        cells[around & ~up] = index
+        return
     edge = np.zeros_like(up)
     edge[:, 1:] |= up[:, 1:] != up[:, :-1]
     edge[1:, :] |= up[1:, :] != up[:-1, :]

@@ -60,12 +60,21 @@ class Border(_Span):
 
 @dataclass(frozen=True)
 class Gradient:
-    """A colour bar: ``indices`` [height] palette indices from the top down, ``width`` pixels wide."""
+    """A colour bar: ``indices`` [height] palette indices from the top down, ``width`` pixels wide;
+    ``horizontal``: indices [width] from left to right, ``width`` pixels tall."""
 
     x: int
     y: int
     width: int
     indices: np.ndarray = field(compare=False)
+    horizontal: bool = False
+
+    @property
+    def box(self) -> tuple:
+        """(left, top, right, bottom) in page pixels."""
+        long, thick = len(self.indices), self.width
+        return (self.x, self.y, self.x + long, self.y + thick) if self.horizontal else \
+            (self.x, self.y, self.x + thick, self.y + long)
 
 
 @dataclass(frozen=True)

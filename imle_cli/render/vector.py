@@ -108,9 +108,10 @@ def _borders(mask: np.ndarray, x0: float, y0: float, scale: int) -> list:
 def _draw(ax, scene: Scene, dx: float, dy: float) -> None:
     for item in scene.chrome:
         if isinstance(item, Gradient):
-            colours_ = scene.palette[item.indices][:, None, :].repeat(item.width, axis=1)
-            ax.imshow(colours_, extent=(dx + item.x, dx + item.x + item.width, dy + item.y + len(item.indices),
-                                        dy + item.y), interpolation="none", zorder=1)
+            left, top, right, bottom = item.box
+            colours_ = (scene.palette[item.indices][None, :, :].repeat(item.width, axis=0) if item.horizontal
+                        else scene.palette[item.indices][:, None, :].repeat(item.width, axis=1))
+            ax.imshow(colours_, extent=(dx + left, dx + right, dy + bottom, dy + top), interpolation="none", zorder=1)
         elif isinstance(item, Line):
             ax.plot([dx + item.x0, dx + item.x1], [dy + item.y0 + 0.5, dy + item.y1 + 0.5], color=_ink(scene, item.ink),
                     linewidth=item.width * PIXEL, solid_capstyle="butt", zorder=6)

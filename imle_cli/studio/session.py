@@ -188,7 +188,7 @@ class Session:
         sample = experiments.SampleResult(gradients.paths, experiments.shortest_path(
             self.costs, self.neighbourhood, **gold.ends), gradients.noise)
         label = f"{sample.noise.label}, temperature {s.input_temperature:g}"
-        paths = figures.cost_figure(self.costs, axes=axes)
+        paths = figures.sample_figures(self.costs, axes)[0]  # as `sample` draws paths.gif
         shown = [paths.scene(self.costs, overlay=path, title=f"draw {i + 1} of {s.samples}", subtitle=label)
                  for i, path in enumerate(sample.paths[:SHOWN_PATHS])]
         stills = {"paths": (shown, 2),

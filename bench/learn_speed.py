@@ -1,0 +1,92 @@
+"""How long `imle-cli learn` takes on annotated golds (issue 24's targets on the 2-core machine:
+64x64 under 30 s, 128x128 under 90 s, whole process), against the floor: the steps it runs times
+the unavoidable work of one step, its Sum-of-Gamma noise and its two batched solves.
+
+    python bench/learn_speed.py               # 64x64 and 128x128, learn's defaults
+    python bench/learn_speed.py --iterations 10  # and with torch-imle's 10 noise terms
+
+Each gold is made by `imle-cli annotate assets/terrain.png --grid N --via ...` (two waypoints).
+A run is `imle-cli learn --gold gold.png` as a user types it (--patience 50 by default: it stops
+50 steps after it has learned); its time is the whole process, and "above the floor" subtracts
+the import floor (`imle-cli learn --help`-free: `python -c "import torch, matplotlib"`) and
+steps x (noise + solves), measured in this process.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDS = {64: ["--via", "20,50", "--via", "50,20"], 128: ["--via", "40,100", "--via", "100,40"]}
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "imle_cli", *args], capture_output=True, text=True, cwd=ROOT,
+                          check=True)
+
+
+def step_floor(gold_path: Path, iterations: int, samples: int = 50) -> tuple:
+    """(noise, solves) seconds of one learning step on this gold: the median of 5."""
+    import statistics
+
+    import torch
+
+    from imle.noise import SumOfGammaNoiseDistribution
+    from imle.solvers import grid_shortest_path
+    from imle_cli.inputs import load_gold
+
+    gold = load_gold(gold_path, None, 8).gold
+    noise = SumOfGammaNoiseDistribution(k=float(gold.length), nb_iterations=iterations)
+    generator = torch.Generator().manual_seed(0)
+    costs = torch.rand(samples, *gold.shape, dtype=torch.float64) + 0.1
+    noise_times, solve_times = [], []
+    for _ in range(5):
+        started = time.perf_counter()
+        noise.sample([samples, 1, *gold.shape], dtype=torch.float64, generator=generator)
+        noise_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        for _ in range(2):  # the perturbed draws and their targets
+            grid_shortest_path(costs, 8, source=gold.start, target=gold.end)
+        solve_times.append(time.perf_counter() - started)
+    return statistics.median(noise_times), statistics.median(solve_times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--iterations", type=int, nargs="*", default=[100])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[64, 128])
+    args = parser.parse_args()
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import torch, matplotlib, imle_cli.experiments"], check=True)
+    imports = time.perf_counter() - started
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for size in args.sizes:
+            gold = Path(folder) / f"gold{size}"
+            cli("annotate", "assets/terrain.png", "--grid", str(size), *GOLDS[size], "--out", str(gold), "--quiet")
+            for iterations in args.iterations:
+                started = time.perf_counter()
+                run = cli("learn", "--gold", str(gold / "gold.png"), "--iterations", str(iterations), "--out",
+                          str(Path(folder) / f"learn{size}-{iterations}"))
+                seconds = time.perf_counter() - started
+                stopped = re.search(r"stopped at step (\d+) of", run.stdout)
+                steps = int(stopped.group(1)) if stopped else 600
+                learned = "learned" if "equals the gold path" in run.stdout else "not learned"
+                noise, solves = step_floor(gold / "gold.png", iterations)
+                floor = steps * (noise + solves)
+                rows.append(f"| {size}x{size} | {iterations} | {steps} ({learned}) | {seconds:.1f} s | "
+                            f"{noise * 1000:.0f} + {solves * 1000:.0f} ms | {floor:.1f} s | "
+                            f"{seconds - imports - floor:.1f} s |")
+    print(f"import floor (torch, matplotlib): {imports:.1f} s\n")
+    print("| gold | noise terms | steps run | whole process | a step's noise + solves | floor (steps x that) "
+          "| above imports and floor |\n|---|---|---|---|---|---|---|")
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()
