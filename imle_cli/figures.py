@@ -69,21 +69,37 @@ def write_sample(outputs: Outputs, costs: np.ndarray, result: experiments.Sample
     """paths.gif, distribution.gif and distribution.png."""
     samples = len(result.paths)
     figure, share = sample_figures(costs, outputs.axes(costs.shape))
-    outputs.gif("paths.gif", _advancing((figure.frame(costs, overlay=path, title=f"draw {i + 1} of {samples}",
-                                                      subtitle=label) for i, path in enumerate(result.paths)),
-                                        advance), figure.palette, fps, samples)
-    outlines = {"walls": walls(costs)}
-    caption = f"{label}; grey outlines: the map's costly cells"
+    outputs.gif("paths.gif", _advancing((_path_frame(figure, costs, path, i, samples, label)
+                                         for i, path in enumerate(result.paths)), advance), figure.palette, fps, samples)
 
     def shares():  # the share of draws 1..i through each cell, one frame at a time
         counts = np.zeros(costs.shape)
         for i, path in enumerate(result.paths):
             counts += path
-            yield share.frame(counts / (i + 1), title=f"distribution after {i + 1} of {samples} draws",
-                              subtitle=caption, outlines=outlines)
+            yield _share_frame(share, costs, counts / (i + 1), i, samples, label)
 
     outputs.gif("distribution.gif", _advancing(shares(), advance), share.palette, fps, samples)
     outputs.still("distribution.png", [distribution_scene(costs, result, label, outputs.axes(costs.shape))])
+
+
+def _path_frame(figure: Figure, costs: np.ndarray, path: np.ndarray, i: int, samples: int, label: str) -> np.ndarray:
+    """paths.gif's frame i: draw i's path over the map."""
+    return figure.frame(costs, overlay=path, title=f"draw {i + 1} of {samples}", subtitle=label)
+
+
+def _share_frame(share: Figure, costs: np.ndarray, shares: np.ndarray, i: int, samples: int, label: str) -> np.ndarray:
+    """distribution.gif's frame i: the share of draws 1..i through each cell."""
+    return share.frame(shares, title=f"distribution after {i + 1} of {samples} draws",
+                       subtitle=f"{label}; grey outlines: the map's costly cells", outlines={"walls": walls(costs)})
+
+
+def check_sample_gifs(outputs: Outputs, costs: np.ndarray, unperturbed: np.ndarray, samples: int, label: str) -> None:
+    """Refuse paths.gif or distribution.gif above --max-gif-mb before any draw is sampled: their
+    first frames drawn for the unperturbed path (a draw's frame is about as large) and encoded."""
+    figure, share = sample_figures(costs, outputs.axes(costs.shape))
+    outputs.check_gif("paths.gif", _path_frame(figure, costs, unperturbed, 0, samples, label), figure.palette, samples)
+    outputs.check_gif("distribution.gif", _share_frame(share, costs, unperturbed.astype(np.float64), 0, samples, label),
+                      share.palette, samples)
 
 
 def distribution_scene(costs: np.ndarray, result: experiments.SampleResult, label: str, axes: bool):

@@ -1,4 +1,6 @@
 """Every bad input: exit code 2, one line on stderr naming the culprit, nothing new in --out."""
+import inspect
+import re
 from pathlib import Path
 
 import numpy as np
@@ -271,3 +273,69 @@ def test_bare_command_prints_help():
 
     result = subprocess.run(["imle-cli"], capture_output=True, text=True)
     assert result.returncode == 0 and "Commands" in result.stdout and "sample" in result.stdout
+
+
+# ---- every option a message suggests is one the command has
+
+def command_flags(command: str) -> set:
+    from imle_cli.options import OPTIONS
+
+    import imle_cli.commands  # noqa: F401  (declares every command)
+    from imle_cli.commands._app import app as typer_app
+
+    info = next(c for c in typer_app.registered_commands if c.name == command)
+    names = inspect.signature(info.callback).parameters
+    return {flag for name in names for flag in OPTIONS[name].flags.split("/")}
+
+
+SUGGESTING = [
+    (["sample", "--samples", 400, "--max-gif-mb", 0.01], "paths.gif would be about"),
+    (["sample", "assets/terrain.png", "--grid", 64, "--samples", 400, "--max-gif-mb", 0.01], "fewer cells (--grid)"),
+    (["gradients", "--samples", 400, "--max-gif-mb", 0.01], "would be about"),
+    (["learn", "--steps", 1500, "--every", 1, "--samples", 2, "--max-gif-mb", 0.01], "would be about"),
+    (["compare", "--samples", 300, "--estimators", "imle,blackbox", "--max-gif-mb", 0.01], "compare.gif would be"),
+    (["all", "--samples", 400, "--max-gif-mb", 0.01], "would be about"),
+    (["learn", "--steps", 100000, "--every", 1], "raise --every to at least"),
+    (["sweep", "--steps", 100000, "--every", 1], "raise --every to at least"),
+    (["gradients", "--gold", "CORNER_GOLD"], "or use --neighbourhood 4"),
+    (["learn", "--gold", "CORNER_GOLD"], "or use --neighbourhood 4"),
+    (["annotate", "--via", "0,5", "--via", "0,2", "--flat"], "--via"),
+]
+
+
+@pytest.mark.parametrize("args, expected", SUGGESTING, ids=[" ".join(map(str, a[:3])) for a, _ in SUGGESTING])
+def test_every_option_a_message_suggests_is_one_the_command_has(tmp_path, args, expected):
+    root = Path(__file__).resolve().parent.parent
+    corner = np.zeros((16, 16))
+    corner[0, :] = corner[:, 15] = 1  # along the top, down the right: a corner a diagonal move cuts
+    np.save(tmp_path / "corner.npy", corner)
+    args = [str(root / a) if str(a).startswith("assets/") else str(tmp_path / "corner.npy") if a == "CORNER_GOLD"
+            else str(a) for a in args]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and expected in result.stderr, result.stderr
+    suggested = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*[a-z]", result.stderr))
+    assert suggested, result.stderr
+    assert suggested <= command_flags(args[0]), (args[0], suggested - command_flags(args[0]), result.stderr)
+
+
+def test_every_flag_named_in_a_message_in_the_source_is_an_option():
+    from imle_cli.options import OPTIONS
+
+    known = {flag for option in OPTIONS.values() for flag in option.flags.split("/")} | \
+        {"--help", "--version"}
+    root = Path(__file__).resolve().parent.parent / "imle_cli"
+    named = {flag for path in root.rglob("*.py") for flag in re.findall(r"(?<![\w-])--[a-z][a-z-]*[a-z]",
+                                                                          path.read_text())}
+    assert named <= known, named - known
+
+
+def test_a_gif_too_large_is_refused_before_any_draw_is_sampled(monkeypatch):
+    from imle_cli import experiments
+
+    def never(*args, **kwargs):
+        raise AssertionError("sampled before the GIF size was checked")
+
+    monkeypatch.setattr(experiments, "sample_paths", never)
+    result = CliRunner().invoke(app, ["sample", "--samples", 2000, "--max-gif-mb", 1])
+    assert result.exit_code == 2 and "paths.gif would be about" in result.stderr
+    assert "(--samples)" in result.stderr and "--every" not in result.stderr

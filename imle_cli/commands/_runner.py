@@ -64,8 +64,10 @@ def run_parts(s: Settings, parts: Sequence[Tuple[Part, Any]], *, needs_map: bool
 
 def gif_too_large(error, s: Settings) -> str:
     """The one line for a GIF above --max-gif-mb, suggesting only the options this command takes."""
-    fewer = [flag for name, flag in (("samples", "--samples"), ("every", "--every"), ("steps", "--steps"))
-             if name in s.given]
+    # a learning GIF has a frame every --every steps; the others a frame per draw
+    framing = (("every", "--every"), ("steps", "--steps")) if error.name.startswith("learning") else \
+        (("samples", "--samples"),)
+    fewer = [flag for name, flag in framing if name in s.given]
     ways = ([f"use fewer frames ({', '.join(fewer)})"] if fewer else []) + (["fewer cells (--grid)"]
                                                                               if "grid" in s.given else [])
     return (f"{error.name} would be about {error.megabytes:,.0f} MB ({error.frames} frames of {error.width}x"

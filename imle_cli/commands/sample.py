@@ -13,12 +13,14 @@ def sample_part(job: Job, spec: SampleSpec) -> Section:
     from imle_cli import experiments, figures
 
     costs = job.inputs.costs
+    unperturbed = experiments.shortest_path(costs, spec.solver.neighbourhood)
+    label = f"{spec.noise.with_k(unperturbed.sum()).label}, temperature {spec.temperature:g}"
+    figures.check_sample_gifs(job.outputs, costs, unperturbed, spec.samples, label)  # before any draw
     figures.write_map(job.outputs, costs, job.inputs.map_name)
     task = job.progress.add_task("sampling", total=spec.samples)
     result = experiments.sample_paths(costs, spec, progress=lambda draws: job.progress.advance(task, draws))
     draw = job.progress.add_task("rendering", total=2 * spec.samples)
-    figures.write_sample(job.outputs, costs, result, label=f"{result.noise.label}, temperature {spec.temperature:g}",
-                         fps=job.fps, advance=lambda: job.progress.advance(draw))
+    figures.write_sample(job.outputs, costs, result, label=label, fps=job.fps, advance=lambda: job.progress.advance(draw))
     lengths = result.paths.reshape(spec.samples, -1).sum(1)
     same = (result.paths == result.unperturbed).all(axis=(1, 2)).mean()
     rows, cols = costs.shape

@@ -202,6 +202,13 @@ class Outputs:
             if video is not None:
                 video(None, palette)
 
+    def check_gif(self, name: str, first: np.ndarray, palette: np.ndarray, frames: int) -> None:
+        """Refuse a GIF of ``frames`` frames like ``first`` above --max-gif-mb, before they are
+        computed (the same estimate as :meth:`gif` makes from its first frame)."""
+        import io
+
+        self._check_gif_size(name, GifStream(io.BytesIO(), palette, 10).add(first), first, frames)
+
     def _check_gif_size(self, name: str, encoded: int, first: np.ndarray, frames: int) -> None:
         """Refuse a GIF whose estimated size (the first frame's encoded bytes times the frames: a
         run's frames are alike) is above ``max_gif_mb``."""
