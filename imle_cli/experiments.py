@@ -17,7 +17,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from imle_cli.gold_path import GoldPath
+from imle_cli.gold_path import NEIGHBOURS, GoldPath, neighbour_counts
 from imle_cli.specs import (EstimatorSpec, GradientSpec, LearnSpec, Noise, NoiseCheckSpec, NoiseSpec, SampleSpec,
                             SweepSpec)
 
@@ -185,20 +185,66 @@ def sample_paths(costs: np.ndarray, spec: SampleSpec = SampleSpec(), progress=No
 #: The trial draws of :func:`moving_temperature`, the share of them that may still be the
 #: unperturbed path, and the most temperatures it tries.
 TRIAL_DRAWS, TRIAL_SHARE, TRIAL_TEMPERATURES = 16, 0.25, 8
+#: Draws are "near-identical" when fewer than this share of their cells (on average) lie more than
+#: one cell from the unperturbed path: a distribution that is one line however few draws equal it.
+MIN_SPREAD = 0.05
+#: A temperature "drowns the map" when its draws keep less than this share of what the terrain
+#: saves: (cost of draws on a flat map - cost of the draws) / (that - the unperturbed path's cost),
+#: all on the map's own costs; 0 is draws that ignore the terrain (a blurred band), 1 the path.
+MIN_TERRAIN = 0.5
 
 
-def moving_temperature(costs: np.ndarray, spec: SampleSpec, unperturbed: np.ndarray) -> Tuple[float, float]:
-    """(a temperature at which the draws leave the unperturbed path, the share of trial draws
-    that still equal it there), for a map whose draws barely move at ``spec.temperature``.
+@dataclass
+class DrawSpread:
+    """How far a set of draws strays from the unperturbed path, and how much of the terrain they keep."""
+
+    identical: float  # share of the draws equal to the unperturbed path
+    spread: float     # mean over the draws of the share of their cells more than a cell from that path
+    terrain: float = float("nan")  # the share of what the terrain saves that the draws keep (MIN_TERRAIN)
+
+    @property
+    def still(self) -> bool:
+        """Too close to the unperturbed path to show a distribution."""
+        return self.identical > 0.9 or self.spread < MIN_SPREAD
+
+
+def _cost(costs: np.ndarray, paths: np.ndarray) -> float:
+    return float((paths.astype(bool) * costs).reshape(len(paths), -1).sum(1).mean())
+
+
+def draw_spread(costs: np.ndarray, paths: np.ndarray, unperturbed: np.ndarray,
+                flat_paths: Optional[np.ndarray] = None) -> DrawSpread:
+    """The :class:`DrawSpread` of ``paths`` [S, H, W] (uint8) around ``unperturbed`` [H, W] on
+    ``costs``; its ``terrain`` against ``flat_paths``, draws with the same noise on a flat map."""
+    paths, path = paths.astype(bool), np.asarray(unperturbed, dtype=bool)
+    identical = (paths == path).reshape(len(paths), -1).all(1)
+    near = path | (neighbour_counts(path, NEIGHBOURS[8]) > 0)  # the path and the cells beside it
+    strays = (paths & ~near).reshape(len(paths), -1).sum(1) / np.maximum(paths.reshape(len(paths), -1).sum(1), 1)
+    measured = DrawSpread(float(identical.mean()), float(strays.mean()))
+    if flat_paths is not None:
+        costs = np.asarray(costs, dtype=np.float64)
+        ignoring, base = _cost(costs, flat_paths), float(costs[path].sum())
+        measured.terrain = (ignoring - _cost(costs, paths)) / (ignoring - base) if ignoring > base else 1.0
+    return measured
+
+
+def moving_temperature(costs: np.ndarray, spec: SampleSpec, unperturbed: np.ndarray) -> Tuple[float, DrawSpread, bool]:
+    """(a temperature at which the draws leave the unperturbed path yet keep to the map, what its
+    trial draws measured, whether it does both), for a map whose draws barely move at
+    ``spec.temperature`` (:attr:`DrawSpread.still`).
 
     The first candidate comes from the costs: to leave the path, a draw must make a path cell
     dearer than a cell beside it, so the typical gap (the median over the path's cells of the
     cheapest cost beside a cell minus the cell's own) over the standard deviation of the
     difference of two cells' noise (sqrt(2) * 1.28 / sqrt(k) per unit of temperature for
     Sum-of-Gamma noise, sqrt(2) * 1.28 for Gumbel), and at least twice the current
-    temperature. Each candidate is tried on :data:`TRIAL_DRAWS` draws (the run's seed); it is
-    doubled until at most :data:`TRIAL_SHARE` of them equal the unperturbed path (at most
-    :data:`TRIAL_TEMPERATURES` tries). Temperatures are rounded to two significant digits.
+    temperature. Each candidate is tried on :data:`TRIAL_DRAWS` draws (the run's seed), and on as
+    many with the same noise on a flat map of the mean cost: a candidate whose draws are still
+    near the path (more than :data:`TRIAL_SHARE` identical, or less than :data:`MIN_SPREAD` of
+    its cells changed) is doubled; one whose draws keep less than :data:`MIN_TERRAIN` of what the
+    terrain saves (the noise drowns the map) is lowered halfway (in ratio) toward the last still
+    one; at most :data:`TRIAL_TEMPERATURES` tries. Temperatures are rounded to two significant
+    digits.
     """
     from dataclasses import replace
 
@@ -216,14 +262,26 @@ def moving_temperature(costs: np.ndarray, spec: SampleSpec, unperturbed: np.ndar
     noise = spec.noise.with_k(path.sum())
     cell_sd = 1.28 / np.sqrt(noise.k) if noise.kind is Noise.sum_of_gamma else 1.28
     temperature = max(gap / (np.sqrt(2) * cell_sd), 2 * spec.temperature)
+    still_at, tried = spec.temperature, {}
     for _ in range(TRIAL_TEMPERATURES):
         temperature = float(f"{temperature:.2g}")
-        trial = sample_paths(costs, replace(spec, samples=TRIAL_DRAWS, temperature=temperature))
-        share = float((trial.paths == trial.unperturbed).all(axis=(1, 2)).mean())
-        if share <= TRIAL_SHARE:
+        if temperature in tried:
             break
-        temperature *= 2
-    return temperature, share
+        trial_spec = replace(spec, samples=TRIAL_DRAWS, temperature=temperature, noise=noise)
+        trial = sample_paths(costs, trial_spec)
+        flat = sample_paths(np.full(costs.shape, float(np.mean(costs))), trial_spec)
+        measured = tried[temperature] = draw_spread(costs, trial.paths, trial.unperturbed, flat.paths)
+        moving = measured.identical <= TRIAL_SHARE and measured.spread >= MIN_SPREAD
+        if moving and measured.terrain >= MIN_TERRAIN:
+            return temperature, measured, True
+        if not moving:
+            still_at, temperature = temperature, temperature * 2
+        else:  # drowned: halfway (in ratio) back toward the last temperature whose draws were still
+            temperature = float(np.sqrt(temperature * still_at))
+    # none both moves and keeps to the map: the one that moves the most of those that keep it, else the one that keeps most
+    kept = [t for t, m in tried.items() if m.terrain >= MIN_TERRAIN]
+    best = max(kept, key=lambda t: tried[t].spread) if kept else max(tried, key=lambda t: tried[t].terrain)
+    return best, tried[best], False
 
 
 def hamming_loss(paths, gold):

@@ -244,8 +244,8 @@ def test_a_barely_moved_path_gets_a_temperature_that_moves_it(tmp_path):
     result = run("sample", tmp_path / "diagonal.npy", "--samples", 10, "--out", tmp_path / "o")
     assert result.exit_code == 0, result.stderr
     text = result.stdout.replace("\n", " ")
-    assert "100% of draws equal the unperturbed shortest path; the noise barely moves the path at temperature 1: " \
-           "try --temperature" in text
+    assert "100% of draws equal the unperturbed shortest path (0% of the draws' cells lie more than a cell from it); " \
+           "the noise barely moves the path at temperature 1: try --temperature" in text
     suggested = float(re.search(r"try --temperature ([0-9.e+]+)", text).group(1))
     assert suggested >= 2
     # the advice works: at the suggested temperature the draws move, and the summary says no more
@@ -253,6 +253,50 @@ def test_a_barely_moved_path_gets_a_temperature_that_moves_it(tmp_path):
                 tmp_path / "p")
     share = int(re.search(r"(\d+)% of draws equal", again.stdout.replace("\n", " ")).group(1))
     assert share <= 90 and "try --temperature" not in again.stdout
+
+
+def test_near_identical_draws_get_the_hint_too(tmp_path):
+    # a cheap channel two cells wide: the draws wiggle within it (few identical) but stay one line
+    from imle_cli import experiments
+
+    costs = np.full((40, 40), 80.0)
+    for i in range(40):
+        costs[i, max(0, i - 1):i + 1] = 1.0
+    np.save(tmp_path / "channel.npy", costs)
+    result = run("sample", tmp_path / "channel.npy", "--samples", 20, "--out", tmp_path / "o")
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout.replace("\n", " ")
+    spread = experiments.draw_spread(costs, *(lambda r: (r.paths, r.unperturbed))(
+        experiments.sample_paths(costs, experiments.SampleSpec(20))))
+    assert spread.identical <= 0.9 and spread.spread < experiments.MIN_SPREAD  # near-identical, not identical
+    assert "the noise barely moves the path at temperature 1" in text
+
+
+@pytest.mark.parametrize("name", ["diagonal", "channel", "terrain"])
+def test_a_suggested_temperature_is_checked_by_sampling_there(name):
+    from imle_cli import experiments
+    from imle_cli.inputs.maps import load_map
+
+    if name == "terrain":
+        costs = load_map(Path(__file__).resolve().parent.parent / "assets" / "terrain.png", grid="64").costs
+    else:
+        costs = np.full((24, 24), 5.0 if name == "channel" else 60.0)  # a channel with low banks: draws can leave it
+        for i in range(24):
+            costs[i, max(0, i - (name == "channel")):i + 1] = 1.0
+    spec = experiments.SampleSpec(20)
+    unperturbed = experiments.shortest_path(costs)
+    suggested, measured, good = experiments.moving_temperature(costs, spec, unperturbed)
+    assert good and measured.terrain >= experiments.MIN_TERRAIN and not measured.still
+    # the numbers printed are the draws' at the suggestion (the run's seed)
+    from dataclasses import replace
+
+    again = experiments.sample_paths(costs, replace(spec, samples=experiments.TRIAL_DRAWS, temperature=suggested))
+    assert experiments.draw_spread(costs, again.paths, unperturbed).spread == pytest.approx(measured.spread)
+    # and a temperature far above it drowns the map: draws keep little of what the terrain saves
+    drowned = replace(spec, samples=experiments.TRIAL_DRAWS, temperature=suggested * 1000)
+    wild = experiments.sample_paths(costs, drowned)
+    flat = experiments.sample_paths(np.full(costs.shape, float(costs.mean())), drowned)
+    assert experiments.draw_spread(costs, wild.paths, unperturbed, flat.paths).terrain < experiments.MIN_TERRAIN
 
 
 def test_summaries_count_in_singular_and_plural():

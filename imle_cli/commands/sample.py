@@ -22,20 +22,32 @@ def sample_part(job: Job, spec: SampleSpec) -> Section:
     draw = job.progress.add_task("rendering", total=2 * spec.samples)
     figures.write_sample(job.outputs, costs, result, label=label, fps=job.fps, advance=lambda: job.progress.advance(draw))
     lengths = result.paths.reshape(spec.samples, -1).sum(1)
-    same = (result.paths == result.unperturbed).all(axis=(1, 2)).mean()
+    spread = experiments.draw_spread(costs, result.paths, result.unperturbed)
     rows, cols = costs.shape
-    facts = (f"grid {rows}x{cols}, k = {result.noise.k:g}, mean path length {lengths.mean():.1f} cells, {same:.0%} "
-             "of draws equal the unperturbed shortest path")
-    if same > 0.9 and spec.noise.kind is not Noise.none:
-        suggested, share = experiments.moving_temperature(costs, spec, result.unperturbed)
-        facts += (f"; the noise barely moves the path at temperature {spec.temperature:g}: try --temperature "
-                  f"{suggested:g} ({share:.0%} of {experiments.TRIAL_DRAWS} trial draws there equal the "
-                  "unperturbed path)")
+    facts = (f"grid {rows}x{cols}, k = {result.noise.k:g}, mean path length {lengths.mean():.1f} cells, "
+             f"{spread.identical:.0%} of draws equal the unperturbed shortest path ({spread.spread:.0%} of the draws' "
+             "cells lie more than a cell from it)")
+    if spread.still and spec.noise.kind is not Noise.none:
+        facts += "; " + temperature_hint(costs, spec, result.unperturbed)
     return "Sampling paths", facts, [
         ("map.png", "the cost map; darker cells cost more"),
         ("paths.gif", f"{spec.samples} perturb-and-MAP draws of the shortest path, one per frame"),
         ("distribution.gif", "share of draws 1..i through each cell, frame i"),
         ("distribution.png", f"share of all {spec.samples} draws through each cell")]
+
+
+def temperature_hint(costs, spec: SampleSpec, unperturbed) -> str:
+    """What to try when the draws barely move, checked by sampling there (experiments.moving_temperature)."""
+    from imle_cli import experiments
+
+    suggested, measured, good = experiments.moving_temperature(costs, spec, unperturbed)
+    there = (f"{measured.identical:.0%} of {experiments.TRIAL_DRAWS} trial draws there equal the unperturbed path, "
+             f"{measured.spread:.0%} of their cells lie more than a cell from it, and they keep {measured.terrain:.0%} "
+             "of what the terrain saves over draws on a flat map")
+    if good:
+        return f"the noise barely moves the path at temperature {spec.temperature:g}: try --temperature {suggested:g} ({there})"
+    return (f"the noise barely moves the path at temperature {spec.temperature:g}, and no temperature tried both moves "
+            f"it and keeps the draws to the map's costs; the nearest, --temperature {suggested:g}: {there}")
 
 
 @command(app, "sample", f"map_path samples {NOISE_OPTIONS} temperature neighbourhood workers {MAP_COMMAND}")
