@@ -177,8 +177,8 @@ OPTIONS: Dict[str, Option] = dict(
                     "the gold and stayed so at every step (its GIFs end there); 0: run every --steps.",
                     [(lambda v: v >= 0, "at least 0")]),
     grid=Option("--grid", Optional[str], None, "Cells as N or HxW (block means); default: detected."),
-    min_cost=Option("--min-cost", float, 1.0, "Cost of the brightest pixel."),
-    max_cost=Option("--max-cost", float, 100.0, "Cost of the darkest pixel."),
+    min_cost=Option("--min-cost", float, 1.0, "Cost of white (luminance 1)."),
+    max_cost=Option("--max-cost", float, 100.0, "Cost of black (luminance 0)."),
     key=Option("--key", Optional[str], None, "Array to use from an .npz with several."),
     seed=Option("--seed", int, 0, "Random seed; the same seed writes the same bytes."),
     host=Option("--host", str, "127.0.0.1", "Address the studio listens on (0.0.0.0: every interface; the token "

@@ -53,8 +53,8 @@ class MapSpec:
     """How a map file becomes cells and costs (imle_cli.inputs.load_map's keywords)."""
 
     grid: Optional[str] = None   # "N" or "HxW" cells; None: detected
-    min_cost: float = 1.0        # the brightest pixel's cost
-    max_cost: float = 100.0      # the darkest pixel's cost
+    min_cost: float = 1.0        # the cost of white (luminance 1)
+    max_cost: float = 100.0      # the cost of black (luminance 0)
     key: Optional[str] = None    # the array of an .npz with several
     rescale: bool = False        # map an array's values linearly onto min_cost..max_cost
     max_pixels: int = MAX_PIXELS
