@@ -374,21 +374,81 @@ def sweep_label(run: experiments.SweepRun) -> str:
     return f"input {run.input_temperature:g} / target {run.target_temperature:g}, {run.samples} samples"
 
 
+#: sweep.png's panels: about this many pixels on the longer side, captions and headers in these sizes
+#: (px; 11 px is 7.9 pt in the PDF, at 0.72 pt a pixel)
+SWEEP_PANEL, SWEEP_CAPTION, SWEEP_HEADER = 120, 11, 12
+
+
+def sweep_sheet(gold: GoldPath, runs: list, label: str):
+    """sweep.png's one scene, laid out as readers know a grid of settings: a block per sample
+    count, in it a row per input temperature and a column per target temperature (their values
+    as row and column headers, the axes named once), each panel the run's final learned path
+    (red) over the gold (grey) with one caption line under it (the step it reached the gold, or
+    how many cells it missed by)."""
+    from imle_cli.render.layout import MARGIN, text
+    from imle_cli.render.scene import Border, Panel, Scene
+
+    inputs = sorted({run.input_temperature for run in runs})
+    targets = sorted({run.target_temperature for run in runs})
+    counts = sorted({run.samples for run in runs})
+    by_setting = {(run.samples, run.input_temperature, run.target_temperature): run for run in runs}
+    rows, cols = gold.shape
+    scale = max(1, SWEEP_PANEL // max(rows, cols))
+    width, height = cols * scale, rows * scale
+    figure = Figure(gold.shape, cmap="Greys", vmin=0.0, vmax=1.0, label=None, overlay_rgb=(214, 39, 40))
+    shade = figure.indices(0.25 * gold.mask.astype(np.float64))
+    left = MARGIN + max(int(text(0, 0, f"{t:g}", SWEEP_HEADER, "la").box[2]) for t in inputs) + 28
+    pitch_x, pitch_y = width + 14, height + SWEEP_CAPTION + 10
+    page_width = max(left + len(targets) * pitch_x + MARGIN, 560)
+    chrome, panels = [], []
+    y = MARGIN
+    titles = (text(MARGIN, y - 2, f"Sweep: the learned path (red) over the gold (grey)", 17, "la"),
+              text(MARGIN, y + 20, label, 11, "la"))
+    y += 44
+    for count in counts:
+        reached = sum(by_setting[(count, i, t)].reached for i in inputs for t in targets if (count, i, t) in by_setting)
+        chrome.append(text(MARGIN, y, f"{plural(count, 'sample')} a step: {reached} of {len(inputs) * len(targets)} "
+                                      "settings reach the gold", 13, "la"))
+        y += 22
+        chrome.append(text(left + len(targets) * pitch_x / 2, y, "target temperature", SWEEP_HEADER, "ma"))
+        y += 16
+        for c, target in enumerate(targets):
+            chrome.append(text(left + c * pitch_x + width / 2, y, f"{target:g}", SWEEP_HEADER, "ma"))
+        y += 16
+        block_top = y
+        for r, temperature in enumerate(inputs):
+            top = y + r * pitch_y
+            chrome.append(text(left - 8, top + height / 2, f"{temperature:g}", SWEEP_HEADER, "rm"))
+            for c, target in enumerate(targets):
+                run = by_setting.get((count, temperature, target))
+                if run is None:
+                    continue
+                x = left + c * pitch_x
+                panels.append(Panel(x, top, scale, shade, path=run.result.final_path.astype(bool),
+                                    path_width=max(1, min(scale // 2, max(2, scale // 4))),
+                                    path_radius=max(1.0, scale * 0.3), rings=tuple(gold.rings),
+                                    ring_radius=max(6.0, scale * 0.7), ring_width=max(2, scale // 6)))
+                chrome.append(Border(x - 1, top - 1, x + width, top + height))
+                caption = (f"reached at step {run.first_step}" if run.reached
+                           else f"missed by {plural(run.result.final_distance, 'cell')}")
+                chrome.append(text(x, top + height + 3, caption, SWEEP_CAPTION, "la"))
+        y += len(inputs) * pitch_y
+        # the rows' axis, named once beside the block, turned
+        label_text = text(0, 0, "input temperature", SWEEP_HEADER, "la")
+        turned = (label_text.box[3] - label_text.box[1] + 4, label_text.box[2] - label_text.box[0] + 4)
+        label_y = block_top + max(0, (y - block_top - turned[1]) // 2)
+        chrome.append(type(label_text)(MARGIN - 2, label_y, "input temperature", SWEEP_HEADER, "la", rotated=True,
+                                       box=(MARGIN - 2, label_y, MARGIN - 2 + turned[0], label_y + turned[1])))
+        y += 14
+    return Scene(int(page_width), int(y + MARGIN), figure.palette, tuple(chrome), tuple(panels), titles,
+                 MARGIN + 44)
+
+
 def write_sweep(outputs: Outputs, gold: GoldPath, runs: list, *, columns: int, label: str, fps: float,
                 gifs: bool) -> None:
-    """sweep.png: a contact sheet, one panel per run with its final learned path (red) over the
-    gold (grey), marked when it reached the gold; sweep.csv and sweep.md: one row per run; with
-    ``gifs`` every run's learning_paths GIF."""
-    gold_shade = 0.25 * gold.mask.astype(np.float64)
-    figure = Figure(gold.shape, cmap="Greys", vmin=0.0, vmax=1.0, label=None, overlay_rgb=(214, 39, 40),
-                    compact=True)
-    panels = []
-    for run in runs:
-        verdict = (f"REACHED the gold at step {run.first_step}" if run.reached
-                   else f"missed by {plural(run.result.final_distance, 'cell')}")
-        panels.append(figure.scene(gold_shade, overlay=run.result.final_path, subtitle=verdict, marks=gold.rings,
-                                   title=f"in {run.input_temperature:g} / tgt {run.target_temperature:g}, S {run.samples}"))
-    outputs.still("sweep.png", panels, columns)
+    """sweep.png (or .svg/.pdf): :func:`sweep_sheet`; sweep.csv and sweep.md: one row per run;
+    with ``gifs`` every run's learning_paths GIF."""
+    outputs.still("sweep.png", [sweep_sheet(gold, runs, label)])
     header = ["input_temperature", "target_temperature", "samples", "reached", "first_step_on_gold",
               "final_loss", "seconds"]
     rows = [[f"{run.input_temperature:g}", f"{run.target_temperature:g}", str(run.samples),

@@ -139,3 +139,26 @@ def test_every_word_of_every_pdf_a_command_writes_is_on_its_page(tmp_path, name)
         page, words = pdf_words(path)
         assert len(words) >= 3, path.name
         assert not [word for word in words if not inside(word, page)], path.name
+
+
+def test_the_sweep_sheet_is_a_grid_of_settings_with_legible_captions(tmp_path):
+    args = ["sweep", "--input-temperatures", "0,2", "--target-temperatures", "0,1,5", "--sample-counts", "1,4",
+            "--steps", 6, "--every", 2, "--workers", 0, "--out", tmp_path / "out", "--quiet"]
+    for fmt in ("png", "pdf"):
+        result = CliRunner().invoke(app, [str(a) for a in args] + ["--format", fmt])
+        assert result.exit_code == 0, result.output
+    page, words = pdf_words(tmp_path / "out" / "sweep.pdf")
+    assert not [word for word in words if not inside(word, page)]
+    text = " ".join(word[4] for word in words)
+    # one block per sample count, the axes named once per block, the values as headers
+    assert text.count("target temperature") == 2 and text.count("input") == 2
+    assert "1 sample a step" in text and "4 samples a step" in text
+    captions = [word for word in words if word[4] in ("reached", "missed")]
+    assert len(captions) == 2 * 2 * 3  # one caption under each of the 12 panels
+    heights_pt = [(word[3] - word[1]) * PIXEL for word in words]
+    assert min(heights_pt) >= 6, min(heights_pt)  # every word at least 6 pt tall on the PDF page
+    # the panels of a block sit on a grid: 2 rows (input temperatures) x 3 columns (target temperatures)
+    lefts = sorted({round(word[0]) for word in captions})
+    assert len(lefts) == 3
+    png = iio.imread(tmp_path / "out" / "sweep.png")
+    assert abs(png.shape[1] - page[0]) <= 1 and abs(png.shape[0] - page[1]) <= 1
