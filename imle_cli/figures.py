@@ -87,10 +87,25 @@ def _path_frame(figure: Figure, costs: np.ndarray, path: np.ndarray, i: int, sam
     return figure.frame(costs, overlay=path, title=f"draw {i + 1} of {samples}", subtitle=label)
 
 
+#: The light greys (palette.GREY_START + 0..this) in which the map's costs show faintly where no draw goes.
+FAINT_GREYS = 6
+
+
+def share_cells(share: Figure, costs: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Palette indices [H, W] of a distribution: the share of draws on its scale where draws go,
+    elsewhere the map's costs faintly, in light greys (white the cheapest)."""
+    from imle_cli.render import palette
+
+    low, high = float(costs.min()), float(costs.max())
+    faint = palette.GREY_START + np.round((costs - low) / (high - low if high > low else 1.0) * FAINT_GREYS)
+    return np.where(shares > 0, share.indices(shares), faint.astype(np.uint8))
+
+
 def _share_frame(share: Figure, costs: np.ndarray, shares: np.ndarray, i: int, samples: int, label: str) -> np.ndarray:
-    """distribution.gif's frame i: the share of draws 1..i through each cell."""
-    return share.frame(shares, title=f"distribution after {i + 1} of {samples} draws",
-                       subtitle=f"{label}; grey outlines: the map's costly cells", outlines={"walls": walls(costs)})
+    """distribution.gif's frame i: the share of draws 1..i through each cell, the map faintly under it."""
+    return share.frame(share_cells(share, costs, shares), indexed=(0,), title=f"distribution after {i + 1} of "
+                       f"{samples} draws", subtitle=f"{label}; grey: the map where no draw goes",
+                       outlines={"walls": walls(costs)})
 
 
 def check_sample_gifs(outputs: Outputs, costs: np.ndarray, unperturbed: np.ndarray, samples: int, label: str) -> None:
@@ -106,9 +121,10 @@ def distribution_scene(costs: np.ndarray, result: experiments.SampleResult, labe
     """distribution.png's scene: the share of all the draws through each cell."""
     samples = len(result.paths)
     final = result.paths.sum(axis=0, dtype=np.float64) / samples
-    return sample_figures(costs, axes)[1].scene(
-        final, title=f"distribution after {samples} of {samples} draws",
-        subtitle=f"{label}; grey outlines: the map's costly cells", outlines={"walls": walls(costs)})
+    share = sample_figures(costs, axes)[1]
+    return share.scene(share_cells(share, costs, final), indexed=(0,), title=f"distribution after {samples} of "
+                       f"{samples} draws", subtitle=f"{label}; grey: the map where no draw goes",
+                       outlines={"walls": walls(costs)})
 
 
 def write_gold(outputs: Outputs, costs: np.ndarray, gold: GoldPath, source: str, *,

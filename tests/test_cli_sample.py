@@ -63,9 +63,25 @@ def test_last_distribution_frame_is_the_mean_of_the_drawn_paths(sampled):
     paths_figure = Figure(costs.shape, cmap="YlOrBr", vmin=1, vmax=100, label="cost (darker is costlier)", axes=True)
     masks = np.array([decode_overlay(paths_figure, f) for f in iio.imread(out / "paths.gif")])
     share = Figure(costs.shape, cmap="viridis", vmin=0.0, vmax=1.0, label="share of draws through the cell", axes=True)
-    last = decode(share, iio.imread(out / "distribution.gif")[-1])
+
+    def shares(frame):  # cells no draw takes show the map in light greys: a share of 0
+        from imle_cli.figures import FAINT_GREYS
+        from imle_cli.render.palette import GREY_START
+
+        centres = frame[np.ix_(*share.cell_centres())][..., :3]
+        faint = (centres[:, :, None, :] == share.palette[GREY_START:GREY_START + FAINT_GREYS + 1][None, None]).all(-1)
+        return np.where(faint.any(-1), 0.0, decode(share, frame))
+
+    last = shares(iio.imread(out / "distribution.gif")[-1])
     np.testing.assert_allclose(last, masks.mean(0), atol=1 / 200)  # 216 colour levels
-    np.testing.assert_allclose(decode(share, iio.imread(out / "distribution.png")), last)
+    np.testing.assert_allclose(shares(iio.imread(out / "distribution.png")), last)
+    # and the map shows under the cells no draw takes: its cheapest white, its dearest the darkest faint grey
+    still = iio.imread(out / "distribution.png")[np.ix_(*share.cell_centres())][..., :3]
+    untaken = masks.sum(0) == 0
+    dearest, cheapest = untaken & (costs == costs.max()), untaken & (costs == costs.min())
+    from imle_cli.render.palette import GREY_START
+
+    assert (still[dearest] == share.palette[GREY_START + 6]).all() and (still[cheapest] == share.palette[GREY_START]).all()
 
 
 def test_map_png_shows_the_costs(sampled):

@@ -263,7 +263,7 @@ class Figure:
                 path=np.asarray(path, dtype=bool) if path is not None else None,
                 path_width=max(1, min(self.scale // 2, max(2, self.scale // 4))), path_radius=max(1.0, self.scale * 0.3),
                 rings=tuple((int(r), int(c)) for r, c in marks) if ringed else (),
-                ring_radius=max(6.0, self.scale * 0.7), ring_width=max(1, self.scale // 6), outlines=traced))
+                ring_radius=max(6.0, self.scale * 0.7), ring_width=max(2, self.scale // 6), outlines=traced))
         titles = self._titles(title, subtitle)
         self._last = Scene(self.width, self.height, self.palette, self.chrome, tuple(panels), tuple(titles),
                            TITLE_HEIGHT + MARGIN, key=self.chrome_key)
