@@ -95,6 +95,21 @@ def test_spanning_tree_is_optimal_against_brute_force(n, data):
     assert chosen == pytest.approx(best, abs=1e-6)
 
 
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(2, 5), scale=st.sampled_from([1e15, 1e16, 1e17, 1e100, 1e300]), data=st.data())
+def test_spanning_tree_is_optimal_at_any_magnitude(n, scale, data):
+    # exactly: the weights are small integers times a power of ten, compared as rationals
+    from fractions import Fraction
+
+    units = data.draw(arrays(np.int64, (n, n), elements=st.integers(0, 9)))
+    theta = units.astype(np.float64) * scale
+    y = spanning_tree(torch.from_numpy(theta)[None])[0].numpy()
+    assert (y == y.T).all() and y.sum() == 2 * (n - 1) and np.trace(y) == 0
+    chosen = sum(Fraction(int(units[a, b])) for a, b in zip(*np.nonzero(np.triu(y, 1))))
+    best = max(sum(Fraction(int(units[a, b])) for a, b in tree) for tree in trees(n))
+    assert chosen == best
+
+
 def test_from_pyepo_is_optimal_against_our_ilp_on_a_knapsack():
     pytest.importorskip("ortools")
     from pyepo.model.ort import knapsackModel

@@ -76,3 +76,17 @@ def test_bad_weights_and_capacities(weights, capacity, message):
 def test_bad_values(values, error, message):
     with pytest.raises(error, match=message):
         knapsack([1, 2], 2)(values)
+
+
+def test_weights_beyond_exact_float64_are_refused_naming_the_weight():
+    with pytest.raises(ValueError, match=r"weight 0 is 9.223e\+18: scale the weights"):
+        knapsack([2 ** 63, 1], 5)
+    with pytest.raises(ValueError, match="at most 2\\*\\*53"):
+        knapsack([1, 2 ** 53 + 2], 5)
+    assert knapsack([2 ** 53, 1], 1)(torch.tensor([[5.0, 1.0]])).tolist() == [[0.0, 1.0]]
+
+
+def test_a_capacity_above_the_total_weight_takes_every_item_it_pays_to_take():
+    solver = knapsack([3, 1, 4], 1e300)
+    values = torch.tensor([[1.0, 2.0, 3.0], [1.0, -1.0, 2.0]])
+    assert solver(values).tolist() == [[1.0, 1.0, 1.0], [1.0, 0.0, 1.0]]

@@ -155,3 +155,67 @@ def test_cost_range_errors(min_cost, max_cost, message):
 def test_key_only_for_npz():
     with pytest.raises(UserError, match="--key only applies to .npz files"):
         load_map(ASSETS / "map.png", key="x")
+
+
+# ---- images read as they look: Pillow's transparency, EXIF orientation, float ranges
+
+def _costs(path, **options):
+    from imle_cli.inputs.maps import load_map
+
+    return load_map(path, **options)
+
+
+def test_transparent_pixels_are_open_ground_however_the_file_says_so(tmp_path):
+    from PIL import Image
+
+    black = np.zeros((8, 8), dtype=np.uint8)
+    cases = {}
+    palette = Image.fromarray(black, "L").convert("P")  # index 0 is black
+    palette.info["transparency"] = 0
+    palette.save(tmp_path / "palette.png", transparency=0)
+    cases["palette.png"] = tmp_path / "palette.png"
+    Image.fromarray(black, "L").save(tmp_path / "grey_key.png", transparency=0)  # grey colour key (tRNS)
+    cases["grey_key.png"] = tmp_path / "grey_key.png"
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8), "RGB").save(tmp_path / "rgb_key.png", transparency=(0, 0, 0))
+    cases["rgb_key.png"] = tmp_path / "rgb_key.png"
+    palette.save(tmp_path / "transparent.gif", transparency=0)
+    cases["transparent.gif"] = tmp_path / "transparent.gif"
+    for name, path in cases.items():
+        loaded = _costs(path, grid="8")
+        assert np.allclose(loaded.costs, 1.0), (name, loaded.costs.max())  # white: the cheapest cost
+    # and an opaque black image is still the dearest
+    Image.fromarray(black, "L").save(tmp_path / "opaque.png")
+    assert np.allclose(_costs(tmp_path / "opaque.png", grid="8").costs, 100.0)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_an_image_is_turned_by_its_exif_orientation(tmp_path, orientation):
+    from PIL import Image, ImageOps
+
+    pixels = np.zeros((6, 10), dtype=np.uint8)
+    pixels[0, :3] = 255  # a mark in one corner, so every turn and mirror shows
+    pixels[:2, 0] = 255
+    image = Image.fromarray(pixels, "L")
+    exif = image.getexif()
+    exif[0x0112] = orientation
+    image.save(tmp_path / "phone.png", exif=exif)
+    with Image.open(tmp_path / "phone.png") as shown:
+        expected = np.asarray(ImageOps.exif_transpose(shown))
+    loaded = _costs(tmp_path / "phone.png", grid=f"{expected.shape[0]}x{expected.shape[1]}")
+    assert loaded.costs.shape == expected.shape
+    assert np.array_equal(loaded.costs < 50, expected > 127)  # the bright mark where it is seen
+
+
+def test_a_float_tiff_of_0_to_255_is_read_by_its_range_with_a_notice(tmp_path):
+    import imageio.v3 as iio
+
+    values = np.tile(np.linspace(0, 255, 16, dtype=np.float32), (16, 1))
+    iio.imwrite(tmp_path / "float.tif", values)
+    loaded = _costs(tmp_path / "float.tif", grid="16")
+    assert loaded.costs[:, 0].max() == pytest.approx(100.0) and loaded.costs[:, -1].min() == pytest.approx(1.0)
+    assert any("divided by 255" in notice for notice in loaded.notices)
+    wide = np.tile(np.linspace(-5, 5000, 16, dtype=np.float32), (16, 1))
+    iio.imwrite(tmp_path / "wide.tif", wide)
+    loaded = _costs(tmp_path / "wide.tif", grid="16")
+    assert any("rescaled from that range" in notice for notice in loaded.notices)
+    assert loaded.costs[:, 0].max() == pytest.approx(100.0) and loaded.costs[:, -1].min() == pytest.approx(1.0)

@@ -36,7 +36,7 @@ def test_top_k_ties_go_to_the_lower_index_and_shape_is_kept():
         (torch.ones(3), 1, ValueError, r"scores must have shape \[B, ...\]"),
         (torch.ones(2, 3, dtype=torch.int64), 1, TypeError, "scores must be a floating tensor"),
         (torch.ones(2, 3), 4, ValueError, "k must be between 0 and 3"),
-        (torch.ones(2, 3), -1, ValueError, "k must be between 0 and 3"),
+        (torch.ones(2, 3), -1, ValueError, "k must be >= 0, got -1"),
         (torch.ones(2, 3), 1.5, TypeError, "k must be an int"),
         (torch.tensor([[1.0, float("nan")]]), 1, ValueError, "scores contains NaN"),
     ],
@@ -44,3 +44,11 @@ def test_top_k_ties_go_to_the_lower_index_and_shape_is_kept():
 def test_top_k_bad_inputs(scores, k, error, message):
     with pytest.raises(error, match=message):
         top_k(scores, k)
+
+
+def test_a_numpy_integer_k_and_an_empty_batch_are_taken():
+    scores = torch.tensor([[0.1, 3.0, 2.0, -1.0]])
+    assert torch.equal(top_k(scores, np.int64(2)), top_k(scores, 2))
+    assert torch.equal(top_k(scores, torch.tensor(2)), top_k(scores, 2))
+    empty = top_k(torch.zeros(0, 5), 3)
+    assert empty.shape == (0, 5) and empty.dtype == torch.float32

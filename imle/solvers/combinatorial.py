@@ -214,7 +214,8 @@ assignment.sense = "max"
 def spanning_tree(theta: torch.Tensor) -> torch.Tensor:
     """The symmetric 0/1 adjacency of a maximum-weight spanning tree of the complete graph:
     theta [N, n, n] (edge weights; only the upper triangle is read) -> [N, n, n] with n - 1
-    edges, both directions marked (SciPy's minimum spanning tree on shifted negated weights)."""
+    edges, both directions marked (SciPy's minimum spanning tree on the weights' ranks, reversed:
+    a tree depends only on their order, and ranks keep it exactly at any magnitude)."""
     minimum_spanning_tree = _scipy("spanning_tree").sparse.csgraph.minimum_spanning_tree
     theta = solver_batch("theta", theta, 3)
     if theta.shape[1] != theta.shape[2]:
@@ -224,9 +225,13 @@ def spanning_tree(theta: torch.Tensor) -> torch.Tensor:
     upper = np.triu(np.ones((n, n), dtype=bool), 1)
     out = np.zeros_like(values)
     for index, weights in enumerate(values):
-        # a maximum tree of w is a minimum tree of (max w + 1 - w) > 0 on every edge: csgraph
-        # reads zeros as missing edges, so every weight must be positive
-        shifted = np.where(upper, weights[upper].max() + 1.0 - weights, 0.0) if n > 1 else np.zeros((n, n))
+        # a maximum tree of w is a minimum tree of (top rank + 1 - rank of w) > 0 on every edge:
+        # csgraph reads zeros as missing edges, so every weight must be positive, and a shift
+        # (max w + 1 - w) would lose the 1 from about 9e15 on and merge near weights near 1e300
+        shifted = np.zeros((n, n))
+        if n > 1:
+            ranks = np.unique(weights[upper], return_inverse=True)[1]  # 0 = the lightest; equal weights, equal ranks
+            shifted[upper] = ranks.max() + 1.0 - ranks
         tree = minimum_spanning_tree(shifted).toarray() > 0
         out[index] = (tree | tree.T).astype(np.float64)
     return _placed(out, theta)

@@ -67,6 +67,10 @@ class Knapsack:
         return f"knapsack({len(self.weights)} items, capacity={self.capacity})"
 
 
+#: The largest weight :func:`knapsack` takes: whole numbers are exact in float64 up to 2**53.
+MAX_EXACT_WEIGHT = 2 ** 53
+
+
 def knapsack(weights: Sequence, capacity) -> Knapsack:
     """A batched solver ``values [N, d] -> y [N, d]``: the 0/1 selection of maximum total value
     whose total weight is at most ``capacity``, for every instance's values.
@@ -91,7 +95,12 @@ def knapsack(weights: Sequence, capacity) -> Knapsack:
         bad = next(index for index, w in enumerate(array) if not (np.isfinite(w) and w >= 0 and w == np.round(w)))
         raise ValueError(f"weights must be non-negative integers (scale decimal weights first); weight {bad} is "
                          f"{float(array[bad])}")
+    if (array > MAX_EXACT_WEIGHT).any():  # beyond 2**53 float64 loses whole numbers, beyond 2**63 int64 wraps
+        bad = int(np.argmax(array > MAX_EXACT_WEIGHT))
+        raise ValueError(f"weights must be at most 2**53 = {MAX_EXACT_WEIGHT:,} (exact whole numbers in float64); "
+                         f"weight {bad} is {float(array[bad]):.4g}: scale the weights and the capacity down")
     if isinstance(capacity, bool) or not isinstance(capacity, (int, float, np.integer, np.floating)) or \
             not np.isfinite(capacity) or capacity < 0:
         raise ValueError(f"capacity must be a non-negative number, got {capacity!r}")
-    return Knapsack(array.astype(np.int64), int(np.floor(capacity)))
+    # a capacity above the total weight holds every item: the same problem, and a table no larger than it needs
+    return Knapsack(array.astype(np.int64), int(np.floor(min(float(capacity), float(array.sum())))))

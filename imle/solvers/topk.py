@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import torch
 
+from imle import _checks
+
 
 def top_k(scores: torch.Tensor, k: int) -> torch.Tensor:
     """0/1 mask with exactly ``k`` ones per instance, at the ``k`` largest scores.
@@ -32,8 +34,9 @@ def top_k(scores: torch.Tensor, k: int) -> torch.Tensor:
         raise TypeError(f"scores must be a floating tensor, got dtype {scores.dtype}")
     if scores.dim() < 2:
         raise ValueError(f"scores must have shape [B, ...] with at least 2 dimensions, got {tuple(scores.shape)}")
-    if isinstance(k, bool) or not isinstance(k, int):
-        raise TypeError(f"k must be an int, got {type(k).__name__}")
+    k = _checks.integer("k", k, minimum=0)  # numpy integers and 0-d integer tensors too
+    if scores.shape[0] == 0:  # an empty batch: an empty mask (as every other solver gives)
+        return torch.zeros_like(scores)
     flat = scores.detach().reshape(scores.shape[0], -1)
     if not 0 <= k <= flat.shape[1]:
         raise ValueError(f"k must be between 0 and {flat.shape[1]} (values per instance), got {k}")

@@ -5,7 +5,12 @@ Safe: refused before decoding when the header declares more pixels than the budg
 (``--max-pixels``), refused when a PNG's data is shorter than its header says (Pillow would fill
 the missing rows with black), and Pillow's warnings returned as notices rather than printed.
 Values come back in [0, 1], transparency composited over white (a transparent pixel looks white
-on a page, and is open ground on a map).
+on a page, and is open ground on a map): an alpha channel, and Pillow's own transparency too (a
+palette's transparent index, a GIF's, the colour key of a grey or RGB PNG's tRNS chunk). An
+image is read as it looks: turned by its EXIF orientation (a phone photograph of a drawing). A
+float image (a TIFF) with values outside [0, 1] is read by a rule, with a notice: values in
+[0, 255] are divided by 255, in [0, 65535] by 65535, others are rescaled from their range onto
+[0, 1].
 """
 from __future__ import annotations
 
@@ -33,9 +38,11 @@ def read_pixels(path: Path, what: str, max_pixels: int = MAX_PIXELS) -> Tuple[np
         with Image.open(path) as header:  # reads the header only
             width, height = header.size
             is_png = header.format == "PNG"
+            keyed = "transparency" in header.info and header.mode in ("P", "L", "RGB", "I;16", "I")
+            orientation = int(header.getexif().get(0x0112, 1) or 1)  # EXIF Orientation
     except Exception:
         width = height = 0  # not an image Pillow knows: let imageio try and explain
-        is_png = False
+        is_png, keyed, orientation = False, False, 1
     if width * height > max_pixels:
         raise UserError(f"{what} {name} is {width}x{height} = {width * height:,} pixels, above the budget of "
                         f"{max_pixels:,} (--max-pixels); shrink the image or raise --max-pixels")
@@ -46,14 +53,49 @@ def read_pixels(path: Path, what: str, max_pixels: int = MAX_PIXELS) -> Tuple[np
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            pixels = np.asarray(iio.imread(path, index=0))
+            if keyed:  # Pillow applies the image's own transparency (index or colour key) as alpha
+                with Image.open(path) as image:
+                    image.seek(0)
+                    pixels = np.asarray(image.convert("LA" if image.mode in ("L", "I;16", "I") else "RGBA"))
+            else:
+                pixels = np.asarray(iio.imread(path, index=0))
     except Exception as error:  # imageio raises many types for unreadable files
         raise UserError(f"{what} {name} is not a readable image ({first_line(error)})") from None
     finally:
         Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES = previous
     notices = [f"{what} {path.name}: {first_line(warning.message)}" for warning in caught
                if not issubclass(warning.category, DeprecationWarning)]  # imageio's own plugin notes
+    pixels = _as_it_looks(pixels, orientation)
+    if pixels.dtype.kind == "f" and pixels.size and np.isfinite(pixels).all():
+        pixels, rule = _float_rule(pixels)
+        if rule:
+            notices.append(f"{what} {path.name}: float pixels from {rule}")
     return pixels, notices
+
+
+def _as_it_looks(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """The pixels turned as EXIF orientation 1-8 says the image is shown (2: mirrored, 3: turned
+    180 degrees, 6: turned 90 degrees clockwise to be seen upright, ...)."""
+    turns = {2: (0, True), 3: (2, False), 4: (2, True), 5: (1, True), 6: (3, False), 7: (3, True), 8: (1, False)}
+    if orientation not in turns:
+        return pixels
+    quarter_turns, mirrored = turns[orientation]
+    if mirrored:
+        pixels = pixels[:, ::-1]
+    return np.ascontiguousarray(np.rot90(pixels, quarter_turns))
+
+
+def _float_rule(pixels: np.ndarray) -> Tuple[np.ndarray, str]:
+    """Float pixels outside [0, 1] onto [0, 1], and the rule used ('' when they were inside)."""
+    low, high = float(pixels.min()), float(pixels.max())
+    if low >= 0.0 and high <= 1.0:
+        return pixels, ""
+    if low >= 0.0 and high <= 255.0:
+        return pixels / 255.0, f"0 to {high:g}: divided by 255 (an 8-bit range)"
+    if low >= 0.0 and high <= 65535.0:
+        return pixels / 65535.0, f"0 to {high:g}: divided by 65535 (a 16-bit range)"
+    span = high - low if high > low else 1.0
+    return (pixels - low) / span, f"{low:g} to {high:g}: rescaled from that range onto 0 to 1"
 
 
 def check_png_data(path: Path, what: str) -> None:
