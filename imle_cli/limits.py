@@ -19,3 +19,21 @@ MAX_SWEEP_RUNS = 1000
 
 #: Most worker processes a command starts.
 MAX_WORKERS = 256
+
+#: Largest cost a map may hold, and the largest --min-cost/--max-cost: whole units stay exact in
+#: float64 sums below 2**53, and a path's sum, its noise and the solver's bounds stay far from
+#: overflow (beyond it: --rescale).
+MAX_COST = 1e15
+
+#: Largest noise scale, target step and alpha (temperatures, --beta, |--alpha|): beyond it the
+#: noise or the step outweighs any cost by more than float64 can hold in a path's sum.
+MAX_SCALE = 1e12
+
+#: Most Sum-of-Gamma terms a draw (--iterations): the original uses 10, we 100 by default.
+MAX_ITERATIONS = 10_000
+
+#: Most draws a learning step (--samples in learn, --learn-samples).
+MAX_STEP_SAMPLES = 100_000
+
+#: Most Adam steps a learning run.
+MAX_STEPS = 1_000_000

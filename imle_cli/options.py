@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from imle_cli.errors import UserError
-from imle_cli.limits import MAX_FRAMES, MAX_NOISE_VALUES, MAX_PIXELS, MAX_SWEEP_RUNS, MAX_WORKERS
+from imle_cli.limits import (MAX_COST, MAX_FRAMES, MAX_ITERATIONS, MAX_NOISE_VALUES, MAX_PIXELS, MAX_SCALE,
+                              MAX_STEP_SAMPLES, MAX_STEPS, MAX_SWEEP_RUNS, MAX_WORKERS)
 from imle_cli.specs import Estimator, EstimatorSpec, MapSpec, Noise, NoiseSpec, SolverSpec
 
 
@@ -44,6 +45,16 @@ AT_LEAST_1: Rule = (lambda v: v >= 1, "at least 1")
 NON_NEGATIVE: Rule = (lambda v: finite(v) and v >= 0, "a finite number >= 0")
 POSITIVE: Rule = (lambda v: finite(v) and v > 0, "a finite number > 0")
 FINITE: Rule = (finite, "a finite number")
+
+
+def up_to(most: int, why: str) -> Rule:
+    """At most ``most`` (a whole number's upper bound, with the reason in the message)."""
+    return (lambda v: v <= most, f"at most {most:,} ({why})")
+
+
+SCALE: Rule = (lambda v: finite(v) and 0 <= v <= MAX_SCALE, f"a number from 0 to {MAX_SCALE:g}")
+SIGNED_SCALE: Rule = (lambda v: finite(v) and abs(v) <= MAX_SCALE, f"a number from -{MAX_SCALE:g} to {MAX_SCALE:g}")
+COST: Rule = (lambda v: finite(v) and 0 <= v <= MAX_COST, f"a number from 0 to {MAX_COST:g}")
 
 
 def parse_numbers(text: str, flag: str, kind: type) -> Tuple:
@@ -130,7 +141,8 @@ OPTIONS: Dict[str, Option] = dict(
     samples=Option("--samples", int, 100, "Perturb-and-MAP draws per map (per step in learn).",
                    [AT_LEAST_1, (lambda v: v <= MAX_FRAMES, f"at most {MAX_FRAMES} (one GIF frame each in sample "
                                  "and gradients)")]),
-    learn_samples=Option("--learn-samples", int, 50, "Samples per learning step.", [AT_LEAST_1]),
+    learn_samples=Option("--learn-samples", int, 50, "Samples per learning step.",
+                         [AT_LEAST_1, up_to(MAX_STEP_SAMPLES, "draws a step")]),
     input_temperatures=Option("--input-temperatures", str, "0,1,2,5", "Input temperatures to sweep (comma-separated).",
                               parse=lambda text, flag: parse_numbers(text, flag, float)),
     target_temperatures=Option("--target-temperatures", str, "0,1,2,5",
@@ -145,21 +157,23 @@ OPTIONS: Dict[str, Option] = dict(
     estimator=Option("--estimator", Estimator, Estimator.imle, "Gradient estimator."),
     noise=Option("--noise", Noise, Noise.sum_of_gamma, "Perturbation of the costs."),
     k=Option("--k", Optional[float], None, "Sum-of-Gamma k: a Gumbel draw is the sum of k of its draws (whole for "
-             "noise); on a map, unless given, the cells on the unperturbed (or gold) shortest path.", [POSITIVE]),
-    iterations=Option("--iterations", int, 100, "Sum-of-Gamma terms s.", [AT_LEAST_1]),
+             "noise); on a map, unless given, the cells on the unperturbed (or gold) shortest path.",
+             [(lambda v: finite(v) and 1e-3 <= v <= 1e9, "a number from 0.001 to 1e+09")]),
+    iterations=Option("--iterations", int, 100, "Sum-of-Gamma terms s.",
+                      [AT_LEAST_1, up_to(MAX_ITERATIONS, "terms a draw")]),
     draws=Option("--draws", int, 8192, "Number of sums (and of single draws) in the histograms.",
                  [(lambda v: v >= 2, "at least 2")]),
     temperature=Option("--temperature", float, 1.0, "Noise scale: draw i solves cost - temperature * noise.",
-                       [NON_NEGATIVE]),
+                       [SCALE]),
     input_temperature=Option("--input-temperature", float, 1.0, "Noise scale of the forward draws.",
-                             [NON_NEGATIVE]),
-    target_temperature=Option("--target-temperature", float, 5.0, "Noise scale at the target.", [NON_NEGATIVE]),
+                             [SCALE]),
+    target_temperature=Option("--target-temperature", float, 5.0, "Noise scale at the target.", [SCALE]),
     learn_input_temperature=Option("--learn-input-temperature", float, 5.0,
-                                   "Noise scale of the forward draws (learning).", [NON_NEGATIVE]),
+                                   "Noise scale of the forward draws (learning).", [SCALE]),
     learn_target_temperature=Option("--learn-target-temperature", float, 5.0,
-                                    "Noise scale at the target (learning).", [NON_NEGATIVE]),
-    alpha=Option("--alpha", float, 1.0, "Target: alpha * cost + beta * dL/dy.", [FINITE]),
-    beta=Option("--beta", float, 10.0, "Target step size beta.", [NON_NEGATIVE]),
+                                    "Noise scale at the target (learning).", [SCALE]),
+    alpha=Option("--alpha", float, 1.0, "Target: alpha * cost + beta * dL/dy.", [SIGNED_SCALE]),
+    beta=Option("--beta", float, 10.0, "Target step size beta.", [SCALE]),
     neighbourhood=Option("--neighbourhood", int, 8, "Moves between cells: 8 (with diagonals) or 4.",
                          [(lambda v: v in (4, 8), "4 or 8")]),
     workers=Option("--workers", int, 0, "Worker processes: sweep runs its learning runs on them, the other "
@@ -167,8 +181,9 @@ OPTIONS: Dict[str, Option] = dict(
                    "with the batched solver. The results do not depend on it.",
                    [(lambda v: 0 <= v <= MAX_WORKERS, f"between 0 and {MAX_WORKERS}")]),
     learn_too=Option("--learn/--no-learn", bool, False, "Also run the learning loop for each estimator."),
-    steps=Option("--steps", int, 1100, "Adam steps.", [AT_LEAST_1]),
-    lr=Option("--lr", float, 0.005, "Adam learning rate.", [(lambda v: finite(v) and v > 0, "a positive number")]),
+    steps=Option("--steps", int, 1100, "Adam steps.", [AT_LEAST_1, up_to(MAX_STEPS, "steps a run")]),
+    lr=Option("--lr", float, 0.005, "Adam learning rate.",
+              [(lambda v: finite(v) and 0 < v <= MAX_SCALE, f"a positive number up to {MAX_SCALE:g}")]),
     every=Option("--every", int, 10, "Record a GIF frame every this many steps.", [AT_LEAST_1]),
     device=Option("--device", str, "cpu", "Where the learned costs and the noise live: cpu, or cuda / cuda:N (a "
                   "GPU draws the noise; the grid solver runs on the CPU). Draws differ between devices.",
@@ -177,18 +192,19 @@ OPTIONS: Dict[str, Option] = dict(
                     "the gold and stayed so at every step (its GIFs end there); 0: run every --steps.",
                     [(lambda v: v >= 0, "at least 0")]),
     grid=Option("--grid", Optional[str], None, "Cells as N or HxW (block means); default: detected."),
-    min_cost=Option("--min-cost", float, 1.0, "Cost of white (luminance 1)."),
-    max_cost=Option("--max-cost", float, 100.0, "Cost of black (luminance 0)."),
+    min_cost=Option("--min-cost", float, 1.0, "Cost of white (luminance 1).", [COST]),
+    max_cost=Option("--max-cost", float, 100.0, "Cost of black (luminance 0).", [COST]),
     key=Option("--key", Optional[str], None, "Array to use from an .npz with several."),
-    seed=Option("--seed", int, 0, "Random seed; the same seed writes the same bytes."),
+    seed=Option("--seed", int, 0, "Random seed; the same seed writes the same bytes.",
+                [(lambda v: 0 <= v < 2 ** 63, "a whole number from 0 to 2**63 - 1")]),
     host=Option("--host", str, "127.0.0.1", "Address the studio listens on (0.0.0.0: every interface; the token "
                 "still guards it)."),
     port=Option("--port", int, 8765, "Port the studio listens on (0: any free port).",
                 [(lambda v: 0 <= v <= 65535, "between 0 and 65535")]),
     browser=Option("--browser/--no-browser", bool, True, "Open the studio in a web browser."),
     out=Option("--out", Path, Path("figures"), "Folder for the figures (created if missing)."),
-    fps=Option("--fps", float, 10.0, "GIF frames per second.",
-               [(lambda v: finite(v) and 0 < v <= 100, "above 0 and at most 100")]),
+    fps=Option("--fps", float, 10.0, "GIF frames per second.",  # a GIF holds a frame at most 655.35 s
+               [(lambda v: finite(v) and 0.02 <= v <= 100, "from 0.02 to 100")]),
     quiet=Option("--quiet/--no-quiet", bool, False, "Print nothing but errors."),
     still_format=Option("--format", str, "png", "Format of the still figures: png, svg or pdf (vector, for "
                         "papers); GIFs stay GIFs.", [(lambda v: v in ("png", "svg", "pdf"), "png, svg or pdf")]),

@@ -9,6 +9,7 @@ from typing import Optional
 import numpy as np
 
 from imle_cli.errors import UserError
+from imle_cli.limits import MAX_COST
 from imle_cli.inputs.files import check_file, first_line
 
 ARRAY_SUFFIXES = (".npy", ".npz", ".csv")
@@ -69,6 +70,10 @@ def read_cost_array(path: Path, key: Optional[str], rescale: bool = False) -> np
     if (array < 0).any() and not rescale:
         raise UserError(f"MAP {name} holds negative costs (min {array.min():.3g}); costs must be >= 0, or "
                         "use --rescale to map the values onto --min-cost..--max-cost")
+    if array.max(initial=0.0) > MAX_COST and not rescale:
+        raise UserError(f"MAP {name} holds costs up to {array.max():.3g}; costs must be at most {MAX_COST:g} "
+                        "(whole units stay exact in float64 sums), or use --rescale to map the values onto "
+                        "--min-cost..--max-cost")
     if array.shape[0] < 2 or array.shape[1] < 2:
         raise UserError(f"MAP {name} is {array.shape[0]}x{array.shape[1]} cells; a map needs at least 2x2")
     return array

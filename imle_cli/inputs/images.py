@@ -39,15 +39,15 @@ def read_pixels(path: Path, what: str, max_pixels: int = MAX_PIXELS) -> Tuple[np
             width, height = header.size
             is_png = header.format == "PNG"
             keyed = "transparency" in header.info and header.mode in ("P", "L", "RGB", "I;16", "I")
-            orientation = int(header.getexif().get(0x0112, 1) or 1)  # EXIF Orientation
     except Exception:
         width = height = 0  # not an image Pillow knows: let imageio try and explain
-        is_png, keyed, orientation = False, False, 1
+        is_png, keyed = False, False
     if width * height > max_pixels:
         raise UserError(f"{what} {name} is {width}x{height} = {width * height:,} pixels, above the budget of "
                         f"{max_pixels:,} (--max-pixels); shrink the image or raise --max-pixels")
     if is_png:
         check_png_data(path, what)
+    orientation = exif_orientation(path)
     previous = Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES
     Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES = max(max_pixels, 1) * 2, False  # ours is the budget
     try:
@@ -71,6 +71,18 @@ def read_pixels(path: Path, what: str, max_pixels: int = MAX_PIXELS) -> Tuple[np
         if rule:
             notices.append(f"{what} {path.name}: float pixels from {rule}")
     return pixels, notices
+
+
+def exif_orientation(path: Path) -> int:
+    """The image's EXIF orientation, 1 (as stored) when it has none or it cannot be read (a PNG's
+    eXIf chunk may come after its data: read once the data is known to be whole)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return int(image.getexif().get(0x0112, 1) or 1)
+    except Exception:
+        return 1
 
 
 def _as_it_looks(pixels: np.ndarray, orientation: int) -> np.ndarray:

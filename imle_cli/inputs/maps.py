@@ -80,7 +80,8 @@ def load_map(path: Optional[Path], *, grid: Optional[str] = None, min_cost: floa
             low, high = float(array.min()), float(array.max())
             if high == low:
                 raise UserError(f"MAP {str(path)!r} has no range to rescale: every cell is {low:g}")
-            array = min_cost + (array - low) / (high - low) * (max_cost - min_cost)
+            # halves first: the range of values near +-1.8e308 would overflow float64
+            array = min_cost + (array / 2 - low / 2) / (high / 2 - low / 2) * (max_cost - min_cost)
         notices = []
         if cells is not None:
             if cells[0] > array.shape[0] or cells[1] > array.shape[1]:

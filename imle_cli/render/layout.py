@@ -107,7 +107,8 @@ class Figure:
         self.rows, self.cols = shape
         self.captions = list(captions)
         self.panels = max(1, len(self.captions))
-        self.vmin, self.vmax = float(vmin), float(vmax) if vmax > vmin else float(vmin) + 1.0
+        # a constant map: a scale one unit wide (or wider where one unit is below float64's step)
+        self.vmin, self.vmax = float(vmin), float(vmax) if vmax > vmin else float(vmin) + max(1.0, abs(float(vmin)))
         # Square cells sized so the longer side is about map_pixels, the shorter at least
         # min_short (an elongated map stays visible), the longer at most max_long, and 2 pixels a
         # cell at least while that fits max_long (a 256-cell grid: 512 px, its paths visible; one
