@@ -1,15 +1,17 @@
 """How long `imle-cli learn` takes on annotated golds (issue 24's targets on the 2-core machine:
 64x64 under 30 s, 128x128 under 90 s, whole process), against the floor: the steps it runs times
-the unavoidable work of one step, its Sum-of-Gamma noise and its two batched solves.
+the unavoidable work of one step that does not depend on the costs, its Sum-of-Gamma noise (50
+draws of the map, --iterations terms each: the same numbers for a seed need the same draws).
 
-    python bench/learn_speed.py               # 64x64 and 128x128, learn's defaults
-    python bench/learn_speed.py --iterations 10  # and with torch-imle's 10 noise terms
+    python bench/learn_speed.py                     # 64x64 and 128x128, learn's defaults (100 terms)
+    python bench/learn_speed.py --iterations 100 10  # and with torch-imle's 10 noise terms
 
 Each gold is made by `imle-cli annotate assets/terrain.png --grid N --via ...` (two waypoints).
 A run is `imle-cli learn --gold gold.png` as a user types it (--patience 50 by default: it stops
-50 steps after it has learned); its time is the whole process, and "above the floor" subtracts
-the import floor (`imle-cli learn --help`-free: `python -c "import torch, matplotlib"`) and
-steps x (noise + solves), measured in this process.
+50 steps after it has learned); its time is the whole process; "the rest" subtracts the import
+floor (`python -c "import torch, matplotlib, imle_cli.experiments"`) and steps x the noise,
+measured in this process: what is left is the solves (two batches of 50 a step), the backward
+pass, Adam and the figures.
 """
 from __future__ import annotations
 
@@ -30,30 +32,25 @@ def cli(*args: str) -> subprocess.CompletedProcess:
                           check=True)
 
 
-def step_floor(gold_path: Path, iterations: int, samples: int = 50) -> tuple:
-    """(noise, solves) seconds of one learning step on this gold: the median of 5."""
+def noise_per_step(gold_path: Path, iterations: int, samples: int = 50) -> float:
+    """Seconds of one learning step's Sum-of-Gamma noise on this gold ([samples, H, W] draws,
+    k = the gold's length): the median of 5. The noise is the same work whatever the costs."""
     import statistics
 
     import torch
 
     from imle.noise import SumOfGammaNoiseDistribution
-    from imle.solvers import grid_shortest_path
     from imle_cli.inputs import load_gold
 
     gold = load_gold(gold_path, None, 8).gold
     noise = SumOfGammaNoiseDistribution(k=float(gold.length), nb_iterations=iterations)
     generator = torch.Generator().manual_seed(0)
-    costs = torch.rand(samples, *gold.shape, dtype=torch.float64) + 0.1
-    noise_times, solve_times = [], []
+    times = []
     for _ in range(5):
         started = time.perf_counter()
         noise.sample([samples, 1, *gold.shape], dtype=torch.float64, generator=generator)
-        noise_times.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        for _ in range(2):  # the perturbed draws and their targets
-            grid_shortest_path(costs, 8, source=gold.start, target=gold.end)
-        solve_times.append(time.perf_counter() - started)
-    return statistics.median(noise_times), statistics.median(solve_times)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
 
 
 def main() -> None:
@@ -77,14 +74,14 @@ def main() -> None:
                 stopped = re.search(r"stopped at step (\d+) of", run.stdout)
                 steps = int(stopped.group(1)) if stopped else 600
                 learned = "learned" if "equals the gold path" in run.stdout else "not learned"
-                noise, solves = step_floor(gold / "gold.png", iterations)
-                floor = steps * (noise + solves)
+                noise = noise_per_step(gold / "gold.png", iterations)
+                floor = steps * noise
                 rows.append(f"| {size}x{size} | {iterations} | {steps} ({learned}) | {seconds:.1f} s | "
-                            f"{noise * 1000:.0f} + {solves * 1000:.0f} ms | {floor:.1f} s | "
+                            f"{noise * 1000:.0f} ms | {floor:.1f} s ({floor / seconds:.0%}) | "
                             f"{seconds - imports - floor:.1f} s |")
     print(f"import floor (torch, matplotlib): {imports:.1f} s\n")
-    print("| gold | noise terms | steps run | whole process | a step's noise + solves | floor (steps x that) "
-          "| above imports and floor |\n|---|---|---|---|---|---|---|")
+    print("| gold | noise terms | steps run | whole process | a step's noise | noise floor (steps x that) "
+          "| the rest: solves, backward, Adam, figures |\n|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 
 

@@ -402,7 +402,7 @@ def sweep_sheet(gold: GoldPath, runs: list, label: str):
     (red) over the gold (grey) with one caption line under it (the step it reached the gold, or
     how many cells it missed by)."""
     from imle_cli.render.layout import MARGIN, text
-    from imle_cli.render.scene import Border, Panel, Scene
+    from imle_cli.render.scene import Border, Panel, Scene, Text
 
     inputs = sorted({run.input_temperature for run in runs})
     targets = sorted({run.target_temperature for run in runs})
@@ -418,7 +418,7 @@ def sweep_sheet(gold: GoldPath, runs: list, label: str):
     page_width = max(left + len(targets) * pitch_x + MARGIN, 560)
     chrome, panels = [], []
     y = MARGIN
-    titles = (text(MARGIN, y - 2, f"Sweep: the learned path (red) over the gold (grey)", 17, "la"),
+    titles = (text(MARGIN, y - 2, "Sweep: the learned path (red) over the gold (grey)", 17, "la"),
               text(MARGIN, y + 20, label, 11, "la"))
     y += 44
     for count in counts:
@@ -453,15 +453,14 @@ def sweep_sheet(gold: GoldPath, runs: list, label: str):
         label_text = text(0, 0, "input temperature", SWEEP_HEADER, "la")
         turned = (label_text.box[3] - label_text.box[1] + 4, label_text.box[2] - label_text.box[0] + 4)
         label_y = block_top + max(0, (y - block_top - turned[1]) // 2)
-        chrome.append(type(label_text)(MARGIN - 2, label_y, "input temperature", SWEEP_HEADER, "la", rotated=True,
-                                       box=(MARGIN - 2, label_y, MARGIN - 2 + turned[0], label_y + turned[1])))
+        chrome.append(Text(MARGIN - 2, label_y, "input temperature", SWEEP_HEADER, "la", rotated=True,
+                           box=(MARGIN - 2, label_y, MARGIN - 2 + turned[0], label_y + turned[1])))
         y += 14
     return Scene(int(page_width), int(y + MARGIN), figure.palette, tuple(chrome), tuple(panels), titles,
                  MARGIN + 44)
 
 
-def write_sweep(outputs: Outputs, gold: GoldPath, runs: list, *, columns: int, label: str, fps: float,
-                gifs: bool) -> None:
+def write_sweep(outputs: Outputs, gold: GoldPath, runs: list, *, label: str, fps: float, gifs: bool) -> None:
     """sweep.png (or .svg/.pdf): :func:`sweep_sheet`; sweep.csv and sweep.md: one row per run;
     with ``gifs`` every run's learning_paths GIF."""
     outputs.still("sweep.png", [sweep_sheet(gold, runs, label)])

@@ -23,6 +23,9 @@ def run() -> None:
     # click's exception types, wherever this Typer takes click from (newer ones vendor it)
     click_errors = sys.modules[typer.BadParameter.__module__]
     no_args_is_help = getattr(click_errors, "NoArgsIsHelpError", ())  # click >= 8.2
+    from imle_cli import reporting
+
+    reporting._STATE["script"] = True  # this process ends with the command: a last signal may be ignored
     command_group = typer.main.get_command(app)
     try:
         result = command_group.main(args=sys.argv[1:], prog_name="imle-cli", standalone_mode=False)

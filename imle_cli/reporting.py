@@ -20,8 +20,58 @@ class Terminated(BaseException):
         self.signum = signum
 
 
+#: While a commit or a cleanup runs (``held``), signals wait: their handlers note them here and
+#: return, and the first is raised once the block ends. ``written``: the folder this command's
+#: files went to, once they have (what an interrupted run then says is true).
+_STATE = {"held": 0, "pending": None, "written": None}
+
+
 def _terminate(signum, frame) -> None:
+    if _STATE["held"]:
+        _STATE["pending"] = _STATE["pending"] or signum
+        return
     raise Terminated(signum)
+
+
+def _interrupt(signum, frame) -> None:
+    """SIGINT while signals are held: noted (Python's own handler would raise at once)."""
+    _STATE["pending"] = _STATE["pending"] or signum
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Ctrl-C, SIGTERM and SIGHUP wait while the block runs (a commit's renames, a cleanup), then
+    the first that came is raised: an impatient Ctrl-C (three, 1 ms apart) cannot cut a cleanup
+    short, nor a SIGTERM a commit halfway. Main thread only (elsewhere the block just runs)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous_int = signal.signal(signal.SIGINT, _interrupt) if _STATE["held"] == 0 else None
+    _STATE["held"] += 1
+    try:
+        yield
+    finally:
+        _STATE["held"] -= 1
+        if _STATE["held"] == 0:
+            signal.signal(signal.SIGINT, previous_int)
+            pending, _STATE["pending"] = _STATE["pending"], None
+            if pending == signal.SIGINT:
+                raise KeyboardInterrupt
+            if pending is not None:
+                raise Terminated(pending)
+
+
+def note_written(folder: Path) -> None:
+    """This command's files are in ``folder`` now: an interruption from here on says so."""
+    _STATE["written"] = folder
+
+
+def _what_was_written() -> str:
+    folder = _STATE["written"]
+    return "nothing was written" if folder is None else f"its files were written to {folder}/"
 
 
 @contextlib.contextmanager
@@ -50,6 +100,7 @@ def user_errors() -> Iterator[None]:
     import errno
     import signal
 
+    _STATE.update(held=0, pending=None, written=None)  # "script": set by the console script (main.run)
     try:
         with _terminating_signals():
             yield
@@ -57,17 +108,49 @@ def user_errors() -> Iterator[None]:
         typer.echo(f"imle-cli: error: {error}", err=True)
         raise typer.Exit(UserError.exit_code) from None
     except KeyboardInterrupt:
-        typer.echo("imle-cli: interrupted; nothing was written", err=True)
+        _ignore_further_signals()
+        typer.echo(f"imle-cli: interrupted; {_what_was_written()}", err=True)
         raise typer.Exit(130) from None
     except Terminated as stop:
-        typer.echo(f"imle-cli: terminated by {signal.Signals(stop.signum).name}; nothing was written", err=True)
+        _ignore_further_signals()
+        typer.echo(f"imle-cli: terminated by {signal.Signals(stop.signum).name}; {_what_was_written()}", err=True)
         raise typer.Exit(128 + stop.signum) from None
+    except BrokenPipeError:  # stdout closed by its reader (| head, | true): not the run's failure
+        _silence_stdout()
+        raise typer.Exit(0 if _STATE["written"] is not None else 1) from None
     except OSError as error:
         if error.errno not in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
             raise
-        where = f" writing {error.filename}" if error.filename else ""
-        typer.echo(f"imle-cli: error: no space left on device{where}; nothing was written", err=True)
+        where = f" writing {error.filename}" if error.filename else (
+            " writing the summary to stdout" if _STATE["written"] is not None else "")
+        _silence_stdout()
+        typer.echo(f"imle-cli: error: no space left on device{where}; {_what_was_written()}", err=True)
         raise typer.Exit(UserError.exit_code) from None
+
+
+def _ignore_further_signals() -> None:
+    """The run is ending: another Ctrl-C or SIGTERM (an impatient user) must not interrupt the
+    interpreter's own shutdown with a traceback."""
+    import signal
+    import threading
+
+    if _STATE.get("script") and threading.current_thread() is threading.main_thread():
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), signal.SIG_IGN)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush does not fail again."""
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def plural(count: int, noun: str) -> str:
@@ -85,6 +168,8 @@ class Reporter:
         # markup off: file names and user text are printed as they are, never parsed ("[/b]")
         self.console = Console(stderr=False, highlight=False, markup=False)
         self.errors = Console(stderr=True, highlight=False, markup=False)
+        # a closed stdout (| head, | true) is not the run's failure: rich would exit(1); carry on silently
+        self.console.on_broken_pipe = _silence_stdout
 
     def notice(self, text: str) -> None:
         if not self.quiet:

@@ -56,3 +56,35 @@ def bad_second(w, kind):
 
 
 bad_second.calls = 0
+
+
+def exiting(w: np.ndarray) -> np.ndarray:
+    """A solver that calls sys.exit(3) on instance 1 (the caller must see a SolverError, not exit)."""
+    import sys
+
+    if w.flat[0] == 1.0:
+        sys.exit(3)
+    return argmax(w)
+
+
+def interrupted(w: np.ndarray) -> np.ndarray:
+    """A solver that raises KeyboardInterrupt itself on instance 1."""
+    if w.flat[0] == 1.0:
+        raise KeyboardInterrupt("the solver's own")
+    return argmax(w)
+
+
+def normalising(w: np.ndarray) -> np.ndarray:
+    """A solver that works in place on its input (w -= w.max())."""
+    w -= w.max()
+    return (w == 0).astype(w.dtype)
+
+
+def huge(w: np.ndarray) -> np.ndarray:
+    """A solver whose solution is finite in float64 but not in float16."""
+    return np.full_like(w, 1e6, dtype=np.float64)
+
+
+def ragged(w: np.ndarray) -> np.ndarray:
+    """A solver that returns a solution of the wrong size for instance 2."""
+    return argmax(w)[:-1] if w.flat[0] == 2.0 else argmax(w)

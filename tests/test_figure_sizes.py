@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from figure_decoding import decode, decode_overlay
+from figure_decoding import decode_overlay
 from imle_cli.main import app
 from imle_cli.render import Figure
 from imle_cli.render.layout import nice_ticks

@@ -195,3 +195,98 @@ def test_ray_backend_matches_serial():
                 failing(bad)
     finally:
         ray.shutdown()
+
+
+# ---- faults: a solver's exit or interrupt, a fork, threads, in-place solvers, overflow, ragged
+
+def _indexed(batch: int = 3, size: int = 4) -> torch.Tensor:
+    theta = torch.rand(batch, size, dtype=torch.float64)
+    theta[:, 0] = torch.arange(batch, dtype=torch.float64)  # instance i starts with i
+    return theta
+
+
+@pytest.mark.parametrize("solver, kind", [(solvers.exiting, "SystemExit"),
+                                          (solvers.interrupted, "KeyboardInterrupt")])
+def test_a_solvers_exit_or_interrupt_in_a_worker_is_a_solver_error_naming_the_instance(solver, kind):
+    with batched(solver, executor="process", workers=2) as layer:
+        with pytest.raises(SolverError, match=f"instance 1: {kind}") as raised:
+            layer(_indexed())
+        assert raised.value.index == 1 and raised.value.kind == kind
+        assert layer(_indexed()[[0, 2]]).shape == (2, 4)  # and the pool still works
+
+
+def test_a_solvers_sys_exit_in_the_serial_executor_is_a_solver_error_too():
+    with pytest.raises(SolverError, match="instance 1: SystemExit"):
+        batched(solvers.exiting)(_indexed())
+
+
+def test_a_solver_that_works_in_place_does_not_write_into_theta():
+    from imle import blackbox
+
+    theta = _indexed()
+    kept = theta.clone()
+    for executor in ("serial", "process"):
+        with batched(solvers.normalising, executor=executor, workers=2) as solver:
+            layer = blackbox(solver, lambda_=10.0)
+            layer(theta)
+            assert torch.equal(theta, kept), executor
+
+
+def test_a_solution_that_overflows_thetas_dtype_is_a_solver_error():
+    theta = torch.rand(2, 3).to(torch.float16)
+    with pytest.raises(SolverError, match="instance 0 does not fit torch.float16"):
+        batched(solvers.huge)(theta)
+    assert torch.isfinite(batched(solvers.huge)(theta.double())).all()
+
+
+def test_a_ragged_solution_names_its_instance():
+    with pytest.raises(ValueError, match=r"got \(3,\) for instance 2"):
+        batched(solvers.ragged)(_indexed())
+
+
+def test_threads_calling_a_fresh_process_solver_share_one_pool():
+    import threading
+
+    from imle.solvers import parallel
+
+    started = []
+    original = parallel._new_process_pool
+
+    def counting(workers):
+        started.append(workers)
+        return original(workers)
+
+    parallel._new_process_pool = counting
+    try:
+        with batched(solvers.argmax, executor="process", workers=2) as layer:
+            errors, results = [], []
+
+            def call():
+                try:
+                    results.append(layer(_indexed()))
+                except Exception as error:  # pragma: no cover - the failure the test would report
+                    errors.append(error)
+
+            threads = [threading.Thread(target=call) for _ in range(6)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        assert errors == [] and len(results) == 6 and len(started) == 1
+    finally:
+        parallel._new_process_pool = original
+
+
+def test_a_child_forked_after_the_parent_used_the_pool_starts_its_own():
+    with batched(solvers.argmax, executor="process", workers=1, timeout=60) as layer:
+        expected = layer(_indexed())
+        child = os.fork()
+        if child == 0:  # the child: a fresh pool of its own (not the parent's workers), then out
+            try:
+                mask = layer(torch.eye(3, 4, dtype=torch.float64))
+                os._exit(0 if torch.equal(mask, torch.eye(3, 4, dtype=torch.float64)) else 1)
+            except BaseException:
+                os._exit(2)
+        _, status = os.waitpid(child, 0)
+        assert os.WEXITSTATUS(status) == 0
+        assert torch.equal(layer(_indexed()).sum(1), expected.sum(1))  # and the parent's pool still works

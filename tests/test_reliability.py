@@ -274,3 +274,89 @@ def test_fuzz_every_command_ends_cleanly(tmp_path_factory, command, suffix, cont
     assert "Traceback" not in (result.stderr or "") + (result.stdout or "")
     if result.exit_code == 2:
         assert not out.exists() or list(out.iterdir()) == []
+
+
+# ---- a commit and a cleanup are not cut short; what the run says is true
+
+def _cli(args, env=None, **options):
+    import os
+
+    return subprocess.Popen([sys.executable, "-m", "imle_cli", *map(str, args)], cwd=ROOT, text=True,
+                            env={**os.environ, **(env or {})}, **options)
+
+
+def test_a_sigterm_during_the_commit_waits_for_it_and_says_the_files_were_written(tmp_path):
+    out = tmp_path / "o"
+    process = _cli(["sample", "--samples", 3, "--out", out], env={"IMLE_TEST_SLOW_COMMIT": "0.4"},
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not (out / "map.png").exists() and time.monotonic() < deadline:  # the first rename is done
+        time.sleep(0.01)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 143
+    assert stderr.strip().splitlines()[-1] == f"imle-cli: terminated by SIGTERM; its files were written to {out}/"
+    assert sorted(p.name for p in out.iterdir()) == ["distribution.gif", "distribution.png", "map.png", "paths.gif"]
+
+
+@pytest.mark.parametrize("delay", [0.3, 0.6, 1.0, 1.5])
+def test_an_impatient_ctrl_c_leaves_nothing_behind(tmp_path, delay):
+    from helpers import with_ctrl_c
+
+    out = tmp_path / "a" / "b"
+    process = _cli(["sample", "--samples", 300, "--out", out], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                   preexec_fn=with_ctrl_c)
+    time.sleep(delay)
+    for _ in range(3):  # three Ctrl-Cs 1 ms apart
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.001)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode in (130, 0), stderr
+    if process.returncode == 130:
+        assert "Traceback" not in stderr and list(tmp_path.iterdir()) == [], stderr
+
+
+def test_a_closed_stdout_is_not_the_runs_failure(tmp_path):
+    process = _cli(["sample", "--samples", 3, "--out", tmp_path / "o"], stdout=subprocess.PIPE,
+                   stderr=subprocess.PIPE)
+    process.stdout.close()  # the reader went away (| true)
+    stderr = process.stderr.read()
+    process.wait(timeout=60)
+    assert process.returncode == 0 and "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+    assert len(list((tmp_path / "o").iterdir())) == 4
+
+
+def test_a_full_stdout_says_the_files_were_written(tmp_path):
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    with open("/dev/full", "w") as full:
+        process = _cli(["sample", "--samples", 3, "--out", tmp_path / "o"], stdout=full, stderr=subprocess.PIPE)
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert stderr.strip().splitlines()[-1] == ("imle-cli: error: no space left on device writing the summary to "
+                                               f"stdout; its files were written to {tmp_path / 'o'}/")
+    assert len(list((tmp_path / "o").iterdir())) == 4
+
+
+def test_ctrl_c_to_the_process_group_while_a_pool_runs_prints_no_worker_traceback(tmp_path):
+    import os
+
+    process = _cli(["sample", "--samples", 400, "--workers", 2, "--out", tmp_path / "o"], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None and \
+            len([p for p in Path("/proc").glob("[0-9]*") if _in_group(p, process.pid)]) < 3:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole group
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert stderr.strip().splitlines()[-1] == "imle-cli: interrupted; nothing was written"
+
+
+def _in_group(proc: Path, group: int) -> bool:
+    try:
+        return int((proc / "stat").read_text().rsplit(")", 1)[1].split()[2]) == group
+    except (OSError, ValueError, IndexError):
+        return False

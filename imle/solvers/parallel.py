@@ -52,7 +52,7 @@ import sys
 import threading
 import time
 import weakref
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterator, List, Optional, Sequence
@@ -73,9 +73,19 @@ MIN_CHUNK_SECONDS = 0.02
 STARTUP_TIMEOUT = 120.0
 
 
+#: True in a pool's worker process (set by its initializer): there a KeyboardInterrupt can only be
+#: the solver's own (workers ignore SIGINT), so it is reported as the instance's failure.
+_IN_WORKER = False
+
+
 def _die_with_parent(parent: int) -> None:
     """Process-pool initializer: make this worker exit when its parent process dies, SIGKILL
-    included, so that no worker outlives it holding the parent's stdout and stderr."""
+    included, so that no worker outlives it holding the parent's stdout and stderr; and ignore
+    SIGINT: a Ctrl-C reaches the whole process group, and the parent decides (it stops the pool),
+    so no worker prints a KeyboardInterrupt traceback."""
+    global _IN_WORKER
+    _IN_WORKER = True
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     watchdog = True
     if sys.platform.startswith("linux"):
         try:
@@ -112,10 +122,36 @@ def _terminate_pool(pool: ProcessPoolExecutor) -> None:
             process.kill()
 
 
+_spawner: Optional[ThreadPoolExecutor] = None
+
+
+def _forget_spawner_in_child() -> None:
+    global _spawner
+    _spawner = None  # fork() copies only the calling thread
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_spawner_in_child)
+
+
 def _new_process_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of ``workers`` spawned processes (clean: no copied torch threads or locks, on every
     platform) that exit with this process, started now: returns once they run (or raises
-    WorkerError after STARTUP_TIMEOUT seconds)."""
+    WorkerError after STARTUP_TIMEOUT seconds).
+
+    Linux's PR_SET_PDEATHSIG fires when the *thread* that started a worker ends, not the
+    process: a pool started from a short-lived thread (a data loader's, a server's) would have
+    its workers killed with it. So the workers are started from the main thread, or from one
+    long-lived thread of ours."""
+    global _spawner
+    if threading.current_thread() is threading.main_thread():
+        return _start_process_pool(workers)
+    if _spawner is None:
+        _spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="imle-pool-starter")
+    return _spawner.submit(_start_process_pool, workers).result()
+
+
+def _start_process_pool(workers: int) -> ProcessPoolExecutor:
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_die_with_parent, initargs=(os.getpid(),))
     try:
@@ -180,7 +216,11 @@ def _solve_chunk(solver: Callable, instances: Sequence[np.ndarray], start: int, 
     for offset, instance in enumerate(instances):
         try:
             results.append(np.asarray(solver(instance, *args, **kwargs)))
-        except Exception as error:  # reported to the caller with the instance's index
+        except BaseException as error:  # reported to the caller with the instance's index
+            # a solver's sys.exit() is its failure, not the caller's exit; a KeyboardInterrupt is
+            # the user's Ctrl-C in this process (serial), the solver's own in a worker
+            if isinstance(error, (KeyboardInterrupt, GeneratorExit)) and not _IN_WORKER:
+                raise
             return [("error", start + offset, type(error).__name__, str(error))]
     return results
 
@@ -232,6 +272,8 @@ class BatchedSolver(Closeable):
         #: "min" or "max" as given, else the wrapped solver's own, if it says one (see imle.solvers)
         self.sense = sense if sense is not None else getattr(solver, "sense", None)
         self._pool: Optional[ProcessPoolExecutor] = None
+        self._pool_pid = 0  # the process that started the pool: a forked child starts its own
+        self._pool_lock = threading.Lock()  # threads calling a fresh solver share one pool
         self._remote = None
         self._pace: Optional[float] = None  # seconds of one worker per instance, by the last call
         _LIVE.add(self)
@@ -245,7 +287,8 @@ class BatchedSolver(Closeable):
         host = theta.detach().cpu()
         if host.dtype not in (torch.float32, torch.float64):  # numpy has no bfloat16; solvers get float32
             host = host.float()
-        instances = list(host.numpy()) if self.to_numpy else list(host)
+        # each instance a copy: a solver that works in place (w -= w.max()) must not write into theta
+        instances = [np.array(x) for x in host.numpy()] if self.to_numpy else [x.clone() for x in host]
         if not instances:
             return torch.empty_like(theta)
         if self.executor == "serial":
@@ -256,26 +299,36 @@ class BatchedSolver(Closeable):
         else:
             self._ray_ready()
             results = self._spread(lambda parts: self._run_ray(instances, parts, args, kwargs), instances)
-        stacked = np.stack([np.asarray(r) for r in results])
-        if stacked.shape != tuple(theta.shape):
-            raise ValueError(f"the solver must return one solution of shape {tuple(theta.shape[1:])} per instance, "
-                             f"got {stacked.shape[1:]}")
-        return torch.from_numpy(stacked).to(device=theta.device, dtype=theta.dtype)
+        for index, result in enumerate(results):
+            if np.shape(result) != tuple(theta.shape[1:]):
+                raise ValueError(f"the solver must return one solution of shape {tuple(theta.shape[1:])} per "
+                                 f"instance, got {np.shape(result)} for instance {index}")
+        out = torch.from_numpy(np.stack([np.asarray(r) for r in results])).to(device=theta.device, dtype=theta.dtype)
+        if out.is_floating_point() and not bool(torch.isfinite(out).all()):  # finite, but not in theta's dtype
+            index = int((~torch.isfinite(out.reshape(len(out), -1))).any(1).nonzero()[0])
+            raise SolverError(f"the solver's solution for instance {index} does not fit {theta.dtype} (it overflows "
+                              "to infinity)", index)
+        return out
 
     def __getstate__(self) -> dict:
         # a pickle (torch.save of a model) or a deep copy holds the settings, not the running pool:
         # the copy starts its own on its first call
-        return {**self.__dict__, "_pool": None, "_remote": None}
+        state = {**self.__dict__, "_pool": None, "_pool_pid": 0, "_remote": None}
+        state.pop("_pool_lock", None)
+        return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        self._pool_lock = threading.Lock()
         _LIVE.add(self)
 
     def close(self) -> None:
-        """Stop the process pool (if any). Ray's cluster is left as it is."""
+        """Stop the process pool (if any; a pool a parent process started is its parent's to stop).
+        Ray's cluster is left as it is."""
         if self._pool is not None:
             pool, self._pool = self._pool, None
-            _terminate_pool(pool)
+            if self._pool_pid == os.getpid():
+                _terminate_pool(pool)
 
     def __repr__(self) -> str:
         return f"BatchedSolver({getattr(self.solver, '__name__', self.solver)!r}, executor={self.executor!r}, " \
@@ -299,9 +352,13 @@ class BatchedSolver(Closeable):
 
     # ---- process pool ----
     def _pool_or_new(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = _new_process_pool(self.workers)  # started before the call's clock starts
-        return self._pool
+        with self._pool_lock:
+            if self._pool is not None and self._pool_pid != os.getpid():
+                self._pool = None  # forked after the parent started it: its workers are the parent's
+            if self._pool is None:
+                self._pool = _new_process_pool(self.workers)  # started before the call's clock starts
+                self._pool_pid = os.getpid()
+            return self._pool
 
     def _run_process(self, instances, parts: List[range], args, kwargs) -> List[np.ndarray]:
         pool = self._pool_or_new()

@@ -286,7 +286,8 @@ class Figure:
             return one_line
         cut = min(splits, key=lambda i: abs(i - len(subtitle) / 2))
         lines = [subtitle[:cut + 1], subtitle[cut + 2:]]
-        bottom = self.map_y - (TICK_SIZE // 2 + 2 if self.axes else 2)
+        # within the title band (captions sit below it), above what sits at the map's top edge
+        bottom = min(MARGIN + TITLE_HEIGHT - 1, self.map_y - (TICK_SIZE // 2 + 2 if self.axes else 2))
         widest = min(fitting_size(line, self.title_size - 4, room) for line in lines)
         for line_size in range(min(MIN_SUBTITLE_SIZE, widest), 9, -1):
             for title_size in range(self.title_size, self.title_size - 4, -1):

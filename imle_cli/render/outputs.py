@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, List, Optional, Sequence, Tuple
@@ -61,6 +62,10 @@ def _still(scenes: Sequence[Scene], columns: int, fmt: str, dpi: float, level: i
     width, height = figure.get_size_inches() * dpi
     vector.save(figure, buffer, fmt, dpi)
     return buffer.getvalue(), int(width), int(height)
+
+
+#: Seconds to wait after each rename of a commit (IMLE_TEST_SLOW_COMMIT): a test's slow file system.
+_SLOW_COMMIT = float(os.environ.get("IMLE_TEST_SLOW_COMMIT", "0") or 0)
 
 
 class OutputFolderError(Exception):
@@ -276,19 +281,32 @@ class Outputs:
         path.write_text(content, encoding="utf-8")
 
     def commit(self) -> List[WrittenFile]:
+        """Rename every temporary to its file, with signals held (a SIGTERM waits until the last
+        rename, and the run then says its files were written)."""
+        from imle_cli.reporting import note_written, signals_held
+
         written = []
-        for temporary, final, info in self.pending:
-            info.bytes = temporary.stat().st_size
-            os.replace(temporary, final)
-            written.append(info)
-        self.pending = []
+        with signals_held():
+            for temporary, final, info in self.pending:
+                info.bytes = temporary.stat().st_size
+                os.replace(temporary, final)
+                written.append(info)
+                if _SLOW_COMMIT:  # a test hook: a slow file system's renames, to signal a commit halfway
+                    time.sleep(_SLOW_COMMIT)
+            self.pending = []
+            note_written(self.folder)
         return written
 
     def discard(self) -> None:
-        for temporary, _, _ in self.pending:
-            temporary.unlink(missing_ok=True)
-        self.pending = []
-        self._remove_created_folder()
+        """Remove the temporaries and the folders this run created, with signals held (a second
+        Ctrl-C waits until the cleanup is done)."""
+        from imle_cli.reporting import signals_held
+
+        with signals_held():
+            for temporary, _, _ in self.pending:
+                temporary.unlink(missing_ok=True)
+            self.pending = []
+            self._remove_created_folder()
 
     def _remove_created_folder(self) -> None:
         """Remove the folders this run created, innermost first, while they are empty."""
