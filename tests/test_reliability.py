@@ -360,3 +360,51 @@ def _in_group(proc: Path, group: int) -> bool:
         return int((proc / "stat").read_text().rsplit(")", 1)[1].split()[2]) == group
     except (OSError, ValueError, IndexError):
         return False
+
+
+# ---- one run at a time into a folder
+
+def test_a_folder_another_run_is_writing_is_refused_in_one_line(tmp_path):
+    import fcntl
+    import os
+
+    out = tmp_path / "o"
+    out.mkdir()
+    held = os.open(out, os.O_RDONLY)
+    fcntl.flock(held, fcntl.LOCK_EX)  # as a running imle-cli holds it
+    try:
+        result = run("sample", "--samples", 2, "--out", out, "--quiet")
+        assert result.exit_code == 2
+        assert result.stderr.strip() == (f"imle-cli: error: --out {str(out)!r} is being written by another imle-cli "
+                                         "run; wait for it to end, or give another --out")
+        assert list(out.iterdir()) == []
+    finally:
+        os.close(held)
+    assert run("sample", "--samples", 2, "--out", out, "--quiet").exit_code == 0  # free again: it runs
+
+
+def test_two_runs_into_one_folder_never_mix(tmp_path):
+    out = tmp_path / "o"
+    slow = _cli(["sample", "--samples", 3, "--seed", 1, "--out", out], env={"IMLE_TEST_SLOW_COMMIT": "0.5"},
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not (out / "map.png").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    second = _cli(["sample", "--samples", 3, "--seed", 2, "--out", out], stdout=subprocess.DEVNULL,
+                  stderr=subprocess.PIPE)
+    _, second_err = second.communicate(timeout=60)
+    slow.communicate(timeout=60)
+    assert slow.returncode == 0
+    assert second.returncode == 2 and "is being written by another imle-cli run" in second_err
+
+
+def test_temporaries_of_a_live_pid_are_stale_when_the_folder_is_free(tmp_path):
+    import os
+
+    out = tmp_path / "o"
+    out.mkdir()
+    # another PID namespace's run that died: its PID may be alive here (ours, say), its lock is free
+    leftover = out / f".paths.gif.{os.getppid()}.abc123.tmp"
+    leftover.write_bytes(b"partial")
+    assert run("sample", "--samples", 2, "--out", out, "--quiet").exit_code == 0
+    assert not leftover.exists()

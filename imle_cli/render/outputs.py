@@ -108,16 +108,39 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_temporaries(folder: Path) -> List[str]:
+def remove_stale_temporaries(folder: Path, locked: bool = False) -> List[str]:
     """Remove the hidden temporaries (.NAME.PID.RANDOM.tmp) that a killed run (SIGKILL, a power
-    cut) left in ``folder``: those whose process is gone. Returns their names."""
+    cut) left in ``folder``: with the folder ``locked`` by this run, every one (a live run would
+    hold the lock; its PID may be another PID namespace's, a container sharing the volume),
+    else those whose process is gone. Returns their names."""
     removed = []
     for path in folder.iterdir():
         match = _TEMPORARY.match(path.name)
-        if match and int(match.group(1)) != os.getpid() and not _alive(int(match.group(1))):
+        if match and int(match.group(1)) != os.getpid() and (locked or not _alive(int(match.group(1)))):
             path.unlink(missing_ok=True)
             removed.append(path.name)
     return removed
+
+
+def lock_folder(folder: Path) -> Optional[int]:
+    """Lock ``folder`` for this run (flock on the folder itself: no file left behind), or refuse
+    when another run holds it. Returns the descriptor to close when done (None where flock is
+    not available)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        return None
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise OutputFolderError(folder, "is being written by another imle-cli run",
+                                "wait for it to end, or give another --out") from None
+    except OSError:  # a file system without locks (some network mounts): write unlocked
+        os.close(descriptor)
+        return None
+    return descriptor
 
 
 def _read_umask() -> int:
@@ -159,7 +182,12 @@ class Outputs:
             self._remove_created_folder()
             raise OutputFolderError(folder, f"is not writable ({error.strerror or error})", "choose another folder") from None
         self.pending: List[Tuple[Path, Path, WrittenFile]] = []
-        remove_stale_temporaries(folder)
+        try:
+            self._lock = lock_folder(folder)  # another run writing here: refused, nothing touched
+        except OutputFolderError:
+            self._remove_created_folder()
+            raise
+        remove_stale_temporaries(folder, locked=self._lock is not None)
 
     def _temporary(self, name: str, suffix: str = ".tmp") -> Path:
         # .NAME.PID.RANDOM.tmp: the pid tells a later run whether its writer is still alive
@@ -320,5 +348,10 @@ class Outputs:
         return self
 
     def __exit__(self, kind, error, traceback) -> None:
-        if kind is not None:  # any failure, KeyboardInterrupt included
-            self.discard()
+        try:
+            if kind is not None:  # any failure, KeyboardInterrupt included
+                self.discard()
+        finally:
+            if self._lock is not None:  # closing the descriptor releases the lock
+                os.close(self._lock)
+                self._lock = None
