@@ -103,6 +103,8 @@ def user_errors() -> Iterator[None]:
     _STATE.update(held=0, pending=None, written=None)  # "script": set by the console script (main.run)
     try:
         with _terminating_signals():
+            with signals_held():  # a signal during an import would leave a C extension half set up
+                _import_what_commands_use()
             yield
     except UserError as error:
         typer.echo(f"imle-cli: error: {error}", err=True)
@@ -126,6 +128,21 @@ def user_errors() -> Iterator[None]:
         _silence_stdout()
         typer.echo(f"imle-cli: error: no space left on device{where}; {_what_was_written()}", err=True)
         raise typer.Exit(UserError.exit_code) from None
+
+
+def _import_what_commands_use() -> None:
+    """Import the heavy modules every command uses (torch, numpy, matplotlib, Pillow, imageio,
+    rich) before any file is written, with signals held: Python raises a signal's exception
+    wherever the main thread is, and inside an import that aborts the process (torch's C++
+    init: "terminate called after throwing ...", exit 134) or leaves matplotlib half imported.
+    Afterwards the command's own lazy imports find them loaded. (--help imports none of them.)"""
+    import importlib
+
+    for name in ("numpy", "torch", "matplotlib", "matplotlib.figure", "PIL.Image", "imageio.v3", "rich.progress"):
+        try:
+            importlib.import_module(name)
+        except ImportError:  # an optional one: the command says so if it needs it
+            pass
 
 
 def _ignore_further_signals() -> None:

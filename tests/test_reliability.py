@@ -408,3 +408,24 @@ def test_temporaries_of_a_live_pid_are_stale_when_the_folder_is_free(tmp_path):
     leftover.write_bytes(b"partial")
     assert run("sample", "--samples", 2, "--out", out, "--quiet").exit_code == 0
     assert not leftover.exists()
+
+
+# ---- a signal at any instant of a command's start
+
+@pytest.mark.parametrize("command", [["sample", "--samples", 50], ["gradients", "--samples", 20],
+                                     ["learn", "--steps", 40, "--samples", 5]])
+def test_a_sigterm_at_any_instant_of_the_first_two_seconds_ends_cleanly(tmp_path, command):
+    for index, delay in enumerate([0.05, 0.25, 0.5, 0.65, 0.9, 1.3, 2.0]):
+        out = tmp_path / str(index) / "o"
+        process = _cli([*command, "--out", out], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(delay)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+        # before Python has read the command line the default action ends it (the shell's 143, no
+        # word, nothing written); from then on one line and exit 143 (or 0: it finished)
+        assert process.returncode in (-signal.SIGTERM, 143, 0), (delay, process.returncode, stderr)
+        assert "Traceback" not in stderr and "terminate called" not in stderr, (delay, stderr)
+        if process.returncode == 143:
+            assert len(stderr.strip().splitlines()) == 1 and "terminated by SIGTERM" in stderr, (delay, stderr)
+        if process.returncode != 0:
+            assert not (tmp_path / str(index)).exists() or not any((tmp_path / str(index)).rglob("*")), delay
