@@ -37,3 +37,10 @@ MAX_STEP_SAMPLES = 100_000
 
 #: Most Adam steps a learning run.
 MAX_STEPS = 1_000_000
+
+#: Most bytes of float64 working data an input may decode to (an array's values, an image's
+#: channels, a CSV's numbers): peak memory stays under about 1 GB. 100 million cells as float64.
+MAX_DECODED_BYTES = 800_000_000
+
+#: Largest CSV file read: its text is parsed whole (about 20 bytes a number).
+MAX_CSV_BYTES = 200_000_000

@@ -10,22 +10,48 @@ from __future__ import annotations
 
 import sys
 
-import typer
-
-from imle_cli.commands import app
-
 __all__ = ["app", "run"]
+
+
+def __getattr__(name: str):
+    # the commands are imported when asked for, so that run() can catch a Ctrl-C while they load
+    if name == "app":
+        from imle_cli.commands import app
+
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def interrupted_while_loading() -> None:
+    """A Ctrl-C before the command ran: one line, exit 130, and the next Ctrl-C (an impatient
+    user's) ignored while the interpreter exits."""
+    from imle_cli import reporting
+
+    reporting._STATE["ending"] = True
+    sys.stderr.write("imle-cli: interrupted; nothing was written\n")
+    sys.exit(130)
 
 
 def run() -> None:
     """Console-script entry point: like ``app()``, but command-line mistakes (an unknown option,
-    a value of the wrong type) are one line on stderr too, with exit code 2, like our own checks."""
+    a value of the wrong type) are one line on stderr too, with exit code 2, like our own checks;
+    a Ctrl-C while the tool itself is still loading is the same one line as later."""
+    import signal
+
+    from imle_cli import reporting
+
+    # first of all: a Ctrl-C raises as Python's would, until the run ends on one (then ignored)
+    signal.signal(signal.SIGINT, reporting.ctrl_c)
+    reporting._STATE["script"] = True  # this process ends with the command: a last signal may be ignored
+    try:
+        import typer
+
+        from imle_cli.commands import app
+    except KeyboardInterrupt:
+        interrupted_while_loading()
     # click's exception types, wherever this Typer takes click from (newer ones vendor it)
     click_errors = sys.modules[typer.BadParameter.__module__]
     no_args_is_help = getattr(click_errors, "NoArgsIsHelpError", ())  # click >= 8.2
-    from imle_cli import reporting
-
-    reporting._STATE["script"] = True  # this process ends with the command: a last signal may be ignored
     command_group = typer.main.get_command(app)
     try:
         result = command_group.main(args=sys.argv[1:], prog_name="imle-cli", standalone_mode=False)
@@ -37,9 +63,8 @@ def run() -> None:
         hint = f" (see '{context.command_path} --help')" if context is not None else ""
         typer.echo(f"imle-cli: error: {error.format_message()}{hint}", err=True)
         sys.exit(error.exit_code)
-    except getattr(click_errors, "Abort", typer.Abort):  # Ctrl-C while click was still parsing
-        typer.echo("imle-cli: interrupted", err=True)
-        sys.exit(130)
+    except (getattr(click_errors, "Abort", typer.Abort), KeyboardInterrupt):  # Ctrl-C while click was still parsing
+        interrupted_while_loading()
     sys.exit(result if isinstance(result, int) else 0)
 
 

@@ -23,10 +23,12 @@ class Terminated(BaseException):
 #: While a commit or a cleanup runs (``held``), signals wait: their handlers note them here and
 #: return, and the first is raised once the block ends. ``written``: the folder this command's
 #: files went to, once they have (what an interrupted run then says is true).
-_STATE = {"held": 0, "pending": None, "written": None}
+_STATE = {"held": 0, "pending": None, "written": None, "ending": False}
 
 
 def _terminate(signum, frame) -> None:
+    if _STATE["ending"]:  # the run is already ending on a signal: an impatient second one changes nothing
+        return
     if _STATE["held"]:
         _STATE["pending"] = _STATE["pending"] or signum
         return
@@ -36,6 +38,17 @@ def _terminate(signum, frame) -> None:
 def _interrupt(signum, frame) -> None:
     """SIGINT while signals are held: noted (Python's own handler would raise at once)."""
     _STATE["pending"] = _STATE["pending"] or signum
+
+
+def ctrl_c(signum, frame) -> None:
+    """The console script's SIGINT handler: Python's (a KeyboardInterrupt), but not once the run
+    is ending on a signal (nor while signals are held: then noted)."""
+    if _STATE["ending"]:
+        return
+    if _STATE["held"]:
+        _STATE["pending"] = _STATE["pending"] or signum
+        return
+    raise KeyboardInterrupt
 
 
 @contextlib.contextmanager
@@ -100,7 +113,7 @@ def user_errors() -> Iterator[None]:
     import errno
     import signal
 
-    _STATE.update(held=0, pending=None, written=None)  # "script": set by the console script (main.run)
+    _STATE.update(held=0, pending=None, written=None, ending=False)  # "script": set by main.run
     try:
         with _terminating_signals():
             with signals_held():  # a signal during an import would leave a C extension half set up
@@ -110,10 +123,12 @@ def user_errors() -> Iterator[None]:
         typer.echo(f"imle-cli: error: {error}", err=True)
         raise typer.Exit(UserError.exit_code) from None
     except KeyboardInterrupt:
+        _STATE["ending"] = True  # first: a second Ctrl-C now is ignored by the handlers
         _ignore_further_signals()
         typer.echo(f"imle-cli: interrupted; {_what_was_written()}", err=True)
         raise typer.Exit(130) from None
     except Terminated as stop:
+        _STATE["ending"] = True
         _ignore_further_signals()
         typer.echo(f"imle-cli: terminated by {signal.Signals(stop.signum).name}; {_what_was_written()}", err=True)
         raise typer.Exit(128 + stop.signum) from None

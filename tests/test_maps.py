@@ -219,3 +219,48 @@ def test_a_float_tiff_of_0_to_255_is_read_by_its_range_with_a_notice(tmp_path):
     loaded = _costs(tmp_path / "wide.tif", grid="16")
     assert any("rescaled from that range" in notice for notice in loaded.notices)
     assert loaded.costs[:, 0].max() == pytest.approx(100.0) and loaded.costs[:, -1].min() == pytest.approx(1.0)
+
+
+# ---- memory bounds that cannot be bypassed: checked from headers and sizes, before decoding
+
+def _refused(path, culprit, **options):
+    from imle_cli.errors import UserError
+
+    with pytest.raises(UserError, match=culprit):
+        _costs(path, **options)
+
+
+def test_a_huge_npy_is_refused_from_its_header(tmp_path):
+    path = tmp_path / "huge.npy"
+    with open(path, "wb") as handle:  # the header of a 20000x20000 float64 array, and no data at all
+        np.lib.format.write_array_header_1_0(handle, {"descr": "<f8", "fortran_order": False,
+                                                      "shape": (20000, 20000)})
+    _refused(path, r"shape \(20000, 20000\): 3.2 GB as float64, above the 0.8 GB inputs may take")
+
+
+def test_a_small_npz_of_a_huge_array_is_refused_from_its_member_header(tmp_path):
+    path = tmp_path / "zeros.npz"
+    np.savez_compressed(path, costs=np.zeros((11000, 11000), dtype=np.uint8))  # 121 MB, compressed to ~120 KB
+    assert path.stat().st_size < 1_000_000
+    _refused(path, r"shape \(11000, 11000\): 1.0 GB as float64")
+
+
+def test_a_huge_csv_is_refused_by_its_size(tmp_path):
+    path = tmp_path / "sparse.csv"
+    with open(path, "wb") as handle:
+        handle.truncate(250_000_000)  # a sparse file: no disk, no time
+    _refused(path, "is a CSV of 250 MB, above the 200 MB its text may take")
+
+
+def test_an_image_whose_channels_outgrow_the_budget_is_refused_before_decoding(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "rgba.png"
+    Image.new("RGBA", (5200, 5200)).save(path)  # under the pixel budget; 4 channels: 865 MB as float64
+    _refused(path, r"5200x5200 pixels of 4 channel\(s\): 0.9 GB as float64")
+
+
+def test_a_file_pillow_cannot_size_is_refused_not_handed_to_a_video_decoder(tmp_path):
+    path = tmp_path / "clip.png"
+    path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(64))  # an MP4's first box, named .png
+    _refused(path, "is not a readable image", max_pixels=1000)

@@ -9,7 +9,7 @@ from typing import Optional
 import numpy as np
 
 from imle_cli.errors import UserError
-from imle_cli.limits import MAX_COST
+from imle_cli.limits import MAX_COST, MAX_CSV_BYTES, MAX_DECODED_BYTES
 from imle_cli.inputs.files import check_file, first_line
 
 ARRAY_SUFFIXES = (".npy", ".npz", ".csv")
@@ -27,6 +27,10 @@ def read_array(path: Path, what: str, noun: str, *, key: Optional[str] = None, k
     try:
         suffix = path.suffix.lower()
         if suffix == ".npy":
+            with open(path, "rb") as handle:  # the header first: its shape bounds what reading takes
+                header = _npy_header(handle)
+            if header is not None:
+                _check_decoded(what, name, *header)
             array = np.load(path, allow_pickle=False)
         elif suffix == ".npz":
             with np.load(path, allow_pickle=False) as archive:
@@ -39,8 +43,17 @@ def read_array(path: Path, what: str, noun: str, *, key: Optional[str] = None, k
                 chosen = key if key is not None else keys[0]
                 if chosen not in keys:
                     raise UserError(f"--key {chosen!r} is not in {what} {name}; it holds: {', '.join(keys)}")
+                member = chosen if chosen.endswith(".npy") else f"{chosen}.npy"
+                if member in archive.zip.namelist():  # its .npy header, before its (compressed) data
+                    with archive.zip.open(member) as handle:
+                        header = _npy_header(handle)
+                    if header is not None:  # (a member that is no .npy file is refused below)
+                        _check_decoded(what, name, *header)
                 array = archive[chosen]
         else:
+            if path.stat().st_size > MAX_CSV_BYTES:
+                raise UserError(f"{what} {name} is a CSV of {path.stat().st_size / 1e6:,.0f} MB, above the "
+                                f"{MAX_CSV_BYTES / 1e6:,.0f} MB its text may take; save the array as .npy")
             with warnings.catch_warnings():
                 warnings.simplefilter("error")  # numpy only warns about a file with no numbers
                 array = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
@@ -51,6 +64,28 @@ def read_array(path: Path, what: str, noun: str, *, key: Optional[str] = None, k
     if not isinstance(array, np.ndarray):  # an .npz member that is no .npy file comes back as bytes
         raise UserError(f"{what} {name} holds a member that is not a .npy array; save it with numpy.savez")
     return array
+
+
+def _npy_header(handle):
+    """(shape, dtype) from an open .npy file's header (numpy's own reader; the data is not read),
+    or None when it is no .npy file (numpy's load then says what it is)."""
+    try:
+        version = np.lib.format.read_magic(handle)
+        reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = reader(handle)
+    except ValueError:
+        return None
+    return shape, dtype
+
+
+def _check_decoded(what: str, name: str, shape, dtype) -> None:
+    """Refuse an array whose values, as the float64 they become, would take more than MAX_DECODED_BYTES."""
+    cells = int(np.prod(shape, dtype=object)) if len(shape) else 1
+    needed = cells * max(8, np.dtype(dtype).itemsize)
+    if needed > MAX_DECODED_BYTES:
+        raise UserError(f"{what} {name} is an array of shape {tuple(shape)}: {needed / 1e9:,.1f} GB as float64, "
+                        f"above the {MAX_DECODED_BYTES / 1e9:g} GB inputs may take; average it down first "
+                        "(a cost map needs few cells: 128x128 is plenty for a figure)")
 
 
 def read_cost_array(path: Path, key: Optional[str], rescale: bool = False) -> np.ndarray:

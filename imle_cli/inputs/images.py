@@ -22,7 +22,7 @@ import numpy as np
 
 from imle_cli.errors import UserError
 from imle_cli.inputs.files import check_file, first_line
-from imle_cli.limits import MAX_PIXELS
+from imle_cli.limits import MAX_DECODED_BYTES, MAX_PIXELS
 
 
 def read_pixels(path: Path, what: str, max_pixels: int = MAX_PIXELS) -> Tuple[np.ndarray, List[str]]:
@@ -39,12 +39,20 @@ def read_pixels(path: Path, what: str, max_pixels: int = MAX_PIXELS) -> Tuple[np
             width, height = header.size
             is_png = header.format == "PNG"
             keyed = "transparency" in header.info and header.mode in ("P", "L", "RGB", "I;16", "I")
+            bands = len(header.getbands()) + (1 if keyed else 0)
     except Exception:
-        width = height = 0  # not an image Pillow knows: let imageio try and explain
+        width = height = bands = 0  # not an image Pillow knows
         is_png, keyed = False, False
     if width * height > max_pixels:
         raise UserError(f"{what} {name} is {width}x{height} = {width * height:,} pixels, above the budget of "
                         f"{max_pixels:,} (--max-pixels); shrink the image or raise --max-pixels")
+    if not width:  # Pillow cannot read its header (a video container, a format we do not take)
+        raise UserError(f"{what} {name} is not a readable image (not a PNG, JPEG, BMP, TIFF or GIF that Pillow "
+                        "reads: its size cannot be checked before decoding)")
+    if width * height * bands * 8 > MAX_DECODED_BYTES:  # its channels as float64, as they are read
+        raise UserError(f"{what} {name} is {width}x{height} pixels of {bands} channel(s): "
+                        f"{width * height * bands * 8 / 1e9:,.1f} GB as float64, above the "
+                        f"{MAX_DECODED_BYTES / 1e9:g} GB inputs may take; shrink the image (a map needs few cells)")
     if is_png:
         check_png_data(path, what)
     orientation = exif_orientation(path)
