@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["app", "run"]
+__all__ = ["run"]  # and `app`, the commands, imported when asked for (module __getattr__)
 
 
 def __getattr__(name: str):
