@@ -3,6 +3,7 @@ like the tool's own errors.
 
 Example:
     >>> from typer.testing import CliRunner
+    >>> from imle_cli.main import app
     >>> CliRunner().invoke(app, ["--version"]).output.startswith("imle-cli ")
     True
 """
