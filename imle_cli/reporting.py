@@ -124,12 +124,12 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(UserError.exit_code) from None
     except KeyboardInterrupt:
         _STATE["ending"] = True  # first: a second Ctrl-C now is ignored by the handlers
-        _ignore_further_signals()
+        _ignore_further_signals(130)
         typer.echo(f"imle-cli: interrupted; {_what_was_written()}", err=True)
         raise typer.Exit(130) from None
     except Terminated as stop:
         _STATE["ending"] = True
-        _ignore_further_signals()
+        _ignore_further_signals(128 + stop.signum)
         typer.echo(f"imle-cli: terminated by {signal.Signals(stop.signum).name}; {_what_was_written()}", err=True)
         raise typer.Exit(128 + stop.signum) from None
     except BrokenPipeError:  # stdout closed by its reader (| head, | true): not the run's failure
@@ -160,9 +160,17 @@ def _import_what_commands_use() -> None:
             pass
 
 
-def _ignore_further_signals() -> None:
-    """The run is ending: another Ctrl-C or SIGTERM (an impatient user) must not interrupt the
-    interpreter's own shutdown with a traceback."""
+#: Seconds the interpreter may take to shut down once a run ends on a signal (its files already
+#: cleaned up): past them the process exits with the signal's code (a thread still busy in C code
+#: must not keep a stopped run alive).
+SHUTDOWN_GRACE = 10.0
+
+
+def _ignore_further_signals(code: int) -> None:
+    """The run is ending on a signal (its temporaries removed): another Ctrl-C or SIGTERM (an
+    impatient user) must not interrupt the interpreter's own shutdown with a traceback, and the
+    shutdown must not outlast SHUTDOWN_GRACE."""
+    import os
     import signal
     import threading
 
@@ -170,6 +178,9 @@ def _ignore_further_signals() -> None:
         for name in ("SIGINT", "SIGTERM", "SIGHUP"):
             if hasattr(signal, name):
                 signal.signal(getattr(signal, name), signal.SIG_IGN)
+        deadline = threading.Timer(SHUTDOWN_GRACE, os._exit, args=(code,))
+        deadline.daemon = True
+        deadline.start()
 
 
 def _silence_stdout() -> None:
