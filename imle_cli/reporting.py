@@ -22,7 +22,9 @@ class Terminated(BaseException):
 
 #: While a commit or a cleanup runs (``held``), signals wait: their handlers note them here and
 #: return, and the first is raised once the block ends. ``written``: the folder this command's
-#: files went to, once they have (what an interrupted run then says is true).
+#: files went to, once they have (what an interrupted run then says is true). ``ending``: the run
+#: is ending on a signal (later ones are ignored). ``script``: set by the console script
+#: (main.run), whose process ends with the command.
 _STATE = {"held": 0, "pending": None, "written": None, "ending": False}
 
 
