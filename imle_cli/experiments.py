@@ -241,7 +241,7 @@ def moving_temperature(costs: np.ndarray, spec: SampleSpec, unperturbed: np.ndar
     temperature. Each candidate is tried on :data:`TRIAL_DRAWS` draws (the run's seed), and on as
     many with the same noise on a flat map of the mean cost: a candidate whose draws are still
     near the path (more than :data:`TRIAL_SHARE` identical, or less than :data:`MIN_SPREAD` of
-    its cells changed) is doubled; one whose draws keep less than :data:`MIN_TERRAIN` of what the
+    their cells more than a cell from it) is doubled; one whose draws keep less than :data:`MIN_TERRAIN` of what the
     terrain saves (the noise drowns the map) is lowered halfway (in ratio) toward the last still
     one; at most :data:`TRIAL_TEMPERATURES` tries. Temperatures are rounded to two significant
     digits.
