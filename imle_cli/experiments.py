@@ -188,6 +188,9 @@ TRIAL_DRAWS, TRIAL_SHARE, TRIAL_TEMPERATURES = 16, 0.25, 8
 #: Draws are "near-identical" when fewer than this share of their cells (on average) lie more than
 #: one cell from the unperturbed path: a distribution that is one line however few draws equal it.
 MIN_SPREAD = 0.05
+#: Maps at most this many cells on a side count a draw's every cell off the unperturbed path as a
+#: stray (:func:`draw_spread`), bigger ones only those more than a cell from it.
+SMALL_MAP = 32
 #: A temperature "drowns the map" when its draws keep less than this share of what the terrain
 #: saves: (cost of draws on a flat map - cost of the draws) / (that - the unperturbed path's cost),
 #: all on the map's own costs; 0 is draws that ignore the terrain (a blurred band), 1 the path.
@@ -218,7 +221,9 @@ def draw_spread(costs: np.ndarray, paths: np.ndarray, unperturbed: np.ndarray,
     ``costs``; its ``terrain`` against ``flat_paths``, draws with the same noise on a flat map."""
     paths, path = paths.astype(bool), np.asarray(unperturbed, dtype=bool)
     identical = (paths == path).reshape(len(paths), -1).all(1)
-    near = path | (neighbour_counts(path, NEIGHBOURS[8]) > 0)  # the path and the cells beside it
+    # on a map of SMALL_MAP cells or fewer a cell beside the path is another route (the README
+    # map's corridors are two cells wide); on a bigger one it is a wiggle of the same line
+    near = path | (neighbour_counts(path, NEIGHBOURS[8]) > 0) if max(path.shape) > SMALL_MAP else path
     strays = (paths & ~near).reshape(len(paths), -1).sum(1) / np.maximum(paths.reshape(len(paths), -1).sum(1), 1)
     measured = DrawSpread(float(identical.mean()), float(strays.mean()))
     if flat_paths is not None:

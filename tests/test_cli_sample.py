@@ -164,3 +164,10 @@ def test_workers_option_gives_the_same_bytes_through_a_process_pool(tmp_path):
     assert result.exit_code == 0, result.stderr
     for name in FILES:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_the_readme_maps_distribution_gets_no_temperature_hint(tmp_path):
+    # its corridors are two cells wide: draws a cell beside the unperturbed path take other routes
+    result = CliRunner().invoke(app, ["sample", str(ASSETS / "map.png"), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    assert "barely moves" not in result.stdout and "cells lie off it" in result.stdout.replace("\n", " ")

@@ -244,7 +244,7 @@ def test_a_barely_moved_path_gets_a_temperature_that_moves_it(tmp_path):
     result = run("sample", tmp_path / "diagonal.npy", "--samples", 10, "--out", tmp_path / "o")
     assert result.exit_code == 0, result.stderr
     text = result.stdout.replace("\n", " ")
-    assert "100% of draws equal the unperturbed shortest path (0% of the draws' cells lie more than a cell from it); " \
+    assert "100% of draws equal the unperturbed shortest path (0% of the draws' cells lie off it); " \
            "the noise barely moves the path at temperature 1: try --temperature" in text
     suggested = float(re.search(r"try --temperature ([0-9.e+]+)", text).group(1))
     assert suggested >= 2

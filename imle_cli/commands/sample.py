@@ -26,7 +26,7 @@ def sample_part(job: Job, spec: SampleSpec) -> Section:
     rows, cols = costs.shape
     facts = (f"grid {rows}x{cols}, k = {result.noise.k:g}, mean path length {lengths.mean():.1f} cells, "
              f"{spread.identical:.0%} of draws equal the unperturbed shortest path ({spread.spread:.0%} of the draws' "
-             "cells lie more than a cell from it)")
+             f"cells lie {stray_words(costs)})")
     if spread.still and spec.noise.kind is not Noise.none:
         facts += "; " + temperature_hint(costs, spec, result.unperturbed)
     return "Sampling paths", facts, [
@@ -36,13 +36,20 @@ def sample_part(job: Job, spec: SampleSpec) -> Section:
         ("distribution.png", f"share of all {spec.samples} draws through each cell")]
 
 
+def stray_words(costs) -> str:
+    """Where a stray cell lies, as experiments.draw_spread counts it on a map this size."""
+    from imle_cli import experiments
+
+    return "off it" if max(costs.shape) <= experiments.SMALL_MAP else "more than a cell from it"
+
+
 def temperature_hint(costs, spec: SampleSpec, unperturbed) -> str:
     """What to try when the draws barely move, checked by sampling there (experiments.moving_temperature)."""
     from imle_cli import experiments
 
     suggested, measured, good = experiments.moving_temperature(costs, spec, unperturbed)
     there = (f"{measured.identical:.0%} of {experiments.TRIAL_DRAWS} trial draws there equal the unperturbed path, "
-             f"{measured.spread:.0%} of their cells lie more than a cell from it, and they keep {measured.terrain:.0%} "
+             f"{measured.spread:.0%} of their cells lie {stray_words(costs)}, and they keep {measured.terrain:.0%} "
              "of what the terrain saves over draws on a flat map")
     if good:
         return f"the noise barely moves the path at temperature {spec.temperature:g}: try --temperature {suggested:g} ({there})"
