@@ -1,6 +1,7 @@
 """Solvers beyond grids: optimal against brute force on small random instances, usable under every
 estimator, and clear about infeasible, unbounded and misshapen inputs."""
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -29,6 +30,33 @@ def test_ilp_is_optimal_against_brute_force(d, data):
         best = max(float(objective @ x) for x in feasible)
         assert (A @ solution <= b + 1e-9).all() and set(np.unique(solution)) <= {0.0, 1.0}
         assert float(objective @ solution) == pytest.approx(best, abs=1e-6)
+
+
+@settings(max_examples=30, deadline=None)
+@given(d=st.integers(2, 6), scale=st.sampled_from([1e-300, 1e-30, 1e-9, 1e9, 1e20, 1e100, 1e300]), data=st.data())
+def test_ilp_is_optimal_at_any_objective_magnitude(d, scale, data):
+    """HiGHS reads costs from 1e20 as infinite and tiny ones as zero: the objective is scaled by a
+    power of two first, so a scaled instance has the unscaled one's optimum (brute force), not
+    "unbounded" nor an arbitrary feasible point; and no mask shows -0.0."""
+    k = data.draw(st.integers(1, d - 1))
+    theta = data.draw(arrays(np.float64, (2, d), elements=st.integers(-9, 9).map(float), unique=True))
+    solver = ilp(A_eq=[[1.0] * d], b_eq=[float(k)])
+    y = solver(torch.from_numpy(theta * scale)).numpy()
+    for objective, solution in zip(theta, y):
+        best = max(float(objective @ np.array(x)) for x in itertools.product((0.0, 1.0), repeat=d) if sum(x) == k)
+        assert float(objective @ solution) == best
+    assert not np.signbit(y).any()
+
+
+@pytest.mark.parametrize("constraints, message", [
+    (dict(A_ub=[[1e20, 1.0, 1.0]], b_ub=[1e20]), "A_ub has 1e+20 at (0, 0)"),
+    (dict(A_eq=[[1.0, 2.0, 3.0], [1.0, -1e300, 0.0]], b_eq=[1.0, 0.0]), "A_eq has -1e+300 at (1, 1)"),
+    (dict(A_ub=[[1.0, 1.0, 1.0]], b_ub=[-3e20]), "the right-hand side of A_ub has -3e+20 at 0"),
+])
+def test_ilp_refuses_constraints_highs_would_read_as_infinite(constraints, message):
+    """Before, [1e20, 1, 1] y <= 1e20 was "infeasible" (y = (0, 1, 1) satisfies it)."""
+    with pytest.raises(ValueError, match=re.escape(message) + ".*HiGHS reads magnitudes from 1e\\+20 as infinite"):
+        ilp(**constraints)
 
 
 def test_a_minimising_ilp_and_a_minimising_pyepo_model_take_costs_under_minimize():

@@ -68,7 +68,10 @@ def ilp(A_ub=None, b_ub=None, A_eq=None, b_eq=None, bounds=(0, 1), integer: bool
             does it: "serial" (default), or "process" over ``workers`` processes for large
             batches or hard programs (each instance is one HiGHS solve).
 
-    An infeasible or unbounded instance raises ValueError naming it. ``close()`` (or a ``with``
+    An infeasible or unbounded instance raises ValueError naming it. Objectives of any finite
+    magnitude are solved (scaled by a power of two first where HiGHS would read them as infinite
+    or as zero); a constraint value of magnitude 1e20 or more is refused here (HiGHS would read it
+    as infinite). ``close()`` (or a ``with``
     block) stops a process pool; one left open stops at the interpreter's exit.
     """
     _scipy("ilp")  # say so now, not as a failing instance at the first call
@@ -81,6 +84,12 @@ def ilp(A_ub=None, b_ub=None, A_eq=None, b_eq=None, bounds=(0, 1), integer: bool
             if A.shape[0] != b.shape[0] or not (np.isfinite(A).all() and np.isfinite(b).all()):
                 raise ValueError(f"{name} must be [m, d] with a finite right-hand side of m values, got {A.shape} "
                                  f"and {b.shape}")
+            for label, values in ((name, A), (f"the right-hand side of {name}", b)):
+                huge = np.argwhere(np.abs(values) >= HIGHS_INFINITY)
+                if len(huge):  # HiGHS would read it as infinite: a wrong answer, not an error
+                    at = tuple(int(i) for i in huge[0])
+                    raise ValueError(f"{label} has {values[at]:g} at {at[0] if len(at) == 1 else at}; HiGHS "
+                                     f"reads magnitudes from {HIGHS_INFINITY:g} as infinite: scale the constraint")
             constraints.append((A, np.full_like(b, -np.inf) if sense == "ub" else b, b))
     sizes = {A.shape[1] for A, _, _ in constraints}
     if len(sizes) > 1:
@@ -89,6 +98,21 @@ def ilp(A_ub=None, b_ub=None, A_eq=None, b_eq=None, bounds=(0, 1), integer: bool
         _bounds(bounds, sizes.copy().pop())  # a bad pair fails here, not at the first call
     return LinearProgramSolver(_Program(constraints, bounds, bool(integer), bool(minimize)),
                                batched_options=dict(executor=executor, workers=workers, timeout=timeout))
+
+
+#: HiGHS's infinity: a coefficient, bound or cost of this magnitude or more is read as infinite
+HIGHS_INFINITY = 1e20
+
+
+def _well_scaled(objective: np.ndarray) -> np.ndarray:
+    """The objective times a power of two (exact: the argmax is the same) so that its largest
+    magnitude is in [1, 2), when it lies outside [2**-20, 2**20]: HiGHS reads costs from 1e20 as
+    infinite (an instance scaled 1e300 was "unbounded") and tiny ones as zero (any feasible point
+    was "optimal"). Objectives of ordinary magnitudes are handed over untouched."""
+    peak = float(np.abs(objective).max(initial=0.0))
+    if peak == 0.0 or 2.0 ** -20 <= peak <= 2.0 ** 20:
+        return objective
+    return np.ldexp(objective, -np.frexp(peak)[1] + 1)
 
 
 class _Unsolvable(ValueError):
@@ -122,7 +146,7 @@ class _Program:
 
         d = objective.shape[0]
         _, linear, box, integrality = self._form(d)
-        objective = np.asarray(objective, dtype=np.float64)
+        objective = _well_scaled(np.asarray(objective, dtype=np.float64))
         result = milp(objective if self.minimize else -objective, constraints=linear, bounds=box,
                       integrality=integrality)
         if result.status != 0 or result.x is None:
@@ -131,7 +155,8 @@ class _Program:
                 feasible = milp(np.zeros(d), constraints=linear, bounds=box, integrality=integrality).status == 0
                 problem = "unbounded" if feasible else "infeasible"
             raise _Unsolvable(problem)
-        return np.round(result.x) if self.integer else result.x
+        # + 0.0: HiGHS may return -0.0 for a variable at zero, and a 0/1 mask should not show it
+        return (np.round(result.x) if self.integer else result.x) + 0.0
 
 
 class _SpreadSolver(Closeable):
