@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
+from _report import Report, add_publish_option  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR = ("import sys, time, torch, matplotlib, imageio.v3, PIL.Image, imle.solvers, imle_cli.main, imle_cli.commands, "
@@ -92,7 +93,9 @@ def work(arguments: list) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5)
+    add_publish_option(parser)
     args = parser.parse_args()
+    report = Report("annotate")
     with tempfile.TemporaryDirectory() as folder:
         arguments = {case: ["annotate", str(map_path), "--drawing", str(drawing), "--out", str(Path(folder) / "out"),
                             "--quiet"] for case, (map_path, drawing) in inputs(Path(folder)).items()}
@@ -104,11 +107,12 @@ def main() -> None:
             for case, argv in arguments.items():
                 walls[case].append(seconds([sys.executable, "-m", "imle_cli", *argv]))
                 works[case].append(work(argv))
-    print(f"import floor (start, imports, `annotate --help`): {statistics.median(floors):.2f} s\n")
-    print("| 2000x2000 drawing | whole command | the command's own work (above the floor) |\n|---|---|---|")
+    report.print(f"import floor (start, imports, `annotate --help`): {statistics.median(floors):.2f} s\n")
+    report.print("| 2000x2000 drawing | whole command | the command's own work (above the floor) |\n|---|---|---|")
     for case in arguments:
-        print(f"| annotate --drawing, {case} | {statistics.median(walls[case]):.2f} s | "
-              f"{statistics.median(works[case]):.2f} s |")
+        report.print(f"| annotate --drawing, {case} | {statistics.median(walls[case]):.2f} s | "
+                     f"{statistics.median(works[case]):.2f} s |")
+    report.save()
 
 
 if __name__ == "__main__":

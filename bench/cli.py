@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from _report import Report, add_publish_option  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,20 +55,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--before", type=Path, help="another source tree (built in place) to compare with")
+    add_publish_option(parser)
     args = parser.parse_args()
+    report = Report("cli")
     if args.before is None:
-        print("| command | median wall time |\n|---|---|")
+        report.print("| command | median wall time |\n|---|---|")
     else:
-        print("| command | before | after | after / before (median of pairs) |\n|---|---|---|---|")
+        report.print("| command | before | after | after / before (median of pairs) |\n|---|---|---|---|")
     for label, command in CASES:
         if args.before is None:
             times = [wall_time(command) for _ in range(args.repeats)]
-            print(f"| `{label}` | {statistics.median(times):.2f} s |", flush=True)
+            report.print(f"| `{label}` | {statistics.median(times):.2f} s |", flush=True)
             continue
         pairs = [(wall_time(command, args.before.resolve()), wall_time(command, ROOT)) for _ in range(args.repeats)]
         before, after = (statistics.median(times) for times in zip(*pairs))
         ratio = statistics.median(b / a for a, b in pairs)
-        print(f"| `{label}` | {before:.2f} s | {after:.2f} s | {ratio:.2f} |", flush=True)
+        report.print(f"| `{label}` | {before:.2f} s | {after:.2f} s | {ratio:.2f} |", flush=True)
+    report.save()
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from imle.data import warcraft_maps
 from imle.losses import hamming_loss
 from imle.peers import blackbox, perturbed
 from imle.solvers import grid_shortest_path
+from _report import Report, add_publish_option  # noqa: E402
 
 ESTIMATORS = {
     "imle": lambda g: imle(grid_shortest_path, target_distribution=TargetDistribution(beta=10.0), nb_samples=10,
@@ -65,12 +66,14 @@ def setup(name: str):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=30)
+    add_publish_option(parser)
     args = parser.parse_args()
+    report = Report("compile")
     data = warcraft_maps(8, grid=12, tile=4, seed=0)
     images, paths = data.images, data.paths
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; median of {args.repeats} steps\n")
-    print("| estimator | graph breaks | first compiled call | eager step | compiled step | compiled / eager |")
-    print("|---|---|---|---|---|---|")
+    report.print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; median of {args.repeats} steps\n")
+    report.print("| estimator | graph breaks | first compiled call | eager step | compiled step | compiled / eager |")
+    report.print("|---|---|---|---|---|---|")
     for name in ESTIMATORS:
         torch._dynamo.reset()
         model, layer, _ = setup(name)
@@ -89,8 +92,9 @@ def main() -> None:
                 step(images, paths)
                 times[label].append(time.perf_counter() - start)
         e, c = statistics.median(times["eager"]), statistics.median(times["compiled"])
-        print(f"| {name} | {explained.graph_break_count} | {first:.1f} s | {e * 1e3:.2f} ms | {c * 1e3:.2f} ms | "
-              f"{c / e:.2f} |", flush=True)
+        report.print(f"| {name} | {explained.graph_break_count} | {first:.1f} s | {e * 1e3:.2f} ms | {c * 1e3:.2f} ms | "
+                     f"{c / e:.2f} |", flush=True)
+    report.save()
 
 
 if __name__ == "__main__":

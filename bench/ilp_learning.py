@@ -48,6 +48,7 @@ import torch
 
 from imle import SumOfGammaNoiseDistribution, TargetDistribution, imle
 from imle.solvers import dag_shortest_path, from_pyepo, ilp, knapsack
+from _report import Report, add_publish_option  # noqa: E402
 
 TRAIN, TEST, FEATURES, SAMPLES, SIGMA, LAMBDA, EPOCHS, BATCH, LR = 500, 200, 5, 5, 1.0, 10.0, 3, 32, 0.05
 
@@ -179,14 +180,16 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3, help="training seeds (default 3)")
     parser.add_argument("--problems", choices=("all", "paths", "knapsack"), default="all",
                         help="which problem to run (default all)")
+    add_publish_option(parser)
     args = parser.parse_args()
+    report = Report("ilp_learning")
     count = args.seeds
     if count < 1:
         parser.error(f"--seeds must be at least 1, got {count}")
     seeds = range(count)
-    print(f"{TRAIN} training and {TEST} test instances, {EPOCHS} epochs, batch {BATCH}, {SAMPLES} samples, "
-          f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''}\n")
-    print("| problem | contender | test regret | seconds per epoch | speed-up |\n|---|---|---|---|---|")
+    report.print(f"{TRAIN} training and {TEST} test instances, {EPOCHS} epochs, batch {BATCH}, {SAMPLES} samples, "
+                 f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''}\n")
+    report.print("| problem | contender | test regret | seconds per epoch | speed-up |\n|---|---|---|---|---|")
     problems = {"paths": [shortest_path_problem], "knapsack": [knapsack_problem]}
     for make in problems.get(args.problems, [shortest_path_problem, knapsack_problem]):
         name, model, x, c, constraints, minimise, structured = make()
@@ -204,8 +207,9 @@ def main() -> None:
         reference = np.median(seconds["PyEPO implicitMLE"])
         for label in regrets:
             per_epoch = np.median(seconds[label])
-            print(f"| {name} | {label} | {np.mean(regrets[label]):.3f} ± {np.std(regrets[label]):.3f} | "
-                  f"{per_epoch:.2f} s | {reference / per_epoch:.2f}x |", flush=True)
+            report.print(f"| {name} | {label} | {np.mean(regrets[label]):.3f} ± {np.std(regrets[label]):.3f} | "
+                         f"{per_epoch:.2f} s | {reference / per_epoch:.2f}x |", flush=True)
+    report.save()
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from run import alternate  # noqa: E402
 import imle.noise  # noqa: E402
 from imle import SumOfGammaNoiseDistribution, TargetDistribution, imle as imle_layer  # noqa: E402
 from imle.solvers import grid_shortest_path  # noqa: E402
+from _report import Report, add_publish_option  # noqa: E402
 
 BATCH, SIDE, SAMPLES = 8, 16, 10
 
@@ -77,17 +78,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--inner", choices=["all CPUs", "one core"], help=argparse.SUPPRESS)
+    add_publish_option(parser)
     args = parser.parse_args()
+    report = Report("interference")
     if args.inner:
         inner(args.repeats, args.inner)
         return
-    print("| placement | ours | torch sampler | torch sampler / ours |\n|---|---|---|---|", flush=True)
+    report.print("| placement | ours | torch sampler | torch sampler / ours |\n|---|---|---|---|", flush=True)
     me = [sys.executable, __file__, "--repeats", str(args.repeats), "--inner"]
-    subprocess.run(me + ["all CPUs"], check=True)
+    # each placement runs in a process of its own, which prints its row
+    report.print(subprocess.run(me + ["all CPUs"], check=True, stdout=subprocess.PIPE, text=True).stdout.strip())
     if shutil.which("taskset"):
-        subprocess.run(["taskset", "-c", "0"] + me + ["one core"], check=True)
+        report.print(subprocess.run(["taskset", "-c", "0"] + me + ["one core"], check=True, stdout=subprocess.PIPE,
+                                    text=True).stdout.strip())
     else:
-        print("| one core | (taskset not found) | | |")
+        report.print("| one core | (taskset not found) | | |")
+    report.save()
 
 
 if __name__ == "__main__":

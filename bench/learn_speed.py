@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from _report import Report, add_publish_option  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDS = {64: ["--via", "20,50", "--via", "50,20"], 128: ["--via", "40,100", "--via", "100,40"]}
@@ -57,7 +58,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--iterations", type=int, nargs="*", default=[100])
     parser.add_argument("--sizes", type=int, nargs="*", default=[64, 128])
+    add_publish_option(parser)
     args = parser.parse_args()
+    report = Report("learn_speed")
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import torch, matplotlib, imle_cli.experiments"], check=True)
     imports = time.perf_counter() - started
@@ -79,10 +82,11 @@ def main() -> None:
                 rows.append(f"| {size}x{size} | {iterations} | {steps} ({learned}) | {seconds:.1f} s | "
                             f"{noise * 1000:.0f} ms | {floor:.1f} s ({floor / seconds:.0%}) | "
                             f"{seconds - imports - floor:.1f} s |")
-    print(f"import floor (torch, matplotlib): {imports:.1f} s\n")
-    print("| gold | noise terms | steps run | whole process | a step's noise | noise floor (steps x that) "
-          "| the rest: solves, backward, Adam, figures |\n|---|---|---|---|---|---|---|")
-    print("\n".join(rows))
+    report.print(f"import floor (torch, matplotlib): {imports:.1f} s\n")
+    report.print("| gold | noise terms | steps run | whole process | a step's noise | noise floor (steps x that) "
+                 "| the rest: solves, backward, Adam, figures |\n|---|---|---|---|---|---|---|")
+    report.print("\n".join(rows))
+    report.save()
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ last one. Each candidate (samples, input / target temperature, steps, lr, beta) 
 candidate, each seed's final Hamming distance to the gold and its moving frames, and the time of
 a run. (The original's full grid of temperatures and sample counts is `imle-cli sweep`.)
 """
+import argparse
 import time
 
 import numpy as np
@@ -19,6 +20,7 @@ from imle_cli.experiments import learn_map, shortest_path
 from imle_cli.gold_path import solved
 from imle_cli.inputs import readme_map
 from imle_cli.specs import EstimatorSpec, LearnSpec
+from _report import Report, add_publish_option  # noqa: E402
 
 #: (samples, input temperature, target temperature, steps, lr, beta)
 CANDIDATES = [(100, 5.0, 5.0, 400, 0.005, 10.0), (100, 5.0, 5.0, 800, 0.005, 10.0), (100, 5.0, 5.0, 600, 0.01, 10.0),
@@ -28,9 +30,13 @@ SEEDS = (0, 1, 2, 3)
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_publish_option(parser)
+    parser.parse_args()
+    report = Report("learn_temperatures")
     gold = solved(shortest_path(readme_map()), 8)
-    print("| samples | input / target temperature | steps | lr | beta | seeds reaching the gold | distance to gold "
-          "(seeds 0-3) | moving frames (seeds 0-3) | time per run |\n|---|---|---|---|---|---|---|---|---|")
+    report.print("| samples | input / target temperature | steps | lr | beta | seeds reaching the gold | distance to gold "
+                 "(seeds 0-3) | moving frames (seeds 0-3) | time per run |\n|---|---|---|---|---|---|---|---|---|")
     for samples, tau_in, tau_t, steps, lr, beta in CANDIDATES:
         distances, moving, start = [], [], time.perf_counter()
         for seed in SEEDS:
@@ -39,9 +45,10 @@ def main() -> None:
             distances.append(result.final_distance)
             moving.append(sum(not np.array_equal(path, result.paths[-1]) for path in result.paths))
         seconds = (time.perf_counter() - start) / len(SEEDS)
-        print(f"| {samples} | {tau_in:g} / {tau_t:g} | {steps} | {lr:g} | {beta:g} | "
-              f"{sum(d == 0 for d in distances)} of {len(SEEDS)} | {', '.join(map(str, distances))} | "
-              f"{', '.join(map(str, moving))} | {seconds:.1f} s |", flush=True)
+        report.print(f"| {samples} | {tau_in:g} / {tau_t:g} | {steps} | {lr:g} | {beta:g} | "
+                     f"{sum(d == 0 for d in distances)} of {len(SEEDS)} | {', '.join(map(str, distances))} | "
+                     f"{', '.join(map(str, moving))} | {seconds:.1f} s |", flush=True)
+    report.save()
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import torch
 from imle.solvers import grid_shortest_path
 from imle import SumOfGammaNoiseDistribution
 from imle.estimators import NAMES, by_name
+from _report import Report, add_publish_option  # noqa: E402
 
 TERRAIN_COSTS = np.array([1.0, 2.0, 4.0, 8.0, 16.0])  # road, plains, forest, hills, water
 FEATURES, SIZE = 8, 12
@@ -110,17 +111,20 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--lr", type=float, default=0.2)
     parser.add_argument("--samples", type=int, default=10)
+    add_publish_option(parser)
     args = parser.parse_args()
-    print(f"{args.seeds} seeds, {args.epochs} epochs of 1,000 maps (batch {args.batch}), Adam lr {args.lr}, "
-          f"{args.samples} samples where the estimator samples\n")
-    print("| estimator | test accuracy | mean regret | time per epoch |\n|---|---|---|---|")
+    report = Report("learning")
+    report.print(f"{args.seeds} seeds, {args.epochs} epochs of 1,000 maps (batch {args.batch}), Adam lr {args.lr}, "
+                 f"{args.samples} samples where the estimator samples\n")
+    report.print("| estimator | test accuracy | mean regret | time per epoch |\n|---|---|---|---|")
     for name in args.estimators.split(","):
         runs = [train(name, seed, epochs=args.epochs, batch=args.batch, lr=args.lr, samples=args.samples)
                 for seed in range(args.seeds)]
         accuracy = statistics.mean(r[0] for r in runs)
         regret = statistics.mean(r[1] for r in runs)
         seconds = statistics.mean(r[2] for r in runs)
-        print(f"| {name} | {accuracy:.1%} | {regret:.3f} | {seconds:.2f} s |", flush=True)
+        report.print(f"| {name} | {accuracy:.1%} | {regret:.3f} | {seconds:.2f} s |", flush=True)
+    report.save()
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from baseline import python_dijkstra  # noqa: E402
 from imle import SumOfGammaNoiseDistribution, TargetDistribution, imle  # noqa: E402
 from imle import parallel  # noqa: E402
 from imle.parallel import batched  # noqa: E402
+from _report import Report, add_publish_option  # noqa: E402
 
 
 def step_with(solver, costs, gold):
@@ -44,7 +45,9 @@ def step_with(solver, costs, gold):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
+    add_publish_option(parser)
     args = parser.parse_args()
+    report = Report("parallel")
     import ray
 
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
@@ -64,18 +67,19 @@ def main() -> None:
             step()
             times[name].append(time.perf_counter() - start)
     medians = {name: statistics.median(ts) for name, ts in times.items()}
-    print("| backend | median step time | speed-up over serial |\n|---|---|---|")
+    report.print("| backend | median step time | speed-up over serial |\n|---|---|---|")
     for name, seconds in medians.items():
-        print(f"| {name} | {seconds:.2f} s | {medians['serial'] / seconds:.2f}x |")
+        report.print(f"| {name} | {seconds:.2f} s | {medians['serial'] / seconds:.2f}x |")
     process, ray_time = medians["process (2 workers)"], medians["ray (local, 2 CPUs)"]
-    print(f"\nray / process: {ray_time / process:.2f}x")
+    report.print(f"\nray / process: {ray_time / process:.2f}x")
     for solver in solvers.values():
         solver.close()
     ray.shutdown()
-    fast_solver_chunks(args.repeats)
+    fast_solver_chunks(args.repeats, report)
+    report.save()
 
 
-def fast_solver_chunks(repeats: int) -> None:
+def fast_solver_chunks(repeats: int, report: Report) -> None:
     maps = torch.rand(160, 5, 5, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 9 + 1
     paced = parallel.MIN_CHUNK_SECONDS
     serial, pool = batched(python_dijkstra), batched(python_dijkstra, executor="process", workers=2)
@@ -93,10 +97,10 @@ def fast_solver_chunks(repeats: int) -> None:
                 times[name].append(time.perf_counter() - start)
     parallel.MIN_CHUNK_SECONDS = paced
     pool.close()
-    print("\n| 160 fast solves | median call time | speed-up over serial |\n|---|---|---|")
+    report.print("\n| 160 fast solves | median call time | speed-up over serial |\n|---|---|---|")
     medians = {name: statistics.median(ts) for name, ts in times.items()}
     for name, seconds in medians.items():
-        print(f"| {name} | {seconds * 1e3:.1f} ms | {medians['serial'] / seconds:.2f}x |")
+        report.print(f"| {name} | {seconds * 1e3:.1f} ms | {medians['serial'] / seconds:.2f}x |")
 
 
 if __name__ == "__main__":

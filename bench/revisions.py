@@ -18,14 +18,16 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROW = re.compile(r"^\| (?P<workload>[^|]+) \| (?P<case>[^|]+) \| ours: (?P<ours>[\d,.]+) ms \(1\.0x\) \| "
-                 r"baseline: [\d,.]+ ms \((?P<ratio>[\d,.]+)x\)")
+ROW = re.compile(r"^\| (?P<workload>[^|]+) \| (?P<case>[^|]+) \| (?P<ours>[\d,.]+) ms \| "
+                 r"[\d,.]+ ms \((?P<ratio>[\d,.]+)x\)")
 
 
 def run_tree(tree: Path, workloads: list, repeats: int) -> dict:
     """{(workload, case): (ours ms, ratio to baseline)} from one bench/run.py run on ``tree``."""
     env = dict(os.environ, PYTHONPATH=str(tree))
-    out = subprocess.run([sys.executable, str(HERE / "run.py"), *workloads, "--repeats", str(repeats)],
+    # --no-publish: the docs' table is this tree's own run, not one of a comparison's
+    out = subprocess.run([sys.executable, str(HERE / "run.py"), *workloads, "--repeats", str(repeats),
+                          "--no-publish"],
                          env=env, capture_output=True, text=True, check=True).stdout
     rows = {}
     for line in out.splitlines():

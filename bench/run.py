@@ -35,8 +35,13 @@ from baseline import LoopSumOfGamma, python_dijkstra, textbook_imle, textbook_to
 
 from imle import SumOfGammaNoiseDistribution, TargetDistribution, imle  # noqa: E402
 from imle.solvers import grid_max_weight_path, grid_shortest_path  # noqa: E402
+from _report import Report, add_publish_option  # noqa: E402
 
 ROWS: List[str] = []
+#: W4's peak-memory rows, a table of their own after the timings
+MEMORY: List[str] = []
+#: what the run prints, written for the docs at its end (bench/_report.py)
+REPORT = Report("run")
 
 
 def readme_map() -> torch.Tensor:
@@ -86,12 +91,21 @@ def alternate(contenders: Dict[str, Callable[[], object]], repeats: int) -> Timi
     return Timings(times)
 
 
+#: the table's columns: ours, the baseline, and the floor a row has (scipy's Dijkstra or one pass of
+#: uniform random numbers), each with its median ratio to ours
+HEADER = ("| workload | case | ours | baseline (its time / ours) | floor (its time / ours) |\n"
+          "|---|---|---|---|---|")
+
+
 def row(workload: str, case: str, timings: Timings, ours: str = "ours", unit: float = 1e3) -> None:
-    cells = " | ".join(f"{name}: {timings.median(name) * unit:,.2f} ms ({timings.ratio(name, ours):,.1f}x)"
-                       for name in timings.rounds)
-    line = f"| {workload} | {case} | {cells} |"
+    def cell(name: str) -> str:
+        return f"{timings.median(name) * unit:,.2f} ms ({timings.ratio(name, ours):,.1f}x)"
+
+    floors = [name for name in timings.rounds if name not in (ours, "baseline")]
+    floor = "; ".join(f"{name}: {cell(name)}" for name in floors)
+    line = f"| {workload} | {case} | {timings.median(ours) * unit:,.2f} ms | {cell('baseline')} | {floor} |"
     ROWS.append(line)
-    print(line, flush=True)
+    REPORT.print(line)
 
 
 def imle_step(layer, theta0: torch.Tensor, gold: torch.Tensor) -> Callable[[], None]:
@@ -213,11 +227,9 @@ def w4(repeats: int) -> None:
             # peak RSS is read in 4 KiB pages and freed memory can be reused: small or negative
             # differences mean "no measurable extra memory"
             ours_kib, base_kib = max(mine["extra_kib"], 0), max(theirs["extra_kib"], 0)
-            line = (f"| W4 memory | {shape} | output {mine['out_kib']:,} KiB; peak extra: ours "
-                    f"{ours_kib:,} KiB ({ours_kib / max(mine['out_kib'], 1):.1f}x output), "
-                    f"baseline {base_kib:,} KiB ({base_kib / max(mine['out_kib'], 1):.1f}x) |")
-            ROWS.append(line)
-            print(line, flush=True)
+            MEMORY.append(f"| {shape} | {mine['out_kib']:,} KiB | {ours_kib:,} KiB "
+                          f"({ours_kib / max(mine['out_kib'], 1):.1f}x the output) | {base_kib:,} KiB "
+                          f"({base_kib / max(mine['out_kib'], 1):.1f}x) |")
 
 
 WORKLOADS = {"w1": w1, "w2": w2, "w3": w3, "w4": w4}
@@ -227,12 +239,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("workloads", nargs="+", choices=[*WORKLOADS, "all"])
     parser.add_argument("--repeats", type=int, default=5, help="timed calls per contender (default 5)")
+    add_publish_option(parser)
     args = parser.parse_args()
     torch.manual_seed(0)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs\n")
-    print("| workload | case | median per call (ratio to ours) |\n|---|---|---|")
+    REPORT.print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs\n")
+    REPORT.print(HEADER)
     for name in (list(WORKLOADS) if "all" in args.workloads else args.workloads):
         WORKLOADS[name](args.repeats)
+    if MEMORY:
+        REPORT.print("\nPeak extra memory of a noise call (peak resident memory of a fresh process, less the "
+                     "output's):\n")
+        REPORT.print("| noise call | output | ours | baseline |\n|---|---|---|---|")
+        for line in MEMORY:
+            REPORT.print(line)
+    REPORT.save()
 
 
 if __name__ == "__main__":

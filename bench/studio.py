@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from _report import Report, add_publish_option  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,7 +78,9 @@ def percentiles(times: list) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--interactions", type=int, default=100)
+    add_publish_option(parser)
     args = parser.parse_args()
+    report = Report("studio")
     rng = random.Random(0)
     rows = []
     explore_map = ("64x64 (assets/terrain.png --grid 64)", ["assets/terrain.png", "--grid", "64"], 64)
@@ -112,9 +115,10 @@ def main() -> None:
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait()
-    print(f"{args.interactions} interactions each, one after the other\n")
-    print("| interaction | map | p50 | p95 | server memory, idle |\n|---|---|---|---|---|")
-    print("\n".join(rows))
+    report.print(f"{args.interactions} interactions each, one after the other\n")
+    report.print("| interaction | map | p50 | p95 | server memory, idle |\n|---|---|---|---|---|")
+    report.print("\n".join(rows))
+    report.save()
 
 
 if __name__ == "__main__":

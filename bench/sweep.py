@@ -16,13 +16,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from _report import Report, add_publish_option  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--keep", type=Path, help="copy sweep.png, sweep.csv and sweep.md here")
     parser.add_argument("--workers", type=int, default=2)
+    add_publish_option(parser)
     args = parser.parse_args()
+    report = Report("sweep")
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "imle_cli", "sweep", "--workers", str(args.workers), "--out", folder,
@@ -35,9 +38,10 @@ def main() -> None:
                 shutil.copyfile(Path(folder) / name, args.keep / name)
     learning = sum(float(row["seconds"]) for row in rows)
     reached = sum(row["reached"] == "yes" for row in rows)
-    print("| runs | workers | wall time | learning time (sum over runs) | settings reaching the gold |")
-    print("|---|---|---|---|---|")
-    print(f"| {len(rows)} | {args.workers} | {wall:.0f} s | {learning:.0f} s | {reached} of {len(rows)} |")
+    report.print("| runs | workers | wall time | learning time (sum over runs) | settings reaching the gold |")
+    report.print("|---|---|---|---|---|")
+    report.print(f"| {len(rows)} | {args.workers} | {wall:.0f} s | {learning:.0f} s | {reached} of {len(rows)} |")
+    report.save()
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from imle.losses import hamming_loss
 from imle.metrics import exact_match_accuracy, optimal_cost_accuracy, regret
 from imle.peers import blackbox, perturbed
 from imle.solvers import grid_shortest_path
+from _report import Report, add_publish_option  # noqa: E402
 
 TILE, GRID = 8, 12
 
@@ -86,19 +87,22 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=10)
     parser.add_argument("--sizes", default="imle=10,blackbox=10,perturbed=1",
                         help="I-MLE's beta, blackbox's lambda and the perturbed optimiser's sigma")
+    add_publish_option(parser)
     args = parser.parse_args()
+    report = Report("warcraft")
     if args.seeds < 1 or args.epochs < 1:
         parser.error("--seeds and --epochs must be at least 1")
-    print(f"{args.seeds} seeds, {args.epochs} epochs of 1,000 {GRID}x{GRID} maps (batch {args.batch}), Adam lr "
-          f"{args.lr}, {args.samples} samples where the estimator samples; {torch.get_num_threads()} threads\n")
-    print("| estimator | exact-path accuracy | optimal-cost accuracy | normalised regret | seconds per epoch |")
-    print("|---|---|---|---|---|")
+    report.print(f"{args.seeds} seeds, {args.epochs} epochs of 1,000 {GRID}x{GRID} maps (batch {args.batch}), Adam lr "
+                 f"{args.lr}, {args.samples} samples where the estimator samples; {torch.get_num_threads()} threads\n")
+    report.print("| estimator | exact-path accuracy | optimal-cost accuracy | normalised regret | seconds per epoch |")
+    report.print("|---|---|---|---|---|")
     sizes = {name: float(value) for name, value in (item.split("=") for item in args.sizes.split(","))}
     for name in args.estimators.split(","):
         runs = [train(name, seed, epochs=args.epochs, batch=args.batch, lr=args.lr, samples=args.samples,
                       size=sizes[name]) for seed in range(args.seeds)]
         exact, optimal, loss, seconds = (statistics.mean(run[i] for run in runs) for i in range(4))
-        print(f"| {name} | {exact:.1%} | {optimal:.1%} | {loss:.3f} | {seconds:.2f} s |", flush=True)
+        report.print(f"| {name} | {exact:.1%} | {optimal:.1%} | {loss:.3f} | {seconds:.2f} s |", flush=True)
+    report.save()
 
 
 if __name__ == "__main__":
