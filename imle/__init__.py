@@ -2,7 +2,7 @@
 
 Gradients through combinatorial solvers (Niepert, Minervini, Franceschi, NeurIPS 2021).
 
-Example:
+Examples:
     >>> import torch, imle
     >>> layer = imle.imle(imle.solvers.top_k, nb_samples=2,
     ...                   noise_distribution=imle.GumbelNoiseDistribution())

@@ -5,7 +5,7 @@ A number may be any real number type: a Python int or float, a numpy scalar (``n
 ``np.int64(16)``) or a 0-d tensor (``torch.tensor(10.0)``); it comes back as a Python float (or
 int). Booleans are refused where a number is meant.
 
-Example:
+Examples:
     >>> import numpy as np, torch
     >>> real("beta", torch.tensor(10.0)), integer("nb_samples", np.int64(4))
     (10.0, 4)

@@ -1,7 +1,7 @@
 """The compiled extensions, loaded in one place, or not at all.
 
 ``IMLE_NO_EXTENSIONS=1`` in the environment skips them: setup.py does not build them, and
-:func:`load` does not load them even where they are built, so the pure-Python grid solver and the
+`load` does not load them even where they are built, so the pure-Python grid solver and the
 torch noise sampler run instead (same results; the noise has the same distribution). The test
 suite runs in that mode too (CI), with the compiled-only tests skipped by their ``compiled``
 marker.

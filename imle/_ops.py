@@ -12,12 +12,12 @@ generator, not the layer's ``torch.Generator`` (which no operator schema can tak
 and eager runs would differ for the same seed.
 
 An operator takes tensors, numbers and strings only. The layer travels as an integer *token*
-(:func:`register`, made when the layer is built, never while tracing: Dynamo reads it as a
-constant); the solver's extra arguments travel encoded (:func:`encode_call`: numbers, strings,
+(`register`, made when the layer is built, never while tracing: Dynamo reads it as a
+constant); the solver's extra arguments travel encoded (`encode_call`: numbers, strings,
 tuples of numbers and None, which is what a traced call may pass). Eager calls do not come here:
 a custom operator costs about 20 us a call, 14% of a small I-MLE step.
 
-Example:
+Examples:
     >>> import torch
     >>> class Layer:
     ...     def traced_solve(self, values, args, kwargs):
@@ -120,7 +120,7 @@ def encode_call(args: tuple, kwargs: dict) -> Tuple[str, str, List[Number], str]
 
 
 def decode_call(kinds: str, names: str, numbers: Sequence[Number], strings: str) -> Tuple[tuple, dict]:
-    """The (args, kwargs) that :func:`encode_call` encoded."""
+    """The (args, kwargs) that `encode_call` encoded."""
     numbers, texts = iter(numbers), iter(strings.split(SEPARATOR) if strings else [])
     values = []
     for kind in kinds:

@@ -1,5 +1,5 @@
 """torch-adaptive-imle's import path ``from imle.aimle import aimle``; the estimator lives in
-:mod:`imle.estimators.aimle`."""
+`imle.estimators.aimle`."""
 from imle.estimators.aimle import aimle
 
 __all__ = ["aimle"]

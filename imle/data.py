@@ -2,16 +2,16 @@
 
 The experiment (Vlastelica et al., ICLR 2020; Niepert et al., NeurIPS 2021): a CNN sees a map
 image, predicts the cost of every cell, and is trained through a shortest-path layer so that the
-path on its costs is the true shortest path. :func:`warcraft_maps` generates such data, seeded:
+path on its costs is the true shortest path. `warcraft_maps` generates such data, seeded:
 
-* terrain: a smooth random field cut into five terrain types (:data:`TERRAINS`, each with a true
+* terrain: a smooth random field cut into five terrain types (`TERRAINS`, each with a true
   cell cost), with roads carved across it (cheap corridors that make paths wind);
 * images: every cell drawn as a ``tile`` x ``tile`` RGB tile of its terrain's texture (colour,
   pattern, per-tile jitter and pixel noise, and a lighting gradient per map), so the costs have to
   be read from pixels;
-* the shortest paths on the true costs, top-left to bottom-right (:func:`imle.solvers.grid_shortest_path`).
+* the shortest paths on the true costs, top-left to bottom-right (`imle.solvers.grid_shortest_path`).
 
-Example:
+Examples:
     >>> maps = warcraft_maps(4, grid=6, tile=4, seed=0)
     >>> maps.images.shape, maps.costs.shape, maps.paths.shape
     (torch.Size([4, 3, 24, 24]), torch.Size([4, 6, 6]), torch.Size([4, 6, 6]))

@@ -6,9 +6,9 @@ in the units of theta; averaged over a batch of B instances with S samples each,
 B * S times smaller, the same ``beta`` moves the target B * S times less, and far fewer
 gradient entries are non-zero (the gradient ``y - y'`` does not grow back: it is a difference of
 solutions, whatever the loss's scale). Averaging is right for ``beta`` tuned that way, or with a
-``beta`` multiplied by B * S: :func:`hamming_loss` makes you choose.
+``beta`` multiplied by B * S: `hamming_loss` makes you choose.
 
-Example:
+Examples:
     >>> import torch
     >>> samples = torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])   # B = 1 instance, S = 2 samples
     >>> gold = torch.tensor([[1.0, 1.0, 0.0]])                       # [B, ...]: broadcast to its samples

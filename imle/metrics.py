@@ -1,18 +1,18 @@
 """The numbers papers report for decisions made through a solver, computed from solutions.
 
-* :func:`regret` - PyEPO's regret: how much worse, at the true costs, the decision made from the
+* `regret` - PyEPO's regret: how much worse, at the true costs, the decision made from the
   predicted costs is than the best decision (``reduction="normalized"`` is PyEPO's default);
-* :func:`optimal_cost_accuracy` - the share of instances whose decision costs exactly the
+* `optimal_cost_accuracy` - the share of instances whose decision costs exactly the
   optimum (the I-MLE and blackbox papers' Warcraft accuracy: a different path of the same cost
   counts);
-* :func:`exact_match_accuracy` - the share of instances whose decision is the optimal solution
+* `exact_match_accuracy` - the share of instances whose decision is the optimal solution
   itself, entry for entry;
-* :func:`hamming_distance` - per instance, the number of entries where two solutions differ.
+* `hamming_distance` - per instance, the number of entries where two solutions differ.
 
 Solutions are [N, ...] (instance first), costs the same shape; "optimal" is either the optimal
 solutions [N, ...] or their objective values [N].
 
-Example:
+Examples:
     >>> import torch
     >>> costs = torch.tensor([[1.0, 2.0, 3.0], [4.0, 1.0, 1.0]])
     >>> chosen = torch.tensor([[0.0, 1.0, 0.0], [0.0, 1.0, 0.0]])   # decisions from predicted costs
@@ -96,7 +96,7 @@ def regret(solutions: torch.Tensor, costs: torch.Tensor, optimal: torch.Tensor, 
 def optimal_cost_accuracy(solutions: torch.Tensor, costs: torch.Tensor, optimal: torch.Tensor, *,
                           sense: str = "min", rtol: float = 1e-6, atol: float = 1e-9) -> float:
     """The share of instances whose decision's true objective is the optimum (within rtol/atol,
-    for float sums): the I-MLE paper's Warcraft accuracy. Arguments as for :func:`regret`."""
+    for float sums): the I-MLE paper's Warcraft accuracy. Arguments as for `regret`."""
     solutions, costs, optimal = (_instances(n, v) for n, v in (("solutions", solutions), ("costs", costs),
                                                                 ("optimal", optimal)))
     _sense(sense)

@@ -1,9 +1,9 @@
 """Noise distributions for perturb-and-MAP.
 
 Each distribution has the seed's ``sample(shape)`` and, beyond it, keyword-only ``device``,
-``dtype`` and ``generator`` so that :func:`imle.imle` draws noise where theta lives.
+``dtype`` and ``generator`` so that `imle.imle` draws noise where theta lives.
 
-Example:
+Examples:
     >>> import torch
     >>> from imle.noise import SumOfGammaNoiseDistribution
     >>> noise = SumOfGammaNoiseDistribution(k=5.0, nb_iterations=100)
@@ -53,7 +53,7 @@ def _check_positive(name: str, value: object) -> float:
 class BaseNoiseDistribution(ABC):
     """A noise distribution: ``sample(shape)`` returns a tensor of i.i.d. draws of that shape.
 
-    Subclasses implement :meth:`sample`; ``device``, ``dtype`` and ``generator`` default to the
+    Subclasses implement `sample`; ``device``, ``dtype`` and ``generator`` default to the
     distribution's own (``device`` given at construction, the default dtype, the global RNG).
     """
 
@@ -83,7 +83,7 @@ class BaseNoiseDistribution(ABC):
 class GumbelNoiseDistribution(BaseNoiseDistribution):
     """Standard Gumbel(0, 1) noise: the Gumbel-max trick's perturbation.
 
-    Example:
+    Examples:
         >>> import torch
         >>> GumbelNoiseDistribution().sample([3], generator=torch.Generator().manual_seed(0)).shape
         torch.Size([3])
@@ -174,7 +174,7 @@ class SumOfGammaNoiseDistribution(BaseNoiseDistribution):
     Gamma draw) draws them with no temporaries, each element from its own random stream seeded
     from the generator, so the output does not depend on the thread count; on other devices (or
     without the compiled module) vectorised torch kernels (Marsaglia-Tsang) draw all ``s`` terms
-    of a chunk of elements at once, chunks bounded by :data:`GAMMA_CHUNK` draws. Same
+    of a chunk of elements at once, chunks bounded by `GAMMA_CHUNK` draws. Same
     distribution, different streams. (For k above ~100 a few percent of the single terms
     underflow to 0 in float64, as Gamma(1/k) puts that much mass below 1e-308: harmless, the sum
     is dominated by its largest terms.)
@@ -186,7 +186,7 @@ class SumOfGammaNoiseDistribution(BaseNoiseDistribution):
         device: default device for ``sample``; ``imle()`` passes theta's device instead.
         generator: default ``torch.Generator`` for ``sample``.
 
-    Example:
+    Examples:
         >>> import torch
         >>> eps = SumOfGammaNoiseDistribution(k=20.0, nb_iterations=100).sample([8192, 20],
         ...     generator=torch.Generator().manual_seed(0))

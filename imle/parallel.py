@@ -1,5 +1,5 @@
 """The import path ``imle.parallel`` of the per-instance solver adapter, which lives beside the
-solvers it adapts, in :mod:`imle.solvers.parallel`."""
+solvers it adapts, in `imle.solvers.parallel`."""
 from imle.solvers.parallel import (EXECUTORS, MIN_CHUNK_SECONDS, STARTUP_TIMEOUT, BatchedSolver, SolverError,
                                    WorkerError, batched, worker_pool)
 

@@ -1,5 +1,5 @@
 """The peer estimators' import path, ``from imle.peers import blackbox, perturbed, ...``; they
-live in :mod:`imle.estimators.peers`."""
+live in `imle.estimators.peers`."""
 from imle.estimators.peers import NOISES, PeerLayer, blackbox, perturbed, score_function, straight_through
 
 __all__ = ["blackbox", "perturbed", "straight_through", "score_function", "PeerLayer", "NOISES"]

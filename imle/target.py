@@ -14,24 +14,24 @@ costs before a target sees them):
   pass with that pass's per-sample gradients [B, S, ...], however often backward runs;
 * ``symmetric`` (optional attribute): the left point of the difference is ``params(theta, -dy)``
   (central differences) instead of the forward sample;
-* ``estimate`` (optional): replaces the recipe below, in :func:`imle.imle` (one-sided), with the
+* ``estimate`` (optional): replaces the recipe below, in `imle.imle` (one-sided), with the
   target's own (our per-instance adaptive target uses it); None means the recipe.
 
-The recipe (:func:`per_sample_gradients`), shared by :func:`imle.imle` and :func:`imle.aimle.aimle`:
+The recipe (`per_sample_gradients`), shared by `imle.imle` and `imle.aimle.aimle`:
 ``right = MAP(params(theta, dy) + tau_t eps)``; ``left`` the forward sample (``imle``), ``MAP(params(
 theta, None) + tau_t eps)`` (``aimle``) or ``MAP(params(theta, -dy) + tau_t eps)`` (symmetric);
 both averaged over the marginal samples; ``process(left - right)`` (halved when symmetric).
 
 The classes here:
 
-* :class:`TargetDistribution` - ``theta' = alpha theta - beta dy``; the gradient divided by beta
+* `TargetDistribution` - ``theta' = alpha theta - beta dy``; the gradient divided by beta
   with ``divide_by_beta=True`` (torch-adaptive-imle's ``do_gradient_scaling``);
-* :class:`TwoSidedTargetDistribution` - the same, symmetric;
-* :class:`AdaptiveTargetDistribution` - Adaptive I-MLE (AIMLE, Minervini, Franceschi, Niepert,
+* `TwoSidedTargetDistribution` - the same, symmetric;
+* `AdaptiveTargetDistribution` - Adaptive I-MLE (AIMLE, Minervini, Franceschi, Niepert,
   AAAI 2023): the step adapts to theta and dy, and beta adapts to keep gradients sparse but not
   empty.
 
-Example:
+Examples:
     >>> import torch
     >>> from imle.target import TargetDistribution
     >>> TargetDistribution(alpha=1.0, beta=10.0).params(torch.tensor([1.0]), torch.tensor([0.5]))
@@ -103,7 +103,7 @@ class AdaptedTarget:
 
 
 def adapt_target(target: object, per_instance: bool = True) -> AdaptedTarget:
-    """A user's target object adapted once (see :class:`AdaptedTarget`); ``per_instance`` is the
+    """A user's target object adapted once (see `AdaptedTarget`); ``per_instance`` is the
     estimator's choice of norms for a target that leaves it open (``per_instance=None``)."""
     return AdaptedTarget(target, per_instance)
 
@@ -169,8 +169,8 @@ def _marginal_mean(values: torch.Tensor, marginals: int) -> torch.Tensor:
 class BaseTargetDistribution(ABC):
     """Maps theta [N, ...] and the upstream gradient dy [N, ...] (or None) to target parameters.
 
-    Subclasses implement :meth:`params`; override :meth:`process` to scale the gradient and
-    :meth:`update` to keep state that adapts during training (see the module notes).
+    Subclasses implement `params`; override `process` to scale the gradient and
+    `update` to keep state that adapts during training (see the module notes).
     """
 
     #: central differences: the left point is params(theta, -dy)
@@ -202,7 +202,7 @@ class TargetDistribution(BaseTargetDistribution):
     raising theta where dy is negative). How large that step is depends on dy, and so on how the
     loss is reduced: a loss averaged over B * S samples (and cells) has a dy that many times
     smaller than the summed one, and the same beta then moves the target far less (sparser
-    gradients; see :func:`imle.losses.hamming_loss`).
+    gradients; see `imle.losses.hamming_loss`).
 
     On dividing by beta: the I-MLE paper, tf-imle's path code and PyEPO divide the gradient
     ``y - y'`` by beta (a finite difference, whose size does not grow with beta); torch-imle does
@@ -250,7 +250,7 @@ class TwoSidedTargetDistribution(TargetDistribution):
     ones), so a solver taking extra per-instance arguments must accept the doubled batch. The
     forward solutions are not used. ``divide_by_beta`` divides by beta as in the one-sided target.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from imle import imle
         >>> from imle.solvers import top_k
@@ -271,13 +271,13 @@ class AdaptiveTargetDistribution(torch.nn.Module, BaseTargetDistribution):
     The step along dy is ``lambda = beta * ||theta|| / ||dy||`` and the gradient is divided by a
     lambda too (by 1 where it is 0). Two ways to take the norms:
 
-    * per instance (``per_instance=True``; the default inside :func:`imle.imle`): per instance b,
+    * per instance (``per_instance=True``; the default inside `imle.imle`): per instance b,
       theta_b once and dy_b as the root mean square over its S samples, so instances in a batch
       do not share one step and one instance gets the original's value; the same lambda_b steps
       and divides;
     * over whole tensors (``per_instance=False``, torch-adaptive-imle's; the default inside
-      :func:`imle.aimle.aimle`): the step is ``beta ||theta repeated S times|| / ||dy||`` (from
-      :meth:`params`) and the divisor ``beta ||theta|| / ||dy||`` (in :meth:`process`), their
+      `imle.aimle.aimle`): the step is ``beta ||theta repeated S times|| / ||dy||`` (from
+      `params`) and the divisor ``beta ||theta|| / ||dy||`` (in `process`), their
       arithmetic exactly.
 
     ``per_instance=None`` (the default) leaves the choice to the estimator, as just said, so
@@ -288,14 +288,14 @@ class AdaptiveTargetDistribution(torch.nn.Module, BaseTargetDistribution):
     ``grad_norm <- decay * grad_norm + (1 - decay) * nnz``; then
     ``update = momentum * previous_update + (step if grad_norm < target_norm else -step)`` and
     ``beta <- max(beta + update, 0)``: all-zero gradients (target too close) raise beta, too many
-    non-zero entries lower it. The layer calls :meth:`update` once per forward pass, on its first
+    non-zero entries lower it. The layer calls `update` once per forward pass, on its first
     backward: a second backward through the same graph (``retain_graph=True``) uses the current
     beta but does not move it.
 
     The state (``beta``, ``grad_norm``, ``previous_update``) lives in buffers, float64 scalars: it
     is an ``nn.Module``, so ``state_dict()`` / ``load_state_dict()`` checkpoint it, and a layer
     built with it holds it as a submodule (it travels in the layer's and the model's
-    ``state_dict``, and a deep copy of the model adapts its own copy). :meth:`reset` restores the
+    ``state_dict``, and a deep copy of the model adapts its own copy). `reset` restores the
     initial values.
 
     Args:
@@ -311,7 +311,7 @@ class AdaptiveTargetDistribution(torch.nn.Module, BaseTargetDistribution):
         initial_alpha, initial_beta, grad_norm_decay_rate: torch-adaptive-imle's names for alpha,
             beta and grad_norm_decay, accepted as keywords.
 
-    Example:
+    Examples:
         >>> target = AdaptiveTargetDistribution(beta=1.0, beta_update_step=0.1)
         >>> target.update(torch.zeros(2, 3, 4))   # all-zero gradients: beta rises
         >>> round(float(target.beta), 6), sorted(target.state_dict())
@@ -403,7 +403,7 @@ class AdaptiveTargetDistribution(torch.nn.Module, BaseTargetDistribution):
     @property
     def estimate(self) -> Optional[Estimate]:
         """imle()'s per-instance estimate (one lambda_b to step and divide), or None with
-        ``per_instance=False``: the recipe of :func:`per_sample_gradients`, torch-adaptive-imle's norms."""
+        ``per_instance=False``: the recipe of `per_sample_gradients`, torch-adaptive-imle's norms."""
         return None if self.per_instance is False else self._per_instance_estimate
 
     def _per_instance_estimate(self, solve, theta, dy, noise, y):

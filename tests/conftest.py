@@ -1,5 +1,7 @@
 import os
+import shutil
 
+import pytest
 from hypothesis import settings
 
 # CI: more examples, no deadline (the machine is shared and noisy); locally: quick.
@@ -28,3 +30,23 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "compiled" in item.keywords or "heavy" in item.keywords:
             item.add_marker(skip)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def browser():
+    """Debian's chromium through Playwright (its own browser download is not reachable): the studio's
+    page and the documentation site are looked at in it. Skipped where chromium is missing; CI must
+    have it."""
+    if CHROMIUM is None and os.environ.get("CI"):
+        pytest.fail("CI must have Debian's chromium (.ci/run installs it)")
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()

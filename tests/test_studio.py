@@ -2,9 +2,7 @@
 ports, and the page in a real browser (Playwright driving Debian's chromium)."""
 import io
 import json
-import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -336,21 +334,7 @@ def test_a_bad_map_is_refused_before_the_server_starts(tmp_path):
 
 # ---- the page in a real browser
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.fixture
-def browser():
-    if CHROMIUM is None and os.environ.get("CI"):
-        pytest.fail("CI must have Debian's chromium (.ci/run installs it)")
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
+# (the browser fixture, Debian's chromium through Playwright, is in conftest.py)
 
 
 def test_the_page_in_a_browser(browser, tmp_path):

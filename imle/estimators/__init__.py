@@ -1,16 +1,16 @@
 """The estimators: I-MLE and its peers behind one calling convention, and one table of them.
 
 Each estimator wraps a batched solver into a layer (an ``nn.Module``, see
-:mod:`imle.estimators._layer`): :func:`~imle.estimators.imle.imle` (the seed's I-MLE, with any
-target: plain, two-sided, adaptive), :func:`~imle.estimators.aimle.aimle` (torch-adaptive-imle's),
-the peers of :mod:`imle.estimators.peers` (blackbox differentiation, perturbed optimisers,
+`imle.estimators._layer`): `imle.estimators.imle.imle` (the seed's I-MLE, with any
+target: plain, two-sided, adaptive), `imle.estimators.aimle.aimle` (torch-adaptive-imle's),
+the peers of `imle.estimators.peers` (blackbox differentiation, perturbed optimisers,
 straight-through, the score function) and torch-adaptive-imle's ``ste``/``sfe``
-(:mod:`imle.estimators.ste`).
+(`imle.estimators.ste`).
 
-:data:`NAMES` and :func:`by_name` are the table the command-line tool and the benchmarks choose
+`NAMES` and `by_name` are the table the command-line tool and the benchmarks choose
 from: one name per estimator and one set of settings mapped onto each.
 
-Example:
+Examples:
     >>> import torch
     >>> from imle.solvers import grid_shortest_path
     >>> layer = by_name("blackbox", grid_shortest_path, beta=10.0, minimize=True)
@@ -23,17 +23,18 @@ from typing import Callable, Optional
 
 import torch
 
-#: the estimators by name, in the order figures and tables list them
 NAMES = ("imle", "aimle", "imle-two-sided", "blackbox", "perturbed", "straight-through", "score-function")
+"""The estimators `by_name` builds, by the names ``imle-cli`` uses, in the order figures and
+tables list them."""
 
 
 def by_name(name: str, solver: Callable, *, nb_samples: int = 1, noise_distribution=None, alpha: float = 1.0,
             beta: float = 1.0, input_temperature: float = 1.0, target_temperature: float = 1.0,
             minimize: bool = False, generator: Optional[torch.Generator] = None):
-    """The layer of estimator ``name`` (one of :data:`NAMES`) over ``solver``, with one set of
+    """The layer of estimator ``name`` (one of `NAMES`) over ``solver``, with one set of
     settings mapped onto each:
 
-    * ``"imle"``: :func:`imle.imle` with ``TargetDistribution(alpha, beta)``, the noise and both
+    * ``"imle"``: `imle.imle` with ``TargetDistribution(alpha, beta)``, the noise and both
       temperatures;
     * ``"aimle"``: the same with ``AdaptiveTargetDistribution(alpha)`` (beta adapts from 1);
     * ``"imle-two-sided"``: the same with ``TwoSidedTargetDistribution(alpha, beta)``;

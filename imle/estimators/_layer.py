@@ -1,15 +1,15 @@
 """What every estimator's layer shares: the ``nn.Module`` base, the solver call under the sign
 convention, the noise draw, checks, and the function-or-decorator form.
 
-A layer is an :class:`EstimatorLayer`, a ``torch.nn.Module``: its settings and any adapting
-state (an :class:`~imle.target.AdaptiveTargetDistribution` is a submodule) live where
+A layer is an `EstimatorLayer`, a ``torch.nn.Module``: its settings and any adapting
+state (an `imle.target.AdaptiveTargetDistribution` is a submodule) live where
 ``state_dict()`` finds them, it pickles (``torch.save(model)``) and deep-copies into an
 independent layer, and it compiles: under ``torch.compile`` and ``torch.func`` its solver and
-noise calls go through the operators of :mod:`imle._ops`. Each estimator adds its settings and
+noise calls go through the operators of `imle._ops`. Each estimator adds its settings and
 one forward/setup_context/backward body, built into a traced and an eager autograd Function by
-:func:`autograd_functions`.
+`autograd_functions`.
 
-A user's noise object is adapted once, when the layer is built (:func:`adapt_noise`): the
+A user's noise object is adapted once, when the layer is built (`adapt_noise`): the
 seed's ``sample(shape)`` and ours with ``device``/``dtype``/``generator`` keywords both work, and
 the hot path never asks which it is.
 """
@@ -235,7 +235,7 @@ def _decorated_solver(module: str, qualname: str) -> Solver:
 
 
 def _reference_if_decorated(solver: object, layer: "EstimatorLayer") -> object:
-    """``solver``, or a :class:`_DecoratedSolver` when its global name is an estimator layer of it."""
+    """``solver``, or a `_DecoratedSolver` when its global name is an estimator layer of it."""
     module, qualname = getattr(solver, "__module__", None), getattr(solver, "__qualname__", None)
     if not isinstance(module, str) or not isinstance(qualname, str) or "<" in qualname:
         return solver
@@ -255,10 +255,10 @@ class EstimatorLayer(torch.nn.Module):
     reaching the solver in both passes.
 
     Subclasses set ``_functions``, their (traced, eager) autograd Functions from
-    :func:`autograd_functions` (applied as ``function.apply(theta, layer, (args, kwargs))``,
+    `autograd_functions` (applied as ``function.apply(theta, layer, (args, kwargs))``,
     first output returned), and their settings.
 
-    Besides the estimator's sampled forward pass, :meth:`map` gives the noise-free MAP solution.
+    Besides the estimator's sampled forward pass, `map` gives the noise-free MAP solution.
     """
 
     _functions: tuple
@@ -310,7 +310,7 @@ class EstimatorLayer(torch.nn.Module):
 
     def draw(self, shape: torch.Size, like: torch.Tensor) -> torch.Tensor:
         """The layer's noise of that shape on ``like``'s device and dtype, from its generator
-        (replayed in a recompute: :class:`NoiseReplay`)."""
+        (replayed in a recompute: `NoiseReplay`)."""
         if _ops.traced(like):
             return _ops.noise(shape, like, self._token)
         generator = self.generator

@@ -1,19 +1,19 @@
 """torch-adaptive-imle's ``aimle``: its names and its numbers.
 
 For code written against torch-adaptive-imle (Minervini, Franceschi, Niepert, AAAI 2023). It
-differs from :func:`imle.imle` in one place, the left point of the difference: with theta
+differs from `imle.imle` in one place, the left point of the difference: with theta
 [B, ...], S = ``nb_samples``, M = ``nb_marginal_samples`` and noise eps [B, S * M, ...],
 
 * forward: y = MAP(theta + tau_in eps), all B * S * M samples stacked [B * S * M, ...]
   (instance-major), as there;
-* backward, given dy [B * S * M, ...], through the target's protocol (:mod:`imle.target`: its
+* backward, given dy [B * S * M, ...], through the target's protocol (`imle.target`: its
   ``params`` moves theta, its ``process`` scales the gradient): the right point
   ``MAP(params(theta, dy) + tau_t eps)``, the left point ``MAP(params(theta, None) + tau_t eps)``
   (``symmetric_perturbation``: ``MAP(params(theta, -dy) + tau_t eps)`` and the difference halved),
   both averaged over the M marginal samples; ``process(theta, dy, left - right)``; the mean over
-  the S samples. With a plain :class:`~imle.target.TargetDistribution` that is
+  the S samples. With a plain `imle.target.TargetDistribution` that is
   ``alpha theta - beta dy``, divided by beta only with ``do_gradient_scaling``; with
-  :class:`~imle.target.AdaptiveTargetDistribution` (``per_instance=False``) the adaptive step
+  `imle.target.AdaptiveTargetDistribution` (``per_instance=False``) the adaptive step
   beta ||theta repeated|| / ||dy|| and divisor beta ||theta|| / ||dy||;
 * ``_is_minimization``: theta is a cost and the solver minimises; the noise is added to it
   (c + tau eps, as there), the target moves along +dy (alpha c + beta dy) and the gradient's
@@ -21,7 +21,7 @@ differs from :func:`imle.imle` in one place, the left point of the difference: w
 
 The default target is theirs, ``TargetDistribution(alpha=1.0, beta=1.0)``.
 
-Example:
+Examples:
     >>> import torch
     >>> from imle.aimle import aimle
     >>> from imle.solvers import top_k
@@ -49,7 +49,7 @@ def aimle(function: Optional[Solver] = None, target_distribution=None, noise_dis
     Args:
         function: the batched solver [N, ...] -> [N, ...] (maximises <theta, y>, or with
             ``_is_minimization`` minimises the cost it is given).
-        target_distribution: any target of the protocol of :mod:`imle.target` (theirs too); default
+        target_distribution: any target of the protocol of `imle.target` (theirs too); default
             ``TargetDistribution(alpha=1.0, beta=1.0)``.
         noise_distribution: the perturbation; None for none.
         nb_samples, nb_marginal_samples: S and M.

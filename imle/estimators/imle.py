@@ -9,7 +9,7 @@ Semantics, for theta of shape [B, ...], S = nb_samples and M = nb_marginal_sampl
 
 * forward: draw eps [B, S * M, ...] once; return y = solver(theta + tau_in * eps), stacked as
   [B * S * M, ...] (instance-major: the samples of instance 0 first);
-* backward, given dy [B * S * M, ...]: the target's recipe (:mod:`imle.target`), with the
+* backward, given dy [B * S * M, ...]: the target's recipe (`imle.target`), with the
   forward sample as the left point: for each sample, y - solver(target.params(theta, dy) +
   tau_t * eps) with the same eps, averaged over its M marginal samples, scaled by the target's
   ``process``; the mean over the S samples, shaped like theta. With the default target this is
@@ -18,7 +18,7 @@ Semantics, for theta of shape [B, ...], S = nb_samples and M = nb_marginal_sampl
 **The loss's reduction is part of the estimator.** The target step is ``beta * dy``, and dy is
 the gradient of your loss: summed over samples and cells, dy is +-1 on a Hamming loss; averaged
 over B * S samples it is B * S times smaller, the same beta then barely moves the target, and far
-fewer gradient entries are non-zero. Choose it on purpose (:func:`imle.losses.hamming_loss`
+fewer gradient entries are non-zero. Choose it on purpose (`imle.losses.hamming_loss`
 makes it explicit).
 
 Solvers maximise ``<theta, y>``. For a solver that minimises a cost (a shortest path on
@@ -26,11 +26,11 @@ costs), pass ``minimize=True`` and feed it the costs: internally theta = -costs,
 pass solves costs - tau_in * eps, the target is alpha * costs + beta * dy - tau_t * eps, and the
 returned gradient is with respect to the costs. No negation by hand.
 
-The layer is an ``nn.Module`` (:class:`~imle._layer.EstimatorLayer`): it pickles, deep-copies,
-compiles and goes through ``torch.func.grad``/``vmap``; :meth:`~imle._layer.EstimatorLayer.map`
+The layer is an ``nn.Module`` (`imle._layer.EstimatorLayer`): it pickles, deep-copies,
+compiles and goes through ``torch.func.grad``/``vmap``; `imle._layer.EstimatorLayer.map`
 gives the noise-free MAP prediction.
 
-Example:
+Examples:
     >>> import torch
     >>> from imle.wrapper import imle
     >>> from imle.noise import SumOfGammaNoiseDistribution
@@ -67,7 +67,7 @@ NOISE_SIGNS = (None, 1, -1)
 
 
 class IMLE(EstimatorLayer):
-    """The layer :func:`imle` builds: theta [B, ...] -> samples [B * S * M, ...]."""
+    """The layer `imle` builds: theta [B, ...] -> samples [B * S * M, ...]."""
 
     def __init__(self, solver: Solver, *, target, noise, nb_samples: int, nb_marginal_samples: int,
                  input_temperature: float, target_temperature: float, minimize: bool, generator, noise_sign,
@@ -173,13 +173,13 @@ def imle(function: Optional[Solver] = None,
 
     The loss's reduction matters: the target step is ``beta * dL/dy``, so a loss averaged over
     the B * S samples moves the target B * S times less than the summed one with the same beta
-    (see the module notes; :func:`imle.losses.hamming_loss` takes the reduction explicitly).
+    (see the module notes; `imle.losses.hamming_loss` takes the reduction explicitly).
 
     Args:
         function: the solver, [N, ...] -> [N, ...] tensor; maximises <theta, y> (or minimises,
             with ``minimize=True``). Extra positional and keyword arguments given to the layer
             are passed to it unchanged, in both passes. Leave it out to use ``@imle(...)``.
-        target_distribution: the target protocol of :mod:`imle.target`; None means alpha = beta = 1.
+        target_distribution: the target protocol of `imle.target`; None means alpha = beta = 1.
         noise_distribution: perturbation for perturb-and-MAP; None means no noise.
         nb_samples: S, samples per instance, >= 1.
         input_noise_temperature: tau_in, scale of the forward noise, >= 0 (default 1;
@@ -199,7 +199,7 @@ def imle(function: Optional[Solver] = None,
             solver returns (as torch-imle does); or a torch.dtype.
 
     Returns:
-        The layer (an :class:`IMLE` ``nn.Module``): theta [B, ...] -> solutions [B * S * M, ...]
+        The layer (an `IMLE` ``nn.Module``): theta [B, ...] -> solutions [B * S * M, ...]
         on theta's device and dtype; or, without ``function``, a decorator that builds it.
     """
     return _build(function, target_distribution, noise_distribution, nb_samples, input_noise_temperature,
@@ -213,7 +213,7 @@ def imle(function: Optional[Solver] = None,
 def _build(function, target_distribution, noise_distribution, nb_samples, input_noise_temperature,
            target_noise_temperature, *, nb_marginal_samples, theta_noise_temperature, minimize, is_minimization,
            generator, noise_sign, output_dtype, left, symmetric, names):
-    """The checks and the layer of :func:`imle` and :func:`imle.aimle.aimle` (which differ in their
+    """The checks and the layer of `imle` and `imle.aimle.aimle` (which differ in their
     left point and their defaults); ``names`` are the caller's names for the sense and the input
     temperature, for the messages."""
     if input_noise_temperature is not None and theta_noise_temperature is not None:

@@ -1,18 +1,18 @@
-"""The peer estimators of I-MLE, behind :func:`imle.imle`'s calling convention.
+"""The peer estimators of I-MLE, behind `imle.imle`'s calling convention.
 
 Each is a function or decorator that wraps a batched solver (maximising ``<theta, y>``, or
 minimising a cost with ``minimize=True``, which as for ``imle`` means: theta is the cost, the
 solver gets it as it is, and the gradient is with respect to it). Extra arguments of the layer
 reach the solver. Sign conventions of the original papers are translated once, here.
 
-* :func:`blackbox` - blackbox differentiation (Vlastelica et al., ICLR 2020). Forward
+* `blackbox` - blackbox differentiation (Vlastelica et al., ICLR 2020). Forward
   ``y(theta)``, [B, ...]; backward ``(y(theta) - y(theta - lambda dy)) / lambda``.
-* :func:`perturbed` - perturbed optimisers (Berthet et al., NeurIPS 2020). Forward the mean of
+* `perturbed` - perturbed optimisers (Berthet et al., NeurIPS 2020). Forward the mean of
   ``y(theta + sigma Z_s)`` over S samples, [B, ...]; backward the Monte-Carlo Jacobian
   ``mean_s <y_s, dy> grad_nu(Z_s) / sigma`` with ``grad_nu(z) = z`` for normal Z and
   ``1 - exp(-z)`` for Gumbel Z.
-* :func:`straight_through` - forward ``y(theta)``; backward the identity, ``dy``.
-* :func:`score_function` - REINFORCE on perturb-and-MAP. Forward ``y_s = y(theta + sigma Z_s)``
+* `straight_through` - forward ``y(theta)``; backward the identity, ``dy``.
+* `score_function` - REINFORCE on perturb-and-MAP. Forward ``y_s = y(theta + sigma Z_s)``
   stacked [B * S, ...] like ``imle``; backward ``mean_s (f_s - b_s) grad_nu(Z_s) / sigma`` with
   ``f_s = <y_s, dy_s>`` and the leave-one-out mean baseline ``b_s`` (the mean of the other
   samples' f, which keeps the estimator unbiased). Inside backpropagation only dL/dy is
@@ -20,7 +20,7 @@ reach the solver. Sign conventions of the original papers are translated once, h
   loss, any ``<y, c>``), and the baseline removes the constant; for other losses it is their
   first-order value.
 
-Example:
+Examples:
     >>> import torch
     >>> from imle.peers import blackbox
     >>> from imle.solvers import top_k
@@ -42,6 +42,8 @@ from imle.estimators._layer import (EstimatorLayer, Solver, autograd_functions, 
 from imle.noise import GumbelNoiseDistribution
 
 NOISES = ("gumbel", "normal")
+"""The noises of the perturbed optimiser and the score function: ``noise="gumbel"`` (standard
+Gumbel) or ``noise="normal"`` (standard normal), each scaled by ``sigma``."""
 
 
 class _Gumbel:

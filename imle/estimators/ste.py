@@ -12,10 +12,10 @@ decorator), for theta [B, ...] and S = ``nb_samples``:
 ``sfe(function, noise_distribution=None, noise_temperature=1.0)`` computes what theirs computes:
 the solver on one noisy sample forward, dy returned unchanged backward. Despite the name there is
 no score-function term: it is ``ste`` with ``nb_samples=1``. Our score-function estimator
-(REINFORCE on perturb-and-MAP, with a baseline) is :func:`imle.peers.score_function`, and our
-straight-through estimator without sampling :func:`imle.peers.straight_through`.
+(REINFORCE on perturb-and-MAP, with a baseline) is `imle.peers.score_function`, and our
+straight-through estimator without sampling `imle.peers.straight_through`.
 
-Example:
+Examples:
     >>> import torch
     >>> from imle.estimators.ste import ste
     >>> from imle.solvers import select_k
@@ -38,7 +38,7 @@ from imle.estimators._layer import (EstimatorLayer, Solver, adapt_noise, autogra
 
 
 class NoisyStraightThrough(EstimatorLayer):
-    """The layer of :func:`ste` (and :func:`imle.sfe.sfe`): theta [B, ...] -> samples [B * S, ...]."""
+    """The layer of `ste` (and `imle.sfe.sfe`): theta [B, ...] -> samples [B * S, ...]."""
 
     def __init__(self, solver: Solver, *, noise, temperature: float, nb_samples: int, generator=None):
         super().__init__(solver, generator=generator)
@@ -89,7 +89,7 @@ def sfe(function: Optional[Solver] = None, noise_distribution=None, noise_temper
         generator: Optional[torch.Generator] = None):
     """torch-adaptive-imle's ``sfe``: the solver on one noisy sample, dy passed back unchanged.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from imle.solvers import select_k
         >>> theta = torch.tensor([[0.0, 2.0, 1.0]], requires_grad=True)

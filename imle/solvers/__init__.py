@@ -1,15 +1,15 @@
 """Batched MAP solvers shipped with imle.
 
 All of them take a batch ([B, ...]) and return 0/1 solutions of the same shape, on the input's
-device: ready to be wrapped by :func:`imle.imle`. Each says its ``sense``: ``"max"`` (it
+device: ready to be wrapped by `imle.imle`. Each says its ``sense``: ``"max"`` (it
 maximises ``<theta, y>``, the library's convention: ``top_k``, ``grid_max_weight_path``,
 ``knapsack``, ``assignment``, ``spanning_tree``, ``ilp()``) or ``"min"`` (it minimises the costs it
 is given: ``grid_shortest_path``, ``dag_shortest_path``, ``ilp(minimize=True)``, a minimising
 PyEPO model); an estimator is built with ``minimize=True`` exactly for the ``"min"`` ones and
-refuses the other combination in one line. :mod:`imle.solvers.parallel` turns per-instance
+refuses the other combination in one line. `imle.solvers.parallel` turns per-instance
 solvers into batched ones.
 
-Example:
+Examples:
     >>> from imle.solvers import grid_shortest_path, top_k
     >>> grid_shortest_path.sense, top_k.sense
     ('min', 'max')

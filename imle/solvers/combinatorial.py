@@ -6,20 +6,20 @@ minimise (``ilp(..., minimize=True)``, a minimising PyEPO model): an estimator's
 ``minimize=True`` hands the solver costs and expects it to minimise them, as
 ``grid_shortest_path`` does. SciPy (HiGHS, the Hungarian method, csgraph)
 is imported when a solver is first called, never at ``import imle``; PyEPO only by
-:func:`from_pyepo`'s user, who already has it.
+`from_pyepo`'s user, who already has it.
 
-* :func:`ilp` - ``max <theta, y>`` s.t. ``A_ub y <= b_ub``, ``A_eq y = b_eq``, bounds, integrality
+* `ilp` - ``max <theta, y>`` s.t. ``A_ub y <= b_ub``, ``A_eq y = b_eq``, bounds, integrality
   (HiGHS through ``scipy.optimize.milp``); constraints shared by the batch;
-* :func:`assignment` - the 0/1 matching of maximum total weight of an [n, m] weight matrix;
-* :func:`spanning_tree` - the symmetric 0/1 adjacency of a maximum-weight spanning tree of the
+* `assignment` - the 0/1 matching of maximum total weight of an [n, m] weight matrix;
+* `spanning_tree` - the symmetric 0/1 adjacency of a maximum-weight spanning tree of the
   complete graph on n nodes;
-* :func:`from_pyepo` - a PyEPO ``optModel`` (any of its back ends) as a batched solver, in the
+* `from_pyepo` - a PyEPO ``optModel`` (any of its back ends) as a batched solver, in the
   model's own sense.
 
 ``ilp`` and ``from_pyepo`` solve one instance at a time; ``executor="process", workers=W``
-spreads a batch over W processes (:mod:`imle.parallel`).
+spreads a batch over W processes (`imle.parallel`).
 
-Example:
+Examples:
     >>> import torch
     >>> solve = ilp(A_ub=[[1.0, 1.0, 1.0]], b_ub=[2.0])       # pick at most two of three
     >>> solve(torch.tensor([[3.0, -1.0, 2.0]]))
@@ -64,7 +64,7 @@ def ilp(A_ub=None, b_ub=None, A_eq=None, b_eq=None, bounds=(0, 1), integer: bool
         A_eq, b_eq: ``A_eq @ y == b_eq``, or None.
         bounds: (low, high) for every variable, or a sequence of d such pairs; None for no bound.
         integer: integer variables (an ILP); False gives the linear program.
-        executor, workers, timeout: how the instances are spread, as :func:`imle.parallel.batched`
+        executor, workers, timeout: how the instances are spread, as `imle.parallel.batched`
             does it: "serial" (default), or "process" over ``workers`` processes for large
             batches or hard programs (each instance is one HiGHS solve).
 
@@ -160,7 +160,7 @@ class _Program:
 
 
 class _SpreadSolver(Closeable):
-    """A solver over :func:`imle.parallel.batched` (its ``_batched``): ``close()`` or a ``with``
+    """A solver over `imle.parallel.batched` (its ``_batched``): ``close()`` or a ``with``
     block stops its pool."""
 
     def close(self) -> None:
@@ -169,7 +169,7 @@ class _SpreadSolver(Closeable):
 
 
 class LinearProgramSolver(_SpreadSolver):
-    """What :func:`ilp` returns: ``solver(theta [N, d]) -> y [N, d]`` on theta's device and dtype."""
+    """What `ilp` returns: ``solver(theta [N, d]) -> y [N, d]`` on theta's device and dtype."""
 
     @property
     def sense(self) -> str:
@@ -330,7 +330,7 @@ class _PyEPOInstance:
 
 
 class PyEPOSolver(_SpreadSolver):
-    """What :func:`from_pyepo` returns: ``solver(theta [N, d]) -> y [N, d]``."""
+    """What `from_pyepo` returns: ``solver(theta [N, d]) -> y [N, d]``."""
 
     def __init__(self, optmodel, batched_options: dict):
         from imle.solvers.parallel import batched

@@ -7,7 +7,7 @@ pass runs level by level (nodes whose longest path from a root has the same leng
 one vectorised step over the batch, so a call costs a few torch operations per level whatever
 the batch size, on theta's device. Negative costs are fine (there are no cycles).
 
-Example:
+Examples:
     >>> import torch
     >>> solve = dag_shortest_path([(0, 1), (1, 3), (0, 2), (2, 3)], source=0, sink=3)
     >>> solve(torch.tensor([[1.0, 1.0, 0.5, 2.0], [1.0, 5.0, 0.5, 2.0]]))   # arc costs [N, 4]
@@ -25,7 +25,7 @@ from imle._checks import solver_batch
 
 
 class DAGShortestPath:
-    """What :func:`dag_shortest_path` returns: ``solver(costs [N, E]) -> y [N, E]``."""
+    """What `dag_shortest_path` returns: ``solver(costs [N, E]) -> y [N, E]``."""
 
     sense = "min"  # it takes costs: use it under an estimator's minimize=True
 
@@ -148,7 +148,7 @@ def dag_shortest_path(arcs: Sequence, source: int, sink: int) -> DAGShortestPath
     from ``source`` to ``sink`` in a directed acyclic graph whose E arcs are ``arcs`` (pairs
     ``(tail, head)`` of node numbers 0..V-1), for every instance's arc costs.
 
-    It minimises, as :func:`grid_shortest_path` does: use it under an estimator's
+    It minimises, as `grid_shortest_path` does: use it under an estimator's
     ``minimize=True``. Costs may be negative. Ties go to the lower arc index at each node, from
     the sink back, so the result is deterministic. Exact: the dynamic programme is the optimum.
 

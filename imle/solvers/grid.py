@@ -2,9 +2,9 @@
 
 Two entry points with one rule set:
 
-* :func:`grid_shortest_path` minimises: it takes **costs** and returns the cheapest path. Use it
+* `grid_shortest_path` minimises: it takes **costs** and returns the cheapest path. Use it
   with ``imle(..., minimize=True)``.
-* :func:`grid_max_weight_path` maximises ``<theta, y>`` over paths, the library's convention
+* `grid_max_weight_path` maximises ``<theta, y>`` over paths, the library's convention
   (``theta = -costs``). Use it with a plain ``imle(...)``, as in the torch-imle README.
 
 Rules (the same for the compiled and the Python back end; tests compare them mask for mask):
@@ -25,7 +25,7 @@ Rules (the same for the compiled and the Python back end; tests compare them mas
 Devices: the solve runs on the CPU (compiled Dijkstra, the GIL released), with one transfer to
 the host and one back per batch; a CUDA tensor in gives a CUDA tensor out.
 
-Example:
+Examples:
     >>> import torch
     >>> from imle.solvers import grid_shortest_path
     >>> costs = torch.tensor([[1., 9., 9.], [1., 9., 9.], [1., 1., 1.]])
@@ -52,8 +52,9 @@ _compiled = load("imle.solvers._gridpath")
 
 Array = Union[torch.Tensor, np.ndarray]
 
-#: Which back end ``grid_shortest_path`` uses by default: "c" (compiled) or "python".
 DEFAULT_BACKEND = "c" if _compiled is not None else "python"
+"""Which back end ``grid_shortest_path`` uses by default: ``"c"`` (the compiled Dijkstra, when it
+was built and ``IMLE_NO_EXTENSIONS`` is not set) or ``"python"``."""
 _warned_fallback = False
 _INT_DTYPES = (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)
 
@@ -186,7 +187,7 @@ def grid_shortest_path(costs: Array, neighbourhood: int = 8, *, backend: str | N
         A mask of ``costs``' shape: 1 on the path's cells, 0 elsewhere. Same type, device and
         (floating) dtype as ``costs``; integer input gives the default float dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> grid_shortest_path(np.ones((2, 3)), neighbourhood=4).astype(int).tolist()
         [[1, 1, 1], [0, 0, 1]]
@@ -211,7 +212,7 @@ def grid_max_weight_path(weights: Array, neighbourhood: int = 8, *, backend: str
     Returns:
         A 0/1 mask of ``weights``' shape, type, device and dtype.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from imle.wrapper import imle
         >>> theta = -torch.ones(2, 4, 4, requires_grad=True)  # [B, H, W], theta = -costs

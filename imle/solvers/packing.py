@@ -5,7 +5,7 @@ values and one set of integer weights (PyEPO's knapsack benchmark, once its two-
 are scaled by 100). The classic table over capacities 0..C, one vectorised step per item for the
 whole batch, then a walk back from the full capacity: exact, in about d x N x C operations.
 
-Example:
+Examples:
     >>> import torch
     >>> solve = knapsack(weights=[3, 4, 2], capacity=5)
     >>> solve(torch.tensor([[4.0, 5.0, 3.0], [1.0, 5.0, 0.5]]))
@@ -26,7 +26,7 @@ TABLE_BYTES = 1 << 28
 
 
 class Knapsack:
-    """What :func:`knapsack` returns: ``solver(values [N, d]) -> y [N, d]``."""
+    """What `knapsack` returns: ``solver(values [N, d]) -> y [N, d]``."""
 
     sense = "max"
 
@@ -67,7 +67,7 @@ class Knapsack:
         return f"knapsack({len(self.weights)} items, capacity={self.capacity})"
 
 
-#: The largest weight :func:`knapsack` takes: whole numbers are exact in float64 up to 2**53.
+#: The largest weight `knapsack` takes: whole numbers are exact in float64 up to 2**53.
 MAX_EXACT_WEIGHT = 2 ** 53
 
 
@@ -83,7 +83,7 @@ def knapsack(weights: Sequence, capacity) -> Knapsack:
     It maximises, the library's convention. Items of negative value are never taken; a tie
     leaves the later item out. Exact, with sums in the values' dtype (pass float64 values for
     float64 sums). Time and the table's memory grow with d x N x capacity (the batch is split so
-    that the table stays under :data:`TABLE_BYTES`).
+    that the table stays under `TABLE_BYTES`).
     """
     try:
         array = np.asarray(weights, dtype=np.float64)

@@ -2,36 +2,36 @@
 
 The solvers people bring (an ILP through a MIP solver, a C++ matching code, a simulator) solve
 one instance at a time and are slow; I-MLE calls them 2 x batch x samples times per step.
-:func:`batched` turns ``solver(w) -> y`` (one numpy array in, one solution out, like the
+`batched` turns ``solver(w) -> y`` (one numpy array in, one solution out, like the
 torch-imle README's ``solver``) into ``f(theta [B, ...]) -> y [B, ...]`` usable by
-:func:`imle.imle` and the peer estimators, and spreads the instances over:
+`imle.imle` and the peer estimators, and spreads the instances over:
 
 * ``"serial"`` - this process, in order (the default; no overhead);
 * ``"process"`` - a local pool of ``workers`` processes, created on the first call and reused
-  until :meth:`BatchedSolver.close` (or the interpreter's exit);
+  until `BatchedSolver.close` (or the interpreter's exit);
 * ``"ray"`` - Ray tasks on an existing cluster (``address="auto"`` after ``ray start --head``)
   or a local Ray started on first use. Ray is optional: ``pip install 'imle[ray]'``.
 
 A call sends its instances in chunks, one round trip each: four a worker at first (which
-balances uneven instances), then as few as keep each chunk at :data:`MIN_CHUNK_SECONDS` of work
+balances uneven instances), then as few as keep each chunk at `MIN_CHUNK_SECONDS` of work
 by the last call's pace (one a worker for fast solvers).
 
 Results come back in input order, on the input's device and dtype. Failures are errors, never
-hangs: an exception in the solver re-raises here as :class:`SolverError` naming the instance
-and the original message; a worker that dies raises :class:`WorkerError` (the pool is rebuilt
+hangs: an exception in the solver re-raises here as `SolverError` naming the instance
+and the original message; a worker that dies raises `WorkerError` (the pool is rebuilt
 on the next call); ``timeout`` (seconds) bounds a whole call, start-up excluded: a new pool first
-starts its workers and waits for them (at most :data:`STARTUP_TIMEOUT` seconds, its own limit),
+starts its workers and waits for them (at most `STARTUP_TIMEOUT` seconds, its own limit),
 then the call's clock starts; a call that runs out of time stops its workers, and the next call
 starts fresh ones. Ctrl-C stops the pool's processes before re-raising, and the workers exit
 when their parent dies, even by SIGKILL (``prctl(PR_SET_PDEATHSIG)`` on Linux, a watchdog thread
 elsewhere), so no orphans are left behind. Every solution must be real and finite (else
-:class:`SolverError` names the instance).
+`SolverError` names the instance).
 
 The solver and its extra arguments must be picklable for ``"process"`` (a module-level
 function; ``"ray"`` also takes closures). Extra arguments of a call reach every instance's
 solve unchanged.
 
-Example:
+Examples:
     >>> import numpy as np, torch
     >>> def argmax(w):
     ...     y = np.zeros_like(w); y[np.argmax(w)] = 1.0; return y
@@ -170,7 +170,7 @@ def _start_process_pool(workers: int) -> ProcessPoolExecutor:
 def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     """A ``ProcessPoolExecutor`` of ``workers`` spawned processes that exit with this process (even
     when it is killed), started before it is handed over and stopped on leaving the block, queued
-    work cancelled (done, failed, interrupted or terminated alike): the pool :func:`batched` uses,
+    work cancelled (done, failed, interrupted or terminated alike): the pool `batched` uses,
     for callers that spread work of their own (the command-line sweep's learning runs)."""
     pool = _new_process_pool(workers)
     try:
@@ -181,7 +181,7 @@ def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
 
 class Closeable:
     """``close()`` and the ``with`` block that calls it: one implementation for every solver that
-    holds a process pool (:class:`BatchedSolver`, and the ILP and PyEPO solvers over it)."""
+    holds a process pool (`BatchedSolver`, and the ILP and PyEPO solvers over it)."""
 
     def close(self) -> None:
         raise NotImplementedError
@@ -261,7 +261,7 @@ def _close_all() -> None:
 class BatchedSolver(Closeable):
     """``f(theta [B, ...], *args, **kwargs) -> y [B, ...]`` over a per-instance solver.
 
-    Build it with :func:`batched`. Usable as a context manager (closes its pool on exit).
+    Build it with `batched`. Usable as a context manager (closes its pool on exit).
     """
 
     def __init__(self, solver: Callable, executor: str, workers: Optional[int], timeout: Optional[float],
@@ -444,7 +444,7 @@ def batched(solver: Callable, *, executor: str = "serial", workers: Optional[int
             solver's own ``sense`` attribute, or unchecked).
 
     Returns:
-        A :class:`BatchedSolver`: theta [B, ...] -> solutions [B, ...] on theta's device and dtype.
+        A `BatchedSolver`: theta [B, ...] -> solutions [B, ...] on theta's device and dtype.
     """
     if not callable(solver):
         raise TypeError(f"solver must be callable, got {type(solver).__name__}")

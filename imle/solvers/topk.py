@@ -1,6 +1,6 @@
 """Top-k subset selection: the MAP solver of the k-subset distribution.
 
-Example:
+Examples:
     >>> import torch
     >>> from imle.solvers import top_k
     >>> top_k(torch.tensor([[0.1, 3.0, 2.0, -1.0]]), k=2)
@@ -52,10 +52,10 @@ def select_k(logits: torch.Tensor, k: int) -> torch.Tensor:
     """torch-adaptive-imle's ``select_k``: a 0/1 mask with exactly ``k`` ones along the last
     dimension, at ``torch.topk``'s ``k`` largest values (its choice among ties).
 
-    Unlike :func:`top_k` (whose instance is everything after the batch dimension), each row of the
+    Unlike `top_k` (whose instance is everything after the batch dimension), each row of the
     last dimension is selected on its own.
 
-    Example:
+    Examples:
         >>> select_k(torch.tensor([[0.1, 3.0, 2.0, -1.0]]), 2)
         tensor([[0., 1., 1., 0.]])
     """
@@ -68,7 +68,7 @@ def mathias_select_k(logits: torch.Tensor, k: int) -> torch.Tensor:
     """torch-adaptive-imle's ``mathias_select_k``: ones where a value reaches the row's ``k``-th
     largest value (along the last dimension), so ties at the threshold give more than ``k`` ones.
 
-    Example:
+    Examples:
         >>> mathias_select_k(torch.tensor([[0.1, 3.0, 2.0, 2.0]]), 2)
         tensor([[0., 1., 1., 1.]])
     """

@@ -9,7 +9,7 @@ from imle_cli.reporting import plural
 from imle_cli.specs import LearnSpec
 
 #: learn's defaults: with them the default run visibly learns the README map's winding path (the
-#: README's "Which settings learn the gold path" gives the measurements behind them)
+#: docs' learn page, "Which defaults learn the gold path", gives the measurements behind them)
 LEARNING_DEFAULTS = dict(samples=50, input_temperature=5.0, target_temperature=5.0, steps=600, every=5)
 
 

@@ -1,7 +1,8 @@
-"""Regenerate the README's annotate figures: docs/annotate_stroke.jpg (a stroke drawn over the
-map), docs/annotate_drawing.png (its gold) and docs/annotate_via.png (a gold through waypoints).
+"""Regenerate the annotate figures of the README and the docs: docs/figures/annotate_stroke.jpg (a
+stroke drawn over the map), docs/figures/annotate_drawing.png (its gold) and
+docs/figures/annotate_via.png (a gold through waypoints).
 
-    python docs/make_annotate_figures.py
+    python docs/scripts/make_annotate_figures.py
 
 Draws as a paint program does: an anti-aliased red pen along the README map's corridors,
 composited over assets/map.png itself and saved as JPEG; then runs `imle-cli annotate` on it and
@@ -16,8 +17,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-DOCS = Path(__file__).resolve().parent
-MAP = DOCS.parent / "assets" / "map.png"
+FIGURES = Path(__file__).resolve().parents[1] / "figures"
+MAP = FIGURES.parents[1] / "assets" / "map.png"
 #: (row, col) in cells: along row 0, down column 13, back along row 6, down column 0, along row 12
 STROKE = [(0.5, 0.6), (0.4, 13.3), (6.4, 13.6), (6.6, 0.5), (12.4, 0.6), (12.6, 14.5), (15.4, 15.4)]
 
@@ -35,15 +36,15 @@ def drawn_over_map(path: Path) -> None:
 
 
 def main() -> None:
-    drawn_over_map(DOCS / "annotate_stroke.jpg")
+    drawn_over_map(FIGURES / "annotate_stroke.jpg")
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         for name, options in (("annotate_via.png", ["--via", "6,14", "--via", "12,0"]),
-                              ("annotate_drawing.png", ["--drawing", str(DOCS / "annotate_stroke.jpg")])):
+                              ("annotate_drawing.png", ["--drawing", str(FIGURES / "annotate_stroke.jpg")])):
             out = folder / name
             subprocess.run([sys.executable, "-m", "imle_cli", "annotate", str(MAP), *options, "--out", str(out),
                             "--quiet"], check=True)
-            shutil.copyfile(out / "gold_preview.png", DOCS / name)
+            shutil.copyfile(out / "gold_preview.png", FIGURES / name)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""Regenerate docs/studio.png, the README's screenshot of `imle-cli studio`.
+"""Regenerate docs/figures/studio.png, the screenshot of `imle-cli studio` in the README and the docs.
 
-    python docs/make_studio_screenshot.py
+    python docs/scripts/make_studio_screenshot.py
 
 Starts the studio on assets/map.png, opens it in Debian's chromium through Playwright, clicks
 two waypoints on the map, runs a short learning run, and saves a screenshot of the page.
@@ -11,7 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-DOCS = Path(__file__).resolve().parent
+FIGURES = Path(__file__).resolve().parents[1] / "figures"
+ROOT = FIGURES.parents[1]
 
 
 def main() -> None:
@@ -19,7 +20,7 @@ def main() -> None:
 
     # from the repository's root, so the commands the page shows name assets/map.png as a reader types it
     process = subprocess.Popen([sys.executable, "-m", "imle_cli", "studio", "assets/map.png", "--port", "0",
-                                "--no-browser"], stdout=subprocess.PIPE, text=True, cwd=DOCS.parent)
+                                "--no-browser"], stdout=subprocess.PIPE, text=True, cwd=ROOT)
     url = re.search(r"http://\S+", process.stdout.readline()).group(0)
     try:
         with sync_playwright() as playwright:
@@ -35,7 +36,7 @@ def main() -> None:
             page.fill("#steps", "300")
             page.click("#learn-start")
             page.wait_for_function("document.querySelector('#learn-start').disabled === false", timeout=120000)
-            page.screenshot(path=str(DOCS / "studio.png"), full_page=True)
+            page.screenshot(path=str(FIGURES / "studio.png"), full_page=True)
             browser.close()
     finally:
         process.send_signal(signal.SIGTERM)
