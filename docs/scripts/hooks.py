@@ -6,7 +6,7 @@ cannot drift from it:
 * ``<!-- imle-cli options: COMMAND -->``: the table of COMMAND's options, read from the command
   imle-cli builds out of the one options declaration (``imle_cli.options.OPTIONS``), with this
   command's defaults;
-* ``<!-- imle-cli commands -->``: the list of commands with the first line of their help;
+* ``<!-- imle-cli commands -->``: the list of commands with the first paragraph of their help;
 * ``<!-- api: MODULE -->``: a mkdocstrings entry for every name in ``MODULE.__all__``.
 
 Before the build, every public name of ``imle`` and ``imle.solvers`` (and of the public modules
