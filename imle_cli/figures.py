@@ -91,14 +91,32 @@ def _path_frame(figure: Figure, costs: np.ndarray, path: np.ndarray, i: int, sam
 FAINT_GREYS = 6
 
 
-def share_cells(share: Figure, costs: np.ndarray, shares: np.ndarray) -> np.ndarray:
-    """Palette indices [H, W] of a distribution: the share of draws on its scale where draws go,
-    elsewhere the map's costs faintly, in light greys (white the cheapest)."""
+def faint_map(costs: np.ndarray, levels: int = FAINT_GREYS) -> np.ndarray:
+    """Palette indices [H, W] of the map's costs in the ``levels`` lightest greys (white the
+    cheapest): the map shown faintly under what a figure is about."""
     from imle_cli.render import palette
 
     low, high = float(costs.min()), float(costs.max())
-    faint = palette.GREY_START + np.round((costs - low) / (high - low if high > low else 1.0) * FAINT_GREYS)
-    return np.where(shares > 0, share.indices(shares), faint.astype(np.uint8))
+    faint = palette.GREY_START + np.round((costs - low) / (high - low if high > low else 1.0) * levels)
+    return faint.astype(np.uint8)
+
+
+def share_cells(share: Figure, costs: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Palette indices [H, W] of a distribution: the share of draws on its scale where draws go,
+    elsewhere the map's costs faintly."""
+    return np.where(shares > 0, share.indices(shares), faint_map(costs))
+
+
+#: The gold path's grey under a learned path, on the learning figures' Greys scale (181 of 255),
+#: and the greys the map may take around it there (255 to 230): the gold never reads as a wall.
+GOLD_SHADE, GOLD_MAP_GREYS = 0.4, 3
+
+
+def gold_cells(figure: Figure, gold: GoldPath, costs: Optional[np.ndarray]) -> np.ndarray:
+    """Palette indices [H, W] of the learning figures' background: the gold's cells grey and, with
+    a map, its costs faintly elsewhere (white without one)."""
+    shade = figure.indices(GOLD_SHADE * gold.mask.astype(np.float64))
+    return shade if costs is None else np.where(gold.mask, shade, faint_map(costs, GOLD_MAP_GREYS))
 
 
 def _share_frame(share: Figure, costs: np.ndarray, shares: np.ndarray, i: int, samples: int, label: str) -> np.ndarray:
@@ -232,17 +250,21 @@ def _advancing(frames, advance: Advance):
 
 
 def learning_path_frames(gold: GoldPath, result: experiments.LearnResult, label: str,
-                         advance: Advance = lambda: None, like: Optional[Figure] = None) -> tuple:
+                         advance: Advance = lambda: None, like: Optional[Figure] = None,
+                         costs: Optional[np.ndarray] = None) -> tuple:
     """(figure, frames): the learned map's shortest path (red) over the gold path (grey), per
-    snapshot, the gold's ends ringed when they are not the corners; ``like``: a figure of the
+    snapshot, the gold's ends ringed when they are not the corners, and the map's ``costs`` (the
+    one the gold was taken from, where there is one) faintly under them; ``like``: a figure of the
     same set, both padded to one size."""
     total = len(result.losses)
-    gold_shade = 0.25 * gold.mask.astype(np.float64)  # light grey gold cells on white
     figure = Figure(gold.shape, cmap="Greys", vmin=0.0, vmax=1.0, label=None, overlay_rgb=(214, 39, 40))
     if like is not None:
         same_size(figure, like)
-    frames = (figure.frame(gold_shade, overlay=path, marks=gold.rings, title=f"step {step}/{total}: learned path (red), gold (grey)",
-                           subtitle=f"training loss {result.losses[min(step, total - 1)]:.2f}; {label}")
+    background = gold_cells(figure, gold, costs)
+    legend = "" if costs is None else "; light grey: the map"
+    frames = (figure.frame(background, indexed=(0,), overlay=path, marks=gold.rings,
+                           title=f"step {step}/{total}: learned path (red), gold (grey)",
+                           subtitle=f"training loss {result.losses[min(step, total - 1)]:.2f}; {label}{legend}")
               for step, path in zip(result.steps, result.paths))
     return figure, _advancing(frames, advance)
 
@@ -252,12 +274,13 @@ LEARNING_HOLD = 2.0
 
 
 def write_learning(outputs: Outputs, gold: GoldPath, result: experiments.LearnResult, *, label: str,
-                   fps: float, advance: Advance) -> None:
-    """learning_paths.gif, learning_weights.gif and loss.png."""
+                   fps: float, advance: Advance, costs: Optional[np.ndarray] = None) -> None:
+    """learning_paths.gif (``costs``, the gold's map, faintly under the paths), learning_weights.gif
+    and loss.png."""
     total = len(result.losses)
     low, high = float(result.weights.min()), float(result.weights.max())
     weights = Figure(gold.shape, cmap="YlOrBr", vmin=low, vmax=high, label="learned cost")
-    figure, frames = learning_path_frames(gold, result, label, advance, like=weights)
+    figure, frames = learning_path_frames(gold, result, label, advance, like=weights, costs=costs)
     outputs.gif("learning_paths.gif", frames, figure.palette, fps, len(result.steps), hold=LEARNING_HOLD)
     frames = (weights.frame(values, title=f"learned costs at step {step} of {total}", subtitle=label)
               for step, values in zip(result.steps, result.weights))
@@ -395,12 +418,13 @@ def sweep_label(run: experiments.SweepRun) -> str:
 SWEEP_PANEL, SWEEP_CAPTION, SWEEP_HEADER = 120, 11, 12
 
 
-def sweep_sheet(gold: GoldPath, runs: list, label: str):
+def sweep_sheet(gold: GoldPath, runs: list, label: str, costs: Optional[np.ndarray] = None):
     """sweep.png's one scene, laid out as readers know a grid of settings: a block per sample
     count, in it a row per input temperature and a column per target temperature (their values
     as row and column headers, the axes named once), each panel the run's final learned path
-    (red) over the gold (grey) with one caption line under it (the step it reached the gold, or
-    how many cells it missed by)."""
+    (red) over the gold (grey), the gold's map ``costs`` faintly under them where there is one,
+    with one caption line under it (the step it reached the gold, or how many cells it missed
+    by)."""
     from imle_cli.render.layout import MARGIN, text
     from imle_cli.render.scene import Border, Panel, Scene, Text
 
@@ -412,14 +436,14 @@ def sweep_sheet(gold: GoldPath, runs: list, label: str):
     scale = max(1, SWEEP_PANEL // max(rows, cols))
     width, height = cols * scale, rows * scale
     figure = Figure(gold.shape, cmap="Greys", vmin=0.0, vmax=1.0, label=None, overlay_rgb=(214, 39, 40))
-    shade = figure.indices(0.25 * gold.mask.astype(np.float64))
+    shade = gold_cells(figure, gold, costs)
     left = MARGIN + max(int(text(0, 0, f"{t:g}", SWEEP_HEADER, "la").box[2]) for t in inputs) + 28
     pitch_x, pitch_y = width + 14, height + SWEEP_CAPTION + 10
     page_width = max(left + len(targets) * pitch_x + MARGIN, 560)
     chrome, panels = [], []
     y = MARGIN
     titles = (text(MARGIN, y - 2, "Sweep: the learned path (red) over the gold (grey)", 17, "la"),
-              text(MARGIN, y + 20, label, 11, "la"))
+              text(MARGIN, y + 20, label + ("" if costs is None else "; light grey: the map"), 11, "la"))
     y += 44
     for count in counts:
         reached = sum(by_setting[(count, i, t)].reached for i in inputs for t in targets if (count, i, t) in by_setting)
@@ -460,10 +484,11 @@ def sweep_sheet(gold: GoldPath, runs: list, label: str):
                  MARGIN + 44)
 
 
-def write_sweep(outputs: Outputs, gold: GoldPath, runs: list, *, label: str, fps: float, gifs: bool) -> None:
+def write_sweep(outputs: Outputs, gold: GoldPath, runs: list, *, label: str, fps: float, gifs: bool,
+                costs: Optional[np.ndarray] = None) -> None:
     """sweep.png (or .svg/.pdf): :func:`sweep_sheet`; sweep.csv and sweep.md: one row per run;
-    with ``gifs`` every run's learning_paths GIF."""
-    outputs.still("sweep.png", [sweep_sheet(gold, runs, label)])
+    with ``gifs`` every run's learning_paths GIF (``costs``, the gold's map, faintly under them all)."""
+    outputs.still("sweep.png", [sweep_sheet(gold, runs, label, costs)])
     header = ["input_temperature", "target_temperature", "samples", "reached", "first_step_on_gold",
               "final_loss", "seconds"]
     rows = [[f"{run.input_temperature:g}", f"{run.target_temperature:g}", str(run.samples),
@@ -475,6 +500,6 @@ def write_sweep(outputs: Outputs, gold: GoldPath, runs: list, *, label: str, fps
     outputs.text("sweep.md", "\n".join(table) + "\n")
     if gifs:
         for run in runs:
-            figure_, frames = learning_path_frames(gold, run.result, sweep_label(run))
+            figure_, frames = learning_path_frames(gold, run.result, sweep_label(run), costs=costs)
             name = f"learning_paths_in{run.input_temperature:g}_tgt{run.target_temperature:g}_s{run.samples}.gif"
             outputs.gif(name, frames, figure_.palette, fps, len(run.result.steps))

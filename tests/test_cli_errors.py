@@ -205,12 +205,15 @@ def test_learn_takes_its_size_from_the_gold(tmp_path, out):
     result = CliRunner().invoke(app, ["learn", "--gold", str(make_gold(tmp_path, "size")), "--steps", "2", "--every",
                                       "1", "--samples", "2", "--out", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
-    # the frames are those of a 20x20 map, and show the 20x20 gold (light grey) where the path is not
+    # the frames are those of a 20x20 map, and show the 20x20 gold (grey) where the path is not, on
+    # white: a gold read on its own has no map to show under it
+    from imle_cli.figures import GOLD_SHADE
+
     figure = Figure((20, 20), cmap="Greys", vmin=0.0, vmax=1.0, label=None, overlay_rgb=(214, 39, 40))
     frame = iio.imread(out / "learning_paths.gif")[-1][..., :3]
     assert frame.shape[:2] == (figure.height, figure.width)
     beside = ~decode_overlay(figure, frame)
-    np.testing.assert_allclose(decode(figure, frame)[beside], 0.25 * np.eye(20)[beside], atol=0.01)
+    np.testing.assert_allclose(decode(figure, frame)[beside], GOLD_SHADE * np.eye(20)[beside], atol=0.01)
 
 
 LEARN_CASES = [

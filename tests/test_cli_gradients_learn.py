@@ -144,6 +144,53 @@ def test_learn_with_no_options_learns_the_readme_maps_winding_path_and_shows_it_
     assert moving >= 20 and len(paths) - moving <= 50 // 5 + 2   # mostly motion: the gold held 50 steps
 
 
+def _cell_greys(figure, frame):
+    """The grey level at each cell's centre of a frame [H, W, 3] (the figure's layout)."""
+    rows, cols = figure.cell_centres()
+    return frame[rows[:, None], cols[None, :], 0].astype(int)
+
+
+def test_the_learning_paths_show_the_map_faintly_under_the_gold(tmp_path):
+    """learn's default gold is the README map's shortest path: its walls show in the lightest greys
+    (230 of 255), open cells white, the gold's cells darker (181), so the gold never reads as a
+    wall; a gold read on its own keeps white (test_cli_errors)."""
+    from imle_cli.figures import GOLD_MAP_GREYS, GOLD_SHADE
+    from imle_cli.render import Figure
+
+    result = run("learn", "--steps", 5, "--every", 5, "--samples", 2, "--out", tmp_path)
+    assert result.exit_code == 0, result.stderr
+    frame = iio.imread(tmp_path / "learning_paths.gif", index=0)[..., :3]
+    figure = Figure((16, 16), cmap="Greys", vmin=0.0, vmax=1.0, label=None, overlay_rgb=(214, 39, 40))
+    greys = _cell_greys(figure, frame)
+    costs, gold = readme_map(), np.asarray(grid_shortest_path(readme_map())) > 0
+    free = ~decode_overlay(figure, frame)          # cells the learned path does not cover
+    assert (greys[free & gold] == 181).all() and GOLD_SHADE == 0.4
+    assert (greys[free & ~gold & (costs == 100)] == 230).all() and GOLD_MAP_GREYS == 3
+    assert (greys[free & ~gold & (costs == 1)] == 255).all()
+    assert (free & ~gold & (costs == 100)).sum() > 50 and (free & ~gold & (costs == 1)).sum() > 20
+
+
+def test_the_sweep_panels_show_the_gold_and_the_map_under_each_learned_path():
+    from imle_cli import figures
+    from imle_cli.render import palette
+    from imle_cli.specs import SweepSpec
+
+    costs = readme_map()
+    gold = solved(experiments.shortest_path(costs), 8)
+    runs = experiments.sweep(gold, SweepSpec(LearnSpec(steps=3, every=3, samples=2), input_temperatures=(1.0,),
+                                             target_temperatures=(1.0, 5.0), sample_counts=(2,)))
+    with_map, without = figures.sweep_sheet(gold, runs, "x", costs), figures.sweep_sheet(gold, runs, "x")
+    assert len(with_map.panels) == 2
+    on = gold.mask.astype(bool)
+    for panel, bare in zip(with_map.panels, without.panels):
+        cells = panel.cells
+        assert np.array_equal(cells[on], bare.cells[on])                           # the gold as before
+        assert (cells[~on & (costs == 100)] == palette.GREY_START + 3).all()        # walls faint
+        assert (cells[~on & (costs == 1)] == palette.GREY_START).all()              # open cells white
+        assert len(np.unique(bare.cells[~on])) == 1                                 # no map: one white
+    assert "light grey: the map" in " ".join(t.text for t in with_map.titles)
+
+
 def test_learn_result_arrays():
     gold = load_gold(ASSETS / "gold.png", None).gold
     result = experiments.learn_map(gold, LearnSpec(steps=60, every=20, seed=0, samples=2))

@@ -29,7 +29,7 @@ def learn_part(job: Job, spec: LearnSpec) -> Section:
     label = (f"{estimator.name.value}, lr {spec.lr:g}, {spec.samples} samples, temperatures "
              f"{estimator.input_temperature:g}/{estimator.target_temperature:g}")
     figures.write_learning(job.outputs, gold, result, label=label, fps=job.fps,
-                           advance=lambda: job.progress.advance(draw))
+                           advance=lambda: job.progress.advance(draw), costs=job.inputs.learn_costs)
     verdict = ("equals the gold path" if result.final_distance == 0
                else f"differs from the gold path in {plural(result.final_distance, 'cell')}")
     if result.stopped_early:

@@ -20,7 +20,7 @@ def sweep_part(job: Job, spec: SweepSpec, gifs: bool = False) -> Section:
     task = job.progress.add_task("runs", total=len(spec.runs()))
     runs = experiments.sweep(gold, spec, progress=lambda: job.progress.advance(task))
     label = f"{source}, {learn.steps} steps, lr {learn.lr:g}, beta {learn.estimator.beta:g}, seed {learn.seed}"
-    figures.write_sweep(job.outputs, gold, runs, label=label, fps=job.fps, gifs=gifs)
+    figures.write_sweep(job.outputs, gold, runs, label=label, fps=job.fps, gifs=gifs, costs=job.inputs.learn_costs)
     reached = sum(run.reached for run in runs)
     return "Sweep", (f"{reached} of {len(runs)} settings reach the gold path ({source}) in {learn.steps} steps; "
                      f"{sum(run.seconds for run in runs):.0f} s of learning"), []

@@ -40,6 +40,7 @@ class Inputs:
     gold_source: str = ""
     learn_gold: Optional[GoldPath] = None  # the gold to learn
     learn_gold_source: str = ""
+    learn_costs: Optional[np.ndarray] = None  # the map shown faintly under the learned paths, if any
     notices: Tuple[str, ...] = field(default=())
     map_image: Optional[np.ndarray] = None   # RGB float32 [h, w, 3] of an image map, when asked for
 
@@ -71,7 +72,9 @@ def resolve(*, map_path: Optional[Path], map_spec: MapSpec = MapSpec(), gold: Op
         image = _frozen(loaded.image)
     if not needs_gold:
         return Inputs(_frozen(costs), map_name, notices=tuple(notices), map_image=image)
-    path, source = None, ""
+    # the map shown faintly under the learned paths: the command's map, else the one whose shortest
+    # path the gold to learn is (--gold-map, the README map); none for a gold read on its own
+    path, source, learn_costs = None, "", costs
     if gold is not None:
         read = load_gold(gold, None if costs is None else costs.shape, neighbourhood, invert=invert,
                          max_pixels=map_spec.max_pixels)
@@ -84,6 +87,7 @@ def resolve(*, map_path: Optional[Path], map_spec: MapSpec = MapSpec(), gold: Op
             raise UserError(f"--gold-map {str(gold_map)!r} is {other.costs.shape[0]}x{other.costs.shape[1]} cells but "
                             f"the map is {costs.shape[0]}x{costs.shape[1]} cells; they must match")
         path, source = _shortest_path(other.costs, neighbourhood), f"shortest path on {Path(gold_map).name}"
+        learn_costs = other.costs if costs is None else costs
     elif costs is not None:
         path, source = _shortest_path(np.ones(costs.shape), neighbourhood), "shortest path on a flat map"
     if gold is not None or gold_map is not None:
@@ -91,7 +95,10 @@ def resolve(*, map_path: Optional[Path], map_spec: MapSpec = MapSpec(), gold: Op
     elif costs is not None:
         learn, learn_source = _shortest_path(costs, neighbourhood), f"shortest path on {map_name}"
     else:
-        learn, learn_source = _shortest_path(readme_map(), neighbourhood), "shortest path on the README map"
+        learn_costs = readme_map()
+        learn, learn_source = _shortest_path(learn_costs, neighbourhood), "shortest path on the README map"
     if path is None:
         path, source = learn, learn_source
-    return Inputs(_frozen(costs), map_name, path, source, learn, learn_source, tuple(notices), image)
+    return Inputs(costs=_frozen(costs), map_name=map_name, gold=path, gold_source=source, learn_gold=learn,
+                  learn_gold_source=learn_source, learn_costs=_frozen(learn_costs), notices=tuple(notices),
+                  map_image=image)
