@@ -24,36 +24,52 @@ def __getattr__(name: str):
 
 
 def interrupted_while_loading() -> None:
-    """A Ctrl-C before the command ran: one line, exit 130, and the next Ctrl-C (an impatient
-    user's) ignored while the interpreter exits."""
-    from imle_cli import reporting
+    """A Ctrl-C before the command ran: one line and exit 130, at once. Needs nothing imported
+    (the Ctrl-C may have come while imle_cli.reporting itself loaded) and skips the interpreter's
+    shutdown, which a module left half imported can break (nothing is written yet)."""
+    import os
 
-    reporting._STATE["ending"] = True
     sys.stderr.write("imle-cli: interrupted; nothing was written\n")
-    sys.exit(130)
+    sys.stderr.flush()
+    os._exit(130)
+
+
+def _caused_by_ctrl_c(error: BaseException) -> bool:
+    """Whether a Ctrl-C raised ``error`` or is in its chain (Python wraps an exception raised in a
+    class body's ``__set_name__`` in a RuntimeError: platform's import, typer's)."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def run() -> None:
     """Console-script entry point: like ``app()``, but command-line mistakes (an unknown option,
     a value of the wrong type) are one line on stderr too, with exit code 2, like our own checks;
     a Ctrl-C while the tool itself is still loading is the same one line as later."""
-    import signal
+    try:  # a Ctrl-C from here on is the one line, even while typer (reporting's import) loads
+        import signal
 
-    from imle_cli import reporting
+        from imle_cli import reporting
 
-    # first of all: a Ctrl-C raises as Python's would, until the run ends on one (then ignored)
-    signal.signal(signal.SIGINT, reporting.ctrl_c)
-    reporting._STATE["script"] = True  # this process ends with the command: a last signal may be ignored
-    try:
+        # a Ctrl-C raises as Python's would, until the run ends on one (then ignored)
+        signal.signal(signal.SIGINT, reporting.ctrl_c)
+        reporting._STATE["script"] = True  # this process ends with the command: a last signal may be ignored
         import typer
 
         from imle_cli.commands import app
-    except KeyboardInterrupt:
-        interrupted_while_loading()
-    # click's exception types, wherever this Typer takes click from (newer ones vendor it)
-    click_errors = sys.modules[typer.BadParameter.__module__]
-    no_args_is_help = getattr(click_errors, "NoArgsIsHelpError", ())  # click >= 8.2
-    command_group = typer.main.get_command(app)
+
+        # click's exception types, wherever this Typer takes click from (newer ones vendor it)
+        click_errors = sys.modules[typer.BadParameter.__module__]
+        no_args_is_help = getattr(click_errors, "NoArgsIsHelpError", ())  # click >= 8.2
+        command_group = typer.main.get_command(app)
+    except BaseException as error:
+        if _caused_by_ctrl_c(error):
+            interrupted_while_loading()
+        raise
     try:
         result = command_group.main(args=sys.argv[1:], prog_name="imle-cli", standalone_mode=False)
     except no_args_is_help as error:
@@ -65,6 +81,8 @@ def run() -> None:
         typer.echo(f"imle-cli: error: {error.format_message()}{hint}", err=True)
         sys.exit(error.exit_code)
     except (getattr(click_errors, "Abort", typer.Abort), KeyboardInterrupt):  # Ctrl-C while click was still parsing
+        interrupted_while_loading()
+    if result == 130 and not reporting._STATE["ending"]:  # a Ctrl-C while typer parsed: its silent Exit(130)
         interrupted_while_loading()
     sys.exit(result if isinstance(result, int) else 0)
 

@@ -1,6 +1,7 @@
 """Faults: real signals to real processes, orphaned workers, timeouts, double backward,
 overflowing numbers, hostile files, a full disk, and a fuzz test over every command."""
 import errno
+import re
 import signal
 import subprocess
 import sys
@@ -316,6 +317,30 @@ def test_an_impatient_ctrl_c_leaves_nothing_behind(tmp_path, delay):
         assert "Traceback" not in stderr and list(tmp_path.iterdir()) == [], stderr
 
 
+def test_a_ctrl_c_at_any_instant_of_the_start_is_one_line(tmp_path):
+    """Ctrl-C every 20 ms of the first half second: while typer loads, while click parses (typer
+    makes that a silent exit 130), while the commands import. Before Python has set its handler
+    the default action ends the process (-SIGINT, silent); while Python itself starts (site's
+    .pth files, before any imle-cli code) Python prints its own traceback: allowed, nothing else."""
+    from helpers import with_ctrl_c
+
+    for index in range(26):
+        out = tmp_path / str(index) / "o"
+        process = _cli(["sample", "--samples", 50, "--out", out], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       preexec_fn=with_ctrl_c)
+        time.sleep(0.02 * index)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+        if "Traceback" in stderr:  # only Python's own start-up
+            assert 'File "<frozen site>"' in stderr and not re.search(r'File "[^"]*/imle_cli/', stderr), (index, stderr)
+            continue
+        assert process.returncode in (-signal.SIGINT, 130, 0), (index, process.returncode, stderr)
+        if process.returncode == 130:
+            assert stderr.strip() == "imle-cli: interrupted; nothing was written", (index, stderr)
+        if process.returncode != 0:
+            assert not any((tmp_path / str(index)).rglob("*")) if (tmp_path / str(index)).exists() else True, index
+
+
 def test_a_closed_stdout_is_not_the_runs_failure(tmp_path):
     process = _cli(["sample", "--samples", 3, "--out", tmp_path / "o"], stdout=subprocess.PIPE,
                    stderr=subprocess.PIPE)
@@ -371,7 +396,7 @@ def test_a_folder_another_run_is_writing_is_refused_in_one_line(tmp_path):
     out = tmp_path / "o"
     out.mkdir()
     held = os.open(out, os.O_RDONLY)
-    fcntl.flock(held, fcntl.LOCK_EX)  # as a running imle-cli holds it
+    fcntl.flock(held, fcntl.LOCK_SH)  # as a script reading the folder holds it (a run holds LOCK_EX)
     try:
         result = run("sample", "--samples", 2, "--out", out, "--quiet")
         assert result.exit_code == 2
@@ -396,6 +421,67 @@ def test_two_runs_into_one_folder_never_mix(tmp_path):
     slow.communicate(timeout=60)
     assert slow.returncode == 0
     assert second.returncode == 2 and "is being written by another imle-cli run" in second_err
+
+
+SAMPLE_FILES = ["distribution.gif", "distribution.png", "map.png", "paths.gif"]
+
+
+def _files(folder: Path) -> dict:
+    return {name: (folder / name).read_bytes() for name in SAMPLE_FILES}
+
+
+def test_a_run_killed_halfway_through_its_renames_is_finished_by_the_next_run(tmp_path):
+    """SIGKILL between two renames of a commit leaves a mix of two runs' files and the journal;
+    the next run into the folder (another command) finishes the killed run's renames first."""
+    from imle_cli.render.outputs import JOURNAL
+
+    out, reference = tmp_path / "o", tmp_path / "reference"
+    assert run("sample", "--samples", 3, "--seed", 1, "--out", out, "--quiet").exit_code == 0
+    first = _files(out)
+    assert run("sample", "--samples", 3, "--seed", 2, "--out", reference, "--quiet").exit_code == 0
+    second = _files(reference)
+    assert first["paths.gif"] != second["paths.gif"] and first["distribution.gif"] != second["distribution.gif"]
+    killed = _cli(["sample", "--samples", 3, "--seed", 2, "--out", out], env={"IMLE_TEST_SLOW_COMMIT": "5"},
+                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    # the commit renames in the order the files were written: map.png (the same map), then paths.gif
+    while time.monotonic() < deadline and (out / "paths.gif").read_bytes() == first["paths.gif"]:
+        time.sleep(0.01)
+    killed.kill()
+    killed.wait(timeout=30)
+    assert (out / JOURNAL).exists()
+    mixed = _files(out)
+    assert mixed["paths.gif"] == second["paths.gif"] and mixed["distribution.gif"] == first["distribution.gif"]
+    finisher = run("noise", "--out", out)
+    assert finisher.exit_code == 0, finisher.output
+    assert " ".join(finisher.stderr.split()) == (f"note: a run killed while renaming its files into {out}/ left "
+                                                 "them half renamed: finished (distribution.gif, distribution.png)")
+    assert _files(out) == second  # the killed run's whole set
+    assert sorted(p.name for p in out.iterdir()) == sorted(SAMPLE_FILES + ["noise.png"])  # no journal, no temporary
+
+
+def test_the_commit_journal_moves_nothing_out_of_its_folder_nor_a_live_runs_files(tmp_path):
+    import json
+    import os
+
+    from imle_cli.render.outputs import JOURNAL, finish_interrupted_commit
+
+    folder = tmp_path / "o"
+    folder.mkdir()
+    (folder / ".a.png.1.x.tmp").write_bytes(b"a")
+    (folder / ".b.png.1.y.tmp").write_bytes(b"b")
+    crafted = [[".a.png.1.x.tmp", "../escaped.png"], ["../.b.png.1.y.tmp", "b.png"], ["not-a-temporary", "c.png"],
+               [".b.png.1.y.tmp", "b.png"], "junk", [".gone.png.1.z.tmp", "gone.png"]]
+    (folder / JOURNAL).write_text(json.dumps({"pid": 2 ** 22 + 12345, "renames": crafted}))
+    assert finish_interrupted_commit(folder) == ["b.png"]  # a dead PID: finished, the bad entries skipped
+    assert sorted(p.name for p in folder.iterdir()) == [".a.png.1.x.tmp", "b.png"]
+    assert not (tmp_path / "escaped.png").exists()
+    # a live run's commit (no lock here) is left to it; with the lock held, any journal is a dead run's
+    (folder / JOURNAL).write_text(json.dumps({"pid": os.getppid(), "renames": [[".a.png.1.x.tmp", "a.png"]]}))
+    assert finish_interrupted_commit(folder) == [] and (folder / JOURNAL).exists()
+    assert finish_interrupted_commit(folder, locked=True) == ["a.png"] and not (folder / JOURNAL).exists()
+    (folder / JOURNAL).write_text("{truncated")  # not a journal: removed, nothing moved
+    assert finish_interrupted_commit(folder) == [] and not (folder / JOURNAL).exists()
 
 
 def test_temporaries_of_a_live_pid_are_stale_when_the_folder_is_free(tmp_path):

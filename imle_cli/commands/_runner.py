@@ -48,6 +48,9 @@ def run_parts(s: Settings, parts: Sequence[Tuple[Part, Any]], *, needs_map: bool
     try:
         with render.Outputs(s.out, s.still_format, s.dpi, s.video, s.axes, s.max_gif_mb) as outputs, \
                 reporter.progress() as progress:
+            if outputs.finished_commit:
+                reporter.notice(f"a run killed while renaming its files into {s.out}/ left them half renamed: "
+                                f"finished ({', '.join(outputs.finished_commit)})")
             job = Job(outputs=outputs, progress=progress, inputs=inputs, reporter=reporter, fps=s.fps)
             sections = [part(job, spec) for part, spec in parts]
             if index:

@@ -4,11 +4,19 @@ interrupt the temporaries are removed and the folder is as it was (a folder the 
 removed again while it stays empty). Temporaries are named ``.NAME.PID.RANDOM.tmp``, so a later run
 removes those a killed run left behind.
 
+The renames run under a journal (:data:`JOURNAL`, the list of renames, written before the first
+and removed after the last): a run killed halfway through them (SIGKILL, the OOM killer) leaves
+it, and the next run into the folder finishes those renames before anything else, so the folder
+ends with one run's whole set, never a mix of two. Files are replaced one by one, in place, rather
+than by swapping the whole folder: a swap would take the user's other files in the folder with it
+and leave every shell and program whose working directory is the folder in a deleted one.
+
 Errors here are neutral (:class:`OutputFolderError`, :class:`GifTooLarge`): the command-line tool
 words them with its options.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -122,6 +130,47 @@ def remove_stale_temporaries(folder: Path, locked: bool = False) -> List[str]:
     return removed
 
 
+#: The commit's journal in the output folder: ``{"pid": ..., "renames": [[temporary, file], ...]}``.
+#: Present only while a commit runs, or after its run was killed during one.
+JOURNAL = ".imle-cli-commit.json"
+
+
+def _plain_name(name: object) -> bool:
+    return isinstance(name, str) and name not in ("", ".", "..") and os.path.basename(name) == name
+
+
+def finish_interrupted_commit(folder: Path, locked: bool = False) -> List[str]:
+    """Finish the renames of a commit whose run was killed halfway (its :data:`JOURNAL` is still
+    in ``folder``): each temporary still there is renamed to its file, then the journal goes.
+    With the folder ``locked`` by this run any journal is a dead run's; unlocked (no flock here),
+    only one whose PID is gone. Returns the files renamed now. A journal that is not one (a
+    foreign hand's) is removed and nothing moved; names are taken only as names in ``folder``."""
+    journal = folder / JOURNAL
+    try:
+        content = json.loads(journal.read_text(encoding="utf-8"))
+        pid, renames = content["pid"], content["renames"]
+        if not (isinstance(pid, int) and isinstance(renames, list)):
+            raise ValueError("not a journal")
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError, KeyError, TypeError):
+        journal.unlink(missing_ok=True)
+        return []
+    if not locked and pid != os.getpid() and _alive(pid):
+        return []  # a live run is committing (folders without locks)
+    finished = []
+    for entry in renames:
+        if not (isinstance(entry, list) and len(entry) == 2 and all(map(_plain_name, entry))
+                and _TEMPORARY.match(entry[0])):
+            continue
+        temporary, final = entry
+        if (folder / temporary).exists():
+            os.replace(folder / temporary, folder / final)
+            finished.append(final)
+    journal.unlink(missing_ok=True)
+    return finished
+
+
 def lock_folder(folder: Path) -> Optional[int]:
     """Lock ``folder`` for this run (flock on the folder itself: no file left behind), or refuse
     when another run holds it. Returns the descriptor to close when done (None where flock is
@@ -187,6 +236,10 @@ class Outputs:
         except OutputFolderError:
             self._remove_created_folder()
             raise
+        from imle_cli.reporting import signals_held
+
+        with signals_held():  # a run killed while renaming its files into place: finish its set first
+            self.finished_commit = finish_interrupted_commit(folder, locked=self._lock is not None)
         remove_stale_temporaries(folder, locked=self._lock is not None)
 
     def _temporary(self, name: str, suffix: str = ".tmp") -> Path:
@@ -310,17 +363,26 @@ class Outputs:
 
     def commit(self) -> List[WrittenFile]:
         """Rename every temporary to its file, with signals held (a SIGTERM waits until the last
-        rename, and the run then says its files were written)."""
+        rename, and the run then says its files were written), under the :data:`JOURNAL` (a kill
+        halfway: the next run into the folder finishes the renames)."""
         from imle_cli.reporting import note_written, signals_held
 
         written = []
         with signals_held():
+            journal = self._temporary(JOURNAL)  # written whole, then renamed: never a partial journal
+            try:
+                journal.write_text(json.dumps({"pid": os.getpid(), "renames": [
+                    [temporary.name, final.name] for temporary, final, _ in self.pending]}), encoding="utf-8")
+                os.replace(journal, self.folder / JOURNAL)
+            finally:
+                journal.unlink(missing_ok=True)  # renamed: gone already; a full disk: removed
             for temporary, final, info in self.pending:
                 info.bytes = temporary.stat().st_size
                 os.replace(temporary, final)
                 written.append(info)
                 if _SLOW_COMMIT:  # a test hook: a slow file system's renames, to signal a commit halfway
                     time.sleep(_SLOW_COMMIT)
+            (self.folder / JOURNAL).unlink()
             self.pending = []
             note_written(self.folder)
         return written
