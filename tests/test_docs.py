@@ -244,3 +244,29 @@ def test_the_site_renders_with_its_figures(site, browser, tmp_path):
         assert (pixels.sum(axis=1) < 200).mean() > 0.01
     assert errors == []
     page.close()
+
+
+def test_search_works_from_disk_with_no_network(site, browser):
+    """Opened from file:// with every request that leaves the disk refused, the search box is shown
+    and finds pages: the Web Worker shim that search needs there is the site's own copy, not
+    unpkg.com's (the offline plugin's default)."""
+    assert "unpkg.com" not in (site / "index.html").read_text()
+    page = browser.new_page()
+    refused = []
+
+    def only_files(route):
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort()
+    page.route("**/*", only_files)
+    page.goto((site / "library" / "solvers.html").as_uri())
+    page.wait_for_load_state("load")
+    page.locator("label.md-search__icon, .md-search__input").first.click()
+    page.keyboard.type("knapsack", delay=30)  # keystrokes, as search listens to them (fill() sets the value)
+    page.wait_for_selector(".md-search-result__item", timeout=20000)
+    titles = page.locator(".md-search-result__item").all_inner_texts()
+    assert len(titles) >= 2 and any("knapsack" in t.lower() for t in titles), titles
+    assert refused == []
+    page.close()
