@@ -16,6 +16,8 @@ words them with its options.
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import re
@@ -23,7 +25,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -200,6 +202,9 @@ def _read_umask() -> int:
 
 _UMASK = _read_umask()
 
+#: The errors of a full disk or quota.
+_DISK_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+
 
 class Outputs:
     """Write figures into a folder all or nothing: temporaries first, renamed at :meth:`commit`.
@@ -242,9 +247,21 @@ class Outputs:
             self.finished_commit = finish_interrupted_commit(folder, locked=self._lock is not None)
         remove_stale_temporaries(folder, locked=self._lock is not None)
 
+    @contextlib.contextmanager
+    def _writing(self, name: str) -> Iterator[None]:
+        """Writes to the file ``name``: a full disk's error names it (a failed write carries no file
+        name, a failed open its hidden temporary's), for the message to say which file did not fit."""
+        try:
+            yield
+        except OSError as error:
+            if error.errno in _DISK_FULL:
+                error.filename = str(self.folder / name)
+            raise
+
     def _temporary(self, name: str, suffix: str = ".tmp") -> Path:
         # .NAME.PID.RANDOM.tmp: the pid tells a later run whether its writer is still alive
-        handle, path = tempfile.mkstemp(dir=self.folder, prefix=f".{name}.{os.getpid()}.", suffix=suffix)
+        with self._writing(name):
+            handle, path = tempfile.mkstemp(dir=self.folder, prefix=f".{name}.{os.getpid()}.", suffix=suffix)
         os.close(handle)
         os.chmod(path, 0o666 & ~_UMASK)  # mkstemp makes 0600; published files get the usual mode
         return Path(path)
@@ -256,7 +273,8 @@ class Outputs:
         path = self._temporary(name)
         self.pending.append((path, self.folder / name, WrittenFile(name, 1, frame.shape[1], frame.shape[0], 0)))
         image = Image.fromarray(np.ascontiguousarray(frame)) if palette is None else palette_image(frame, palette)
-        image.save(path, format="PNG", optimize=False)
+        with self._writing(name):
+            image.save(path, format="PNG", optimize=False)
 
     def gif(self, name: str, frames: Iterable[np.ndarray], palette: np.ndarray, fps: float, count: int,
             hold: float = 0.0) -> None:
@@ -268,23 +286,32 @@ class Outputs:
         info = WrittenFile(name, 0, 0, 0, 0)
         self.pending.append((path, self.folder / name, info))
         video = self._mp4_writer(name.rsplit(".", 1)[0] + ".mp4", fps) if self.video else None
+        handle = None
         try:
-            with open(path, "wb") as handle:
+            # only the writes are named: drawing a frame (and its progress bar on stdout) is not
+            with self._writing(name):
+                handle = open(path, "wb")
                 stream = GifStream(handle, palette, fps, hold)
-                frame = None
-                for index, frame in enumerate(frames):
+            frame = None
+            for index, frame in enumerate(frames):
+                with self._writing(name):
                     encoded = stream.add(frame)
-                    if index == 0:
-                        self._check_gif_size(name, encoded, frame, count)
-                        info.width, info.height = frame.shape[1], frame.shape[0]
-                    if video is not None:
-                        video(frame, palette)
-                    info.frames += 1
-                if video is not None and frame is not None:  # the hold, as repeated frames
-                    for _ in range(max(0, round(hold * fps) - 1)):
-                        video(frame, palette)
+                if index == 0:
+                    self._check_gif_size(name, encoded, frame, count)
+                    info.width, info.height = frame.shape[1], frame.shape[0]
+                if video is not None:
+                    video(frame, palette)
+                info.frames += 1
+            if video is not None and frame is not None:  # the hold, as repeated frames
+                for _ in range(max(0, round(hold * fps) - 1)):
+                    video(frame, palette)
+            with self._writing(name):
                 stream.close()
+                handle.close()
         finally:
+            if handle is not None and not handle.closed:
+                with contextlib.suppress(OSError):  # a temporary the failure discards
+                    handle.close()
             if video is not None:
                 video(None, palette)
 
@@ -316,12 +343,14 @@ class Outputs:
 
         def append(frame, palette) -> None:
             if frame is None:
-                writer.close()
+                with self._writing(name):
+                    writer.close()
                 return
             height, width = frame.shape
             page = np.zeros((height + height % 2, width + width % 2), dtype=np.uint8)  # index 0 is white
             page[:height, :width] = frame
-            writer.append_data(palette[page])
+            with self._writing(name):
+                writer.append_data(palette[page])
             info.frames, info.width, info.height = info.frames + 1, page.shape[1], page.shape[0]
         return append
 
@@ -342,24 +371,27 @@ class Outputs:
         path = self._temporary(name)
         width, height = figure.get_size_inches() * self.dpi
         self.pending.append((path, self.folder / name, WrittenFile(name, 1, int(width), int(height), 0)))
-        vector.save(figure, path, self.still_format, self.dpi)
+        with self._writing(name):
+            vector.save(figure, path, self.still_format, self.dpi)
 
     def file(self, name: str, content: bytes, size: Tuple[int, int] = (0, 0), frames: int = 1) -> None:
         """A file of these bytes (``size``: its width and height in pixels, for the summary)."""
         path = self._temporary(name)
         self.pending.append((path, self.folder / name, WrittenFile(name, frames, size[0], size[1], 0)))
-        path.write_bytes(content)
+        with self._writing(name):
+            path.write_bytes(content)
 
     def npy(self, name: str, array: np.ndarray) -> None:
         path = self._temporary(name)
         self.pending.append((path, self.folder / name, WrittenFile(name, 0, array.shape[-1], array.shape[0], 0)))
-        with open(path, "wb") as handle:
+        with self._writing(name), open(path, "wb") as handle:
             np.save(handle, array, allow_pickle=False)
 
     def text(self, name: str, content: str) -> None:
         path = self._temporary(name)
         self.pending.append((path, self.folder / name, WrittenFile(name, 0, 0, 0, 0)))
-        path.write_text(content, encoding="utf-8")
+        with self._writing(name):
+            path.write_text(content, encoding="utf-8")
 
     def commit(self) -> List[WrittenFile]:
         """Rename every temporary to its file, with signals held (a SIGTERM waits until the last
@@ -371,8 +403,9 @@ class Outputs:
         with signals_held():
             journal = self._temporary(JOURNAL)  # written whole, then renamed: never a partial journal
             try:
-                journal.write_text(json.dumps({"pid": os.getpid(), "renames": [
-                    [temporary.name, final.name] for temporary, final, _ in self.pending]}), encoding="utf-8")
+                with self._writing(JOURNAL):
+                    journal.write_text(json.dumps({"pid": os.getpid(), "renames": [
+                        [temporary.name, final.name] for temporary, final, _ in self.pending]}), encoding="utf-8")
                 os.replace(journal, self.folder / JOURNAL)
             finally:
                 journal.unlink(missing_ok=True)  # renamed: gone already; a full disk: removed
