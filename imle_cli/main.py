@@ -24,9 +24,8 @@ def __getattr__(name: str):
 
 
 def interrupted_while_loading() -> None:
-    """A Ctrl-C before the command ran: one line and exit 130, at once. Needs nothing imported
-    (the Ctrl-C may have come while imle_cli.reporting itself loaded) and skips the interpreter's
-    shutdown, which a module left half imported can break (nothing is written yet)."""
+    """A Ctrl-C before the command ran: one line and exit 130, at once (nothing is written yet,
+    and the interpreter's shutdown has nothing to do). Needs nothing of imle_cli imported."""
     import os
 
     sys.stderr.write("imle-cli: interrupted; nothing was written\n")
@@ -34,42 +33,36 @@ def interrupted_while_loading() -> None:
     os._exit(130)
 
 
-def _caused_by_ctrl_c(error: BaseException) -> bool:
-    """Whether a Ctrl-C raised ``error`` or is in its chain (Python wraps an exception raised in a
-    class body's ``__set_name__`` in a RuntimeError: platform's import, typer's)."""
-    seen = set()
-    while error is not None and id(error) not in seen:
-        if isinstance(error, KeyboardInterrupt):
-            return True
-        seen.add(id(error))
-        error = error.__cause__ or error.__context__
-    return False
-
-
 def run() -> None:
     """Console-script entry point: like ``app()``, but command-line mistakes (an unknown option,
     a value of the wrong type) are one line on stderr too, with exit code 2, like our own checks;
     a Ctrl-C while the tool itself is still loading is the same one line as later."""
-    try:  # a Ctrl-C from here on is the one line, even while typer (reporting's import) loads
+    try:
         import signal
 
-        from imle_cli import reporting
+        # While the tool loads a Ctrl-C waits (noted) and ends the run once it has loaded: raised
+        # inside an import it could surface as another exception (a RuntimeError from a class
+        # body's __set_name__) or be swallowed (in importlib's weakref callbacks, "Exception ignored").
+        noted = []
+        signal.signal(signal.SIGINT, lambda signum, frame: noted.append(signum))
+    except KeyboardInterrupt:  # before even that handler was set
+        interrupted_while_loading()
+    from imle_cli import reporting
+    import typer
 
-        # a Ctrl-C raises as Python's would, until the run ends on one (then ignored)
+    from imle_cli.commands import app
+
+    # click's exception types, wherever this Typer takes click from (newer ones vendor it)
+    click_errors = sys.modules[typer.BadParameter.__module__]
+    no_args_is_help = getattr(click_errors, "NoArgsIsHelpError", ())  # click >= 8.2
+    command_group = typer.main.get_command(app)
+    try:  # from here a Ctrl-C raises as Python's would, until the run ends on one (then ignored)
         signal.signal(signal.SIGINT, reporting.ctrl_c)
         reporting._STATE["script"] = True  # this process ends with the command: a last signal may be ignored
-        import typer
-
-        from imle_cli.commands import app
-
-        # click's exception types, wherever this Typer takes click from (newer ones vendor it)
-        click_errors = sys.modules[typer.BadParameter.__module__]
-        no_args_is_help = getattr(click_errors, "NoArgsIsHelpError", ())  # click >= 8.2
-        command_group = typer.main.get_command(app)
-    except BaseException as error:
-        if _caused_by_ctrl_c(error):
-            interrupted_while_loading()
-        raise
+        if noted:
+            raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        interrupted_while_loading()
     try:
         result = command_group.main(args=sys.argv[1:], prog_name="imle-cli", standalone_mode=False)
     except no_args_is_help as error:
