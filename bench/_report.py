@@ -57,7 +57,7 @@ class Report:
         self.publish = "--no-publish" not in self.argv
         self.argv = [arg for arg in self.argv if arg != "--no-publish"]
 
-    def print(self, text: str = "", flush: bool = True) -> None:
+    def print(self, text: str = "") -> None:
         print(text, flush=True)
         self.lines.append(text)
 

@@ -65,12 +65,12 @@ def main() -> None:
     for label, command in CASES:
         if args.before is None:
             times = [wall_time(command) for _ in range(args.repeats)]
-            report.print(f"| `{label}` | {statistics.median(times):.2f} s |", flush=True)
+            report.print(f"| `{label}` | {statistics.median(times):.2f} s |")
             continue
         pairs = [(wall_time(command, args.before.resolve()), wall_time(command, ROOT)) for _ in range(args.repeats)]
         before, after = (statistics.median(times) for times in zip(*pairs))
         ratio = statistics.median(b / a for a, b in pairs)
-        report.print(f"| `{label}` | {before:.2f} s | {after:.2f} s | {ratio:.2f} |", flush=True)
+        report.print(f"| `{label}` | {before:.2f} s | {after:.2f} s | {ratio:.2f} |")
     report.save()
 
 

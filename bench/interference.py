@@ -84,7 +84,7 @@ def main() -> None:
     if args.inner:
         inner(args.repeats, args.inner)
         return
-    report.print("| placement | ours | torch sampler | torch sampler / ours |\n|---|---|---|---|", flush=True)
+    report.print("| placement | ours | torch sampler | torch sampler / ours |\n|---|---|---|---|")
     me = [sys.executable, __file__, "--repeats", str(args.repeats), "--inner"]
     # each placement runs in a process of its own, which prints its row
     report.print(subprocess.run(me + ["all CPUs"], check=True, stdout=subprocess.PIPE, text=True).stdout.strip())

@@ -123,7 +123,7 @@ def main() -> None:
         accuracy = statistics.mean(r[0] for r in runs)
         regret = statistics.mean(r[1] for r in runs)
         seconds = statistics.mean(r[2] for r in runs)
-        report.print(f"| {name} | {accuracy:.1%} | {regret:.3f} | {seconds:.2f} s |", flush=True)
+        report.print(f"| {name} | {accuracy:.1%} | {regret:.3f} | {seconds:.2f} s |")
     report.save()
 
 

@@ -101,7 +101,7 @@ def main() -> None:
         runs = [train(name, seed, epochs=args.epochs, batch=args.batch, lr=args.lr, samples=args.samples,
                       size=sizes[name]) for seed in range(args.seeds)]
         exact, optimal, loss, seconds = (statistics.mean(run[i] for run in runs) for i in range(4))
-        report.print(f"| {name} | {exact:.1%} | {optimal:.1%} | {loss:.3f} | {seconds:.2f} s |", flush=True)
+        report.print(f"| {name} | {exact:.1%} | {optimal:.1%} | {loss:.3f} | {seconds:.2f} s |")
     report.save()
 
 
